@@ -391,4 +391,49 @@ mod tests {
         assert_eq!(global("A=x\u{1f}\u{a0}\u{3000}\n", "A"), "x");
         assert_eq!(global("A=\u{a0}x\n", "A"), "\u{a0}x");
     }
+
+    /// The fuzz target's property (`fuzz/fuzz_targets/conf_parse.rs`), run over a fixed set of
+    /// deterministic pseudo-random inputs built from the syntax's interesting pieces.
+    #[test]
+    fn random_inputs_never_panic_and_values_hold_no_line_breaks() {
+        const PIECES: &[&str] = &[
+            "A", "SP_OURID", "=", " ", "\t", "\\", "\n", "\r\n", "\r", "[", "]", "#", ";", "x",
+            "\u{a0}", "\u{1f}", "\"", "\u{ff}", "[s]\n", "A=1\n", "A=x \\\n", "  ", "\u{0}",
+        ];
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..5000 {
+            let len = next() % 40;
+            let mut text = String::new();
+            for _ in 0..len {
+                let index = usize::try_from(next() % PIECES.len() as u64).unwrap();
+                text.push_str(PIECES[index]);
+            }
+            let mut bytes = text.into_bytes();
+            if next() % 8 == 0 && !bytes.is_empty() {
+                let at = usize::try_from(next() % bytes.len() as u64).unwrap();
+                bytes[at] = 0xff;
+            }
+            match parse_bytes("fuzz.conf", &bytes) {
+                Ok(file) => {
+                    let sections = file.section_names().filter_map(|n| file.section(n));
+                    for vars in std::iter::once(file.global()).chain(sections) {
+                        for (name, assignment) in vars {
+                            assert!(!name.is_empty());
+                            assert!(!assignment.value.contains(['\n', '\r']), "{bytes:?}");
+                        }
+                    }
+                }
+                Err(ConfError::Syntax { line, .. }) => {
+                    assert!(line >= 1 && line <= bytes.len() + 1, "{bytes:?}");
+                }
+                Err(other) => panic!("unexpected error {other:?}"),
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 mod accessors;
 mod loading;
+mod parity;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,105 @@
+//! `sp-conf`: the effective StorPool configuration of this node (or of any section), as
+//! `NAME=value` lines, JSON, or one value for `$(sp-conf -q SP_OURID)`.
+
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser;
+use storpool_conf::{Config, Loader, STORPOOL_CONF};
+
+/// Show the effective StorPool configuration (storpool.conf, its drop-ins, defaults and
+/// environment overrides).
+#[derive(Debug, Parser)]
+#[allow(clippy::struct_excessive_bools)] // clap flags
+#[command(
+    version,
+    after_help = "Exit codes: 0 done; 1 the variable asked for with -q is not set; \
+                  2 usage error or unreadable/invalid configuration."
+)]
+struct Args {
+    /// The main configuration file; its drop-ins are read from FILE.d/
+    #[arg(long, value_name = "FILE", env = STORPOOL_CONF, default_value = storpool_conf::DEFAULT_MAIN_FILE)]
+    config: PathBuf,
+
+    /// Read this section instead of the node's own (`uname -n`)
+    #[arg(short, long, value_name = "SECTION")]
+    section: Option<String>,
+
+    /// Ignore `SP_AUTH_TOKEN`, `SP_API_HTTP_HOST` and `SP_API_HTTP_PORT` from the environment
+    #[arg(long)]
+    no_env: bool,
+
+    /// Skip configuration files that do not exist instead of failing
+    #[arg(long)]
+    missing_ok: bool,
+
+    /// Print one JSON document instead of lines
+    #[arg(long)]
+    json: bool,
+
+    /// Print only the value of NAME (exit code 1 and nothing on stdout if it is not set)
+    #[arg(
+        short = 'q',
+        long = "query",
+        value_name = "NAME",
+        conflicts_with = "sections"
+    )]
+    query: Option<String>,
+
+    /// List the section names found in the files
+    #[arg(long)]
+    sections: bool,
+
+    /// Show secrets (`SP_AUTH_TOKEN`) instead of `<redacted>`
+    #[arg(long)]
+    show_secrets: bool,
+}
+
+impl Args {
+    fn loader(&self) -> Loader {
+        let loader = Loader::new(&self.config)
+            .missing_ok(self.missing_ok)
+            .use_env(!self.no_env);
+        match &self.section {
+            Some(section) => loader.section(section),
+            None => loader,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(code) => code,
+        Err(err) => {
+            output::error(&err);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let loader = args.loader();
+    if args.sections {
+        let sections = loader
+            .sections()
+            .context("cannot list the configuration sections")?;
+        output::sections(&sections, args.json)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config: Config = loader.load()?;
+    if let Some(name) = &args.query {
+        return match config.get(name) {
+            Some(value) => {
+                output::value(name, value, args.show_secrets, args.json)?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => Ok(ExitCode::from(1)),
+        };
+    }
+    output::all(&config, args.show_secrets, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
