@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -502,7 +502,8 @@ impl Client {
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
         } else if request.method == Method::POST {
-            builder = builder.body(Bytes::new());
+            // As the official bindings (through Python's http.client) do for a POST without body.
+            builder = builder.header(CONTENT_LENGTH, "0").body(Bytes::new());
         }
         let sent = Instant::now();
         let outcome = match builder.send().await {
