@@ -105,6 +105,11 @@ impl ServerError {
         self.is_invalid_param() && self.descr.contains(error_name::DESCR_NO_SUCH_CLIENT)
     }
 
+    /// Whether the server marked the error transient (the request may succeed later).
+    pub fn is_transient(&self) -> bool {
+        self.transient
+    }
+
     /// Whether the name is one of [`error_name::KNOWN`].
     pub fn is_known(&self) -> bool {
         error_name::KNOWN.contains(&self.name.as_str())
