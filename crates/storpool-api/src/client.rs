@@ -1,0 +1,871 @@
+//! The client, its builder, and the one send/decode path every call goes through.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use storpool_conf::{AuthToken, Config};
+
+use crate::error::{ApiError, ServerError, error_name};
+use crate::names::ClusterName;
+use crate::retry::{RetryPolicy, transport_fault};
+
+/// The path prefix of every call.
+pub const API_PREFIX: &str = "/ctrl/1.0";
+
+/// The default time limit of one attempt, as in the official clients.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_mins(5);
+
+/// Longest body excerpt kept in a decode error.
+const EXCERPT_CHARS: usize = 200;
+
+/// Everything but `A-Z a-z 0-9 - . _ ~` is percent-encoded in the `json` query parameter
+/// (what Python's `quote(s, safe='')` does in the official bindings).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Builds a [`Client`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use storpool_api::{Client, RetryPolicy};
+///
+/// let client = Client::builder()
+///     .base_url("http://10.0.0.5:81")
+///     .token("1556129910218014736")
+///     .timeout(Duration::from_secs(60))
+///     .retry(RetryPolicy::default().with_deadline(Duration::from_secs(120)))
+///     .multi_cluster(true)
+///     .build()?;
+/// # Ok::<(), storpool_api::ApiError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientBuilder {
+    base_url: Option<String>,
+    token: Option<AuthToken>,
+    timeout: Duration,
+    connect_timeout: Option<Duration>,
+    retry: RetryPolicy,
+    multi_cluster: bool,
+    remote_cluster: Option<ClusterName>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            token: None,
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: None,
+            retry: RetryPolicy::default(),
+            multi_cluster: false,
+            remote_cluster: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults: 300 s timeout, [`RetryPolicy::default`], no
+    /// `MultiCluster/`, no `RemoteCommand/`. The base URL and the token must be set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder aimed at the endpoint and token of a `storpool-conf` configuration:
+    /// `http://SP_API_HTTP_HOST:SP_API_HTTP_PORT` with `SP_AUTH_TOKEN`.
+    pub fn from_conf(config: &Config) -> Result<Self, ApiError> {
+        let endpoint = config.api_endpoint().map_err(ApiError::Config)?;
+        let token = config.auth_token().map_err(ApiError::Config)?;
+        Ok(Self::new()
+            .base_url(format!("http://{endpoint}"))
+            .token(token))
+    }
+
+    /// The server: `http://HOST:PORT` or `https://HOST[:PORT][/PREFIX]`; calls go to
+    /// `BASE/ctrl/1.0/...`.
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The API token (`SP_AUTH_TOKEN`), sent as `Authorization: Storpool v1:TOKEN`.
+    #[must_use]
+    pub fn token(mut self, token: impl Into<AuthToken>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// The time limit of one attempt, from sending the request to the end of the answer
+    /// (default 300 s). Calls such as `VolumesReassignWait` without `attachTimeout` and
+    /// `ClientConfigWait` can legitimately take long.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// A separate, shorter limit for opening the TCP connection (default: only the overall
+    /// timeout applies).
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// How transient faults are retried (default: [`RetryPolicy::default`]).
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Whether calls that have a `MultiCluster/` form use it (default off, like the official
+    /// bindings; os-brick and the upstream Cinder driver always use it). Calls without such a
+    /// form are never prefixed.
+    #[must_use]
+    pub fn multi_cluster(mut self, on: bool) -> Self {
+        self.multi_cluster = on;
+        self
+    }
+
+    /// Forwards every call to another cluster: `RemoteCommand/<cluster>/...`.
+    #[must_use]
+    pub fn remote_cluster(mut self, cluster: ClusterName) -> Self {
+        self.remote_cluster = Some(cluster);
+        self
+    }
+
+    /// Checks the settings and creates the client and its connection pool.
+    pub fn build(self) -> Result<Client, ApiError> {
+        let raw_url = self
+            .base_url
+            .ok_or_else(|| ApiError::invalid("base URL", "", "no base URL was given"))?;
+        let base = check_base_url(&raw_url)?;
+        let token = self
+            .token
+            .ok_or_else(|| ApiError::invalid("API token", "", "no API token was given"))?;
+        if token.is_empty() {
+            return Err(ApiError::invalid("API token", "", "the token is empty"));
+        }
+        let mut auth =
+            HeaderValue::try_from(format!("Storpool v1:{}", token.expose())).map_err(|_| {
+                ApiError::invalid(
+                    "API token",
+                    "<redacted>",
+                    "the token holds characters an HTTP header cannot carry",
+                )
+            })?;
+        auth.set_sensitive(true);
+        if self.timeout.is_zero() {
+            return Err(ApiError::invalid("timeout", "0 s", "must be positive"));
+        }
+        let mut http = reqwest::Client::builder()
+            .no_proxy()
+            .user_agent(concat!("storpool-rs/", env!("CARGO_PKG_VERSION")));
+        if let Some(timeout) = self.connect_timeout {
+            http = http.connect_timeout(timeout);
+        }
+        let http = http.build().map_err(ApiError::HttpClient)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                auth,
+                timeout: self.timeout,
+                retry: self.retry,
+            }),
+            multi_cluster: self.multi_cluster,
+            remote_cluster: self.remote_cluster,
+        })
+    }
+}
+
+/// `scheme://host[:port][/prefix]` without a trailing slash, query or fragment.
+fn check_base_url(raw: &str) -> Result<String, ApiError> {
+    let invalid = |reason: &str| ApiError::invalid("base URL", raw, reason);
+    let url = reqwest::Url::parse(raw).map_err(|err| invalid(&err.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("the scheme must be `http` or `https`"));
+    }
+    if url.host_str().is_none() {
+        return Err(invalid("no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("a base URL has no query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "credentials do not belong in the URL: use the token",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// `scheme://host:port[/prefix]`, no trailing slash.
+    base: String,
+    /// `Storpool v1:TOKEN`, marked sensitive.
+    auth: HeaderValue,
+    timeout: Duration,
+    retry: RetryPolicy,
+}
+
+/// A StorPool API client: cheap to clone (the clones share one keep-alive connection pool),
+/// `Send + Sync`, safe for many concurrent calls.
+///
+/// Calls are grouped by resource: [`Client::volumes`], [`Client::snapshots`],
+/// [`Client::attachments`], [`Client::templates`], [`Client::disks`],
+/// [`Client::placement_groups`], [`Client::services`], [`Client::clients`]; anything else
+/// goes through [`Client::raw`]. `Debug` never shows the token.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+    multi_cluster: bool,
+    remote_cluster: Option<ClusterName>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base)
+            .field("token", &"<redacted>")
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .field("multi_cluster", &self.multi_cluster)
+            .field("remote_cluster", &self.remote_cluster)
+            .finish()
+    }
+}
+
+/// What goes with a request besides the path.
+pub(crate) enum Payload {
+    /// Nothing (POST with `Content-Length: 0`, or a plain GET).
+    None,
+    /// A JSON body, encoded once.
+    Json(Bytes),
+    /// GET parameters as `?json=<percent-encoded JSON>`.
+    Query(String),
+}
+
+impl Payload {
+    /// A JSON body from any serializable request.
+    pub(crate) fn json<B: Serialize + ?Sized>(call: &str, body: &B) -> Result<Self, ApiError> {
+        serde_json::to_vec(body)
+            .map(|bytes| Self::Json(Bytes::from(bytes)))
+            .map_err(|source| ApiError::Encode {
+                call: call.to_owned(),
+                source,
+            })
+    }
+}
+
+impl Client {
+    /// A [`ClientBuilder`] with the defaults.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client for the endpoint and token of a `storpool-conf` configuration, with the
+    /// defaults otherwise (see [`ClientBuilder::from_conf`]).
+    pub fn from_conf(config: &Config) -> Result<Self, ApiError> {
+        ClientBuilder::from_conf(config)?.build()
+    }
+
+    /// The base URL calls go to (before `/ctrl/1.0`).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Whether calls that support it use `MultiCluster/`.
+    pub fn is_multi_cluster(&self) -> bool {
+        self.multi_cluster
+    }
+
+    /// The cluster calls are forwarded to with `RemoteCommand/`, if any.
+    pub fn remote_cluster(&self) -> Option<&ClusterName> {
+        self.remote_cluster.as_ref()
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// A client sharing this one's connection pool and settings, with `MultiCluster/` on or off.
+    #[must_use]
+    pub fn with_multi_cluster(&self, on: bool) -> Self {
+        Self {
+            multi_cluster: on,
+            ..self.clone()
+        }
+    }
+
+    /// A client sharing this one's connection pool and settings whose calls are forwarded to
+    /// `cluster` (`RemoteCommand/<cluster>/`), or to the local cluster with `None`.
+    #[must_use]
+    pub fn with_remote_cluster(&self, cluster: Option<ClusterName>) -> Self {
+        Self {
+            remote_cluster: cluster,
+            ..self.clone()
+        }
+    }
+
+    /// The path after `/ctrl/1.0/`: `[RemoteCommand/C/][MultiCluster/]CALL[/ARG...]`.
+    ///
+    /// Arguments come from validated types; a `#` (system volumes) cannot be sent in a URL path
+    /// and is refused (use the `~globalId` form).
+    pub(crate) fn path(
+        &self,
+        call: &str,
+        args: &[&str],
+        supports_multi_cluster: bool,
+    ) -> Result<String, ApiError> {
+        let mut path = String::with_capacity(64);
+        if let Some(cluster) = &self.remote_cluster {
+            path.push_str("RemoteCommand/");
+            path.push_str(cluster.as_str());
+            path.push('/');
+        }
+        if supports_multi_cluster && self.multi_cluster {
+            path.push_str("MultiCluster/");
+        }
+        path.push_str(call);
+        for arg in args {
+            if arg.contains('#') {
+                return Err(ApiError::invalid(
+                    "path argument",
+                    *arg,
+                    "`#`-names cannot be sent in a URL path; use the `~globalId` form",
+                ));
+            }
+            path.push('/');
+            path.push_str(arg);
+        }
+        Ok(path)
+    }
+
+    /// GET `call` and decode its `data`.
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        call: &str,
+        args: &[&str],
+        supports_multi_cluster: bool,
+    ) -> Result<T, ApiError> {
+        let path = self.path(call, args, supports_multi_cluster)?;
+        self.send(Method::GET, &path, Payload::None).await
+    }
+
+    /// POST `call` with an optional JSON body and decode its `data`.
+    pub(crate) async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        call: &str,
+        args: &[&str],
+        supports_multi_cluster: bool,
+        body: Option<&B>,
+    ) -> Result<T, ApiError> {
+        let path = self.path(call, args, supports_multi_cluster)?;
+        let payload = match body {
+            Some(body) => Payload::json(&path, body)?,
+            None => Payload::None,
+        };
+        self.send(Method::POST, &path, payload).await
+    }
+
+    /// Any call: `method` on `/ctrl/1.0/[RemoteCommand/C/]PATH`, returning the `data` member.
+    ///
+    /// `path` is what follows `/ctrl/1.0/`, e.g. `VolumesList`, `MultiCluster/Volume/v1` or
+    /// `iSCSISessionsInfo` (`MultiCluster/` is not added: write it when the call supports it;
+    /// the client's `RemoteCommand/` target is). With `GET`, `json` is sent as the
+    /// percent-encoded `?json=` query parameter, as the official bindings do; with other
+    /// methods it is the body. Errors and retries are those of every other call.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        json: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value, ApiError> {
+        if path.is_empty()
+            || path.starts_with('/')
+            || path.contains(['?', '#', ' '])
+            || path
+                .split('/')
+                .any(|segment| segment.is_empty() || segment == "..")
+        {
+            return Err(ApiError::invalid(
+                "raw API path",
+                path,
+                "expected the part after `/ctrl/1.0/`, e.g. `VolumesList` or `Volume/NAME`, without a query",
+            ));
+        }
+        let mut full = self.path("", &[], false)?;
+        full.push_str(path);
+        let payload = match (json, method == Method::GET) {
+            (None, _) => Payload::None,
+            (Some(json), true) => {
+                let text = serde_json::to_string(json).map_err(|source| ApiError::Encode {
+                    call: full.clone(),
+                    source,
+                })?;
+                Payload::Query(utf8_percent_encode(&text, QUERY_VALUE).to_string())
+            }
+            (Some(json), false) => Payload::json(&full, json)?,
+        };
+        self.send(method, &full, payload).await
+    }
+
+    /// Sends the request, retrying transient faults, and decodes the `data` member.
+    pub(crate) async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload,
+    ) -> Result<T, ApiError> {
+        let mut url = format!("{}{API_PREFIX}/{path}", self.inner.base);
+        let body = match payload {
+            Payload::None => None,
+            Payload::Json(bytes) => Some(bytes),
+            Payload::Query(query) => {
+                url.push_str("?json=");
+                url.push_str(&query);
+                None
+            }
+        };
+        let request = Request {
+            method,
+            path,
+            url,
+            body,
+            started: Instant::now(),
+        };
+        let policy = self.inner.retry;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let (error, reason) = match self.attempt(&request, attempt).await {
+                Attempt::Done(result) => return result,
+                Attempt::Retryable(error, reason) => (error, reason),
+            };
+            if attempt > policy.retries {
+                return Err(error);
+            }
+            let delay = policy.delay(attempt - 1);
+            if let Some(deadline) = policy.deadline
+                && request.started.elapsed() + delay >= deadline
+            {
+                tracing::debug!(
+                    method = %request.method, path, attempt, ?deadline,
+                    "StorPool API retry deadline reached"
+                );
+                return Err(error);
+            }
+            tracing::debug!(
+                method = %request.method, path, attempt, next_attempt = attempt + 1, ?delay,
+                reason, "retrying StorPool API call"
+            );
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+
+    /// One attempt: send, read the whole answer, decode it.
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        request: &Request<'_>,
+        attempt: u32,
+    ) -> Attempt<T> {
+        let inner = &*self.inner;
+        let timeout = match inner.retry.deadline {
+            Some(deadline) => inner
+                .timeout
+                .min(deadline.saturating_sub(request.started.elapsed())),
+            None => inner.timeout,
+        };
+        let mut builder = inner
+            .http
+            .request(request.method.clone(), &request.url)
+            .header(AUTHORIZATION, inner.auth.clone())
+            .timeout(timeout);
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        } else if request.method == Method::POST {
+            // As the official bindings (through Python's http.client) do for a POST without body.
+            builder = builder.header(CONTENT_LENGTH, "0").body(Bytes::new());
+        }
+        let sent = Instant::now();
+        let outcome = match builder.send().await {
+            Ok(response) => {
+                let status = response.status();
+                response.bytes().await.map(|bytes| (status, bytes))
+            }
+            Err(err) => Err(err),
+        };
+        let elapsed_ms = sent.elapsed().as_millis();
+        let (method, path) = (&request.method, request.path);
+        match outcome {
+            Ok((status, bytes)) => {
+                tracing::debug!(
+                    %method, path, status = status.as_u16(), elapsed_ms, attempt,
+                    "StorPool API response"
+                );
+                match decode::<T>(status, &bytes) {
+                    Decoded::Data(data) => Attempt::Done(Ok(data)),
+                    Decoded::Invalid(source) => Attempt::Done(Err(ApiError::Decode {
+                        call: request.call(),
+                        status: status.as_u16(),
+                        excerpt: excerpt(&bytes),
+                        source,
+                    })),
+                    Decoded::Server(raw) => {
+                        let err = ApiError::Server(Box::new(ServerError {
+                            call: request.call(),
+                            status: status.as_u16(),
+                            name: raw.name,
+                            descr: raw.descr,
+                            transient: raw.transient,
+                            attempts: attempt,
+                            elapsed: request.started.elapsed(),
+                        }));
+                        if raw.transient {
+                            Attempt::Retryable(err, "transient API error")
+                        } else {
+                            Attempt::Done(Err(err))
+                        }
+                    }
+                }
+            }
+            Err(source) => {
+                tracing::debug!(
+                    %method, path, elapsed_ms, attempt, error = %source,
+                    "StorPool API request failed"
+                );
+                if source.is_timeout() {
+                    return Attempt::Done(Err(ApiError::Timeout {
+                        call: request.call(),
+                        timeout,
+                        attempts: attempt,
+                        elapsed: request.started.elapsed(),
+                        source,
+                    }));
+                }
+                let reason = transport_fault(&source);
+                let err = ApiError::Transport {
+                    call: request.call(),
+                    attempts: attempt,
+                    elapsed: request.started.elapsed(),
+                    source,
+                };
+                match reason {
+                    Some(reason) => Attempt::Retryable(err, reason),
+                    None => Attempt::Done(Err(err)),
+                }
+            }
+        }
+    }
+}
+
+/// A request ready to be sent, possibly several times.
+struct Request<'a> {
+    method: Method,
+    /// The part after `/ctrl/1.0/`, for logs and errors.
+    path: &'a str,
+    url: String,
+    /// Encoded once; the same bytes go out on every attempt.
+    body: Option<Bytes>,
+    started: Instant,
+}
+
+impl Request<'_> {
+    /// `METHOD /ctrl/1.0/PATH`, for errors.
+    fn call(&self) -> String {
+        format!("{} {API_PREFIX}/{}", self.method, self.path)
+    }
+}
+
+/// The outcome of one attempt.
+enum Attempt<T> {
+    /// Success, or an error that is not retried.
+    Done(Result<T, ApiError>),
+    /// A fault that may be retried, and why.
+    Retryable(ApiError, &'static str),
+}
+
+/// The `error` member, with the official clients' placeholders for missing parts.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct RawServerError {
+    pub(crate) name: String,
+    pub(crate) descr: String,
+    pub(crate) transient: bool,
+}
+
+impl RawServerError {
+    fn from_value(value: &serde_json::Value) -> Self {
+        let text = |key: &str, missing: &str| match value.get(key) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) | None => missing.to_owned(),
+            Some(other) => other.to_string(),
+        };
+        Self {
+            name: text("name", error_name::MISSING_NAME),
+            descr: text("descr", error_name::MISSING_DESCRIPTION),
+            transient: value
+                .get("transient")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// The envelope of a successful answer; `error` is checked too, since some servers may send
+/// an error with status 200.
+#[derive(Deserialize)]
+struct Envelope<T> {
+    data: Option<T>,
+    error: Option<serde_json::Value>,
+}
+
+/// Only the `error` member of an answer.
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: Option<serde_json::Value>,
+}
+
+/// What an answer turned out to be.
+pub(crate) enum Decoded<T> {
+    Data(T),
+    Server(RawServerError),
+    Invalid(serde_json::Error),
+}
+
+/// Status not 200, or an `error` member: an API error. Otherwise the `data` member.
+pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Decoded<T> {
+    let error_of = |body: &[u8]| match serde_json::from_slice::<ErrorEnvelope>(body) {
+        Ok(ErrorEnvelope {
+            error: Some(error), ..
+        }) if !error.is_null() => Some(Ok(RawServerError::from_value(&error))),
+        Ok(_) => None,
+        Err(err) => Some(Err(err)),
+    };
+    if status != StatusCode::OK {
+        return match error_of(body) {
+            Some(Ok(raw)) => Decoded::Server(raw),
+            Some(Err(err)) => Decoded::Invalid(err),
+            None => Decoded::Server(RawServerError::from_value(&serde_json::Value::Null)),
+        };
+    }
+    match serde_json::from_slice::<Envelope<T>>(body) {
+        Ok(Envelope {
+            error: Some(error), ..
+        }) if !error.is_null() => Decoded::Server(RawServerError::from_value(&error)),
+        Ok(Envelope {
+            data: Some(data), ..
+        }) => Decoded::Data(data),
+        Ok(Envelope { data: None, .. }) => Decoded::Invalid(serde::de::Error::custom(
+            "the response has neither a `data` nor an `error` member",
+        )),
+        // `data` did not fit the expected type: still an API error if `error` is there.
+        Err(err) => match error_of(body) {
+            Some(Ok(raw)) => Decoded::Server(raw),
+            _ => Decoded::Invalid(err),
+        },
+    }
+}
+
+/// The start of a body for an error message: lossy UTF-8, control characters replaced,
+/// at most [`EXCERPT_CHARS`] characters.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let head = &body[..body.len().min(EXCERPT_CHARS * 4)];
+    let text = String::from_utf8_lossy(head);
+    let mut out: String = text
+        .chars()
+        .take(EXCERPT_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() > EXCERPT_CHARS || head.len() < body.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(multi: bool, remote: Option<&str>) -> Client {
+        let mut builder = Client::builder()
+            .base_url("http://127.0.0.1:81/")
+            .token("secret-token-1")
+            .multi_cluster(multi);
+        if let Some(remote) = remote {
+            builder = builder.remote_cluster(ClusterName::new(remote).unwrap());
+        }
+        builder.build().unwrap()
+    }
+
+    #[test]
+    fn paths_add_remote_command_and_multi_cluster_only_where_supported() {
+        let plain = client(false, None);
+        assert_eq!(plain.path("Volume", &["v1"], true).unwrap(), "Volume/v1");
+        let multi = client(true, None);
+        assert_eq!(
+            multi.path("Volume", &["v1"], true).unwrap(),
+            "MultiCluster/Volume/v1"
+        );
+        assert_eq!(
+            multi.path("SnapshotUpdate", &["s"], false).unwrap(),
+            "SnapshotUpdate/s"
+        );
+        let remote = client(true, Some("~fir.b"));
+        assert_eq!(
+            remote.path("VolumeDelete", &["~d.n.a1z"], true).unwrap(),
+            "RemoteCommand/~fir.b/MultiCluster/VolumeDelete/~d.n.a1z"
+        );
+        assert!(plain.path("Volume", &["#sys"], true).is_err());
+    }
+
+    #[test]
+    fn base_url_is_checked_and_normalised() {
+        assert_eq!(client(false, None).base_url(), "http://127.0.0.1:81");
+        for bad in [
+            "",
+            "127.0.0.1:81",
+            "ftp://h",
+            "http://h/?q=1",
+            "http://u:p@h",
+        ] {
+            let err = Client::builder()
+                .base_url(bad)
+                .token("t")
+                .build()
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ApiError::InvalidArgument {
+                        field: "base URL",
+                        ..
+                    }
+                ),
+                "{bad}: {err}"
+            );
+        }
+        let with_prefix = Client::builder()
+            .base_url("https://proxy.example/storpool/")
+            .token("t")
+            .build()
+            .unwrap();
+        assert_eq!(with_prefix.base_url(), "https://proxy.example/storpool");
+    }
+
+    #[test]
+    fn token_is_required_and_never_shown() {
+        let err = Client::builder().base_url("http://h").build().unwrap_err();
+        assert!(err.to_string().contains("API token"));
+        let err = Client::builder()
+            .base_url("http://h")
+            .token("")
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("empty"));
+        let err = Client::builder()
+            .base_url("http://h")
+            .token("bad\ntoken")
+            .build()
+            .unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("bad\ntoken"));
+        let debug = format!("{:?}", client(true, Some("backup")));
+        assert!(!debug.contains("secret-token-1"), "{debug}");
+        assert!(debug.contains("<redacted>"));
+    }
+
+    #[test]
+    fn client_is_send_sync_and_clone() {
+        fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+        assert_traits::<Client>();
+        assert_traits::<ClientBuilder>();
+        assert_error::<ApiError>();
+    }
+
+    fn data(status: u16, body: &str) -> Decoded<serde_json::Value> {
+        decode(StatusCode::from_u16(status).unwrap(), body.as_bytes())
+    }
+
+    #[test]
+    fn decode_follows_the_official_failure_rule() {
+        assert!(
+            matches!(data(200, r#"{"generation":1,"data":[1]}"#), Decoded::Data(v) if v == serde_json::json!([1]))
+        );
+        let Decoded::Server(raw) = data(
+            200,
+            r#"{"error":{"name":"busy","descr":"x","transient":true}}"#,
+        ) else {
+            panic!("an error member with status 200 is an error");
+        };
+        assert_eq!((raw.name.as_str(), raw.transient), ("busy", true));
+        let Decoded::Server(raw) = data(500, r"{}") else {
+            panic!("status 500 is an error");
+        };
+        assert_eq!(raw.name, error_name::MISSING_NAME);
+        assert_eq!(raw.descr, error_name::MISSING_DESCRIPTION);
+        assert!(!raw.transient);
+        let Decoded::Server(raw) = data(500, r#"{"error":{"descr":"d"}}"#) else {
+            panic!("status 500 is an error");
+        };
+        assert_eq!(
+            (raw.name.as_str(), raw.descr.as_str()),
+            (error_name::MISSING_NAME, "d")
+        );
+        assert!(matches!(
+            data(502, "<html>bad gateway</html>"),
+            Decoded::Invalid(_)
+        ));
+        assert!(matches!(
+            data(200, r#"{"generation":1}"#),
+            Decoded::Invalid(_)
+        ));
+        assert!(matches!(data(200, "not json"), Decoded::Invalid(_)));
+    }
+
+    #[test]
+    fn decode_reports_an_error_member_even_when_data_does_not_fit() {
+        let decoded: Decoded<Vec<u32>> = decode(
+            StatusCode::OK,
+            br#"{"data":{"x":1},"error":{"name":"objectDoesNotExist","descr":"no"}}"#,
+        );
+        assert!(matches!(decoded, Decoded::Server(raw) if raw.name == "objectDoesNotExist"));
+    }
+
+    #[test]
+    fn excerpts_are_short_and_single_line() {
+        assert_eq!(excerpt(b"<html>\nbad</html>"), "<html> bad</html>");
+        let long = "x".repeat(1000);
+        let cut = excerpt(long.as_bytes());
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(excerpt(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn query_encoding_escapes_every_reserved_character() {
+        let text = r#"{"controllerIds":[1,2],"a":"b c/&?=+#%"}"#;
+        let encoded = utf8_percent_encode(text, QUERY_VALUE).to_string();
+        assert_eq!(
+            encoded,
+            "%7B%22controllerIds%22%3A%5B1%2C2%5D%2C%22a%22%3A%22b%20c%2F%26%3F%3D%2B%23%25%22%7D"
+        );
+    }
+}

@@ -1,0 +1,34 @@
+#![doc = include_str!("../README.md")]
+
+mod attachments;
+mod client;
+mod disks;
+mod error;
+pub mod models;
+mod names;
+mod placement_groups;
+mod retry;
+mod services;
+mod snapshots;
+mod templates;
+mod volumes;
+
+pub use attachments::Attachments;
+pub use client::{API_PREFIX, Client, ClientBuilder, DEFAULT_TIMEOUT};
+pub use disks::Disks;
+pub use error::{ApiError, ServerError, error_name};
+pub use models::*;
+pub use names::{
+    CLUSTER_NAME_SIZE, ClientId, ClusterName, DiskId, GlobalId, NAME_SIZE,
+    PLACEMENT_GROUP_NAME_SIZE, PlacementGroupName, REPLICATION_RANGE, SECTOR_SIZE, ServerId,
+    SnapshotName, SnapshotRef, Tags, TemplateName, VolumeName, VolumeRef, check_replication,
+    check_size, check_tags,
+};
+pub use placement_groups::PlacementGroups;
+pub use reqwest::Method;
+pub use retry::RetryPolicy;
+pub use services::{Clients, Services};
+pub use snapshots::Snapshots;
+pub use storpool_conf::AuthToken;
+pub use templates::Templates;
+pub use volumes::Volumes;

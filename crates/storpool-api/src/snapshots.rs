@@ -1,0 +1,120 @@
+//! Snapshot calls: `client.snapshots()`.
+
+use crate::client::Client;
+use crate::error::ApiError;
+use crate::models::{
+    ApiOk, GroupSnapshot, GroupSnapshotCreated, One, Rebase, SnapshotCreate, SnapshotCreated,
+    SnapshotDescription, SnapshotInfo, SnapshotSpace, SnapshotSummary, SnapshotUpdate,
+};
+use crate::names::{GlobalId, SnapshotRef, VolumeRef};
+
+/// Snapshot calls; see [`Client::snapshots`]. Calls marked MC use `MultiCluster/` when the
+/// client is in multicluster mode.
+#[derive(Clone, Copy, Debug)]
+pub struct Snapshots<'a> {
+    client: &'a Client,
+}
+
+impl Client {
+    /// Snapshot calls.
+    pub fn snapshots(&self) -> Snapshots<'_> {
+        Snapshots { client: self }
+    }
+}
+
+impl Snapshots<'_> {
+    /// `GET SnapshotsList` (MC): every snapshot, including anonymous, bound, transient and
+    /// `*`-deleted ones.
+    pub async fn list(&self) -> Result<Vec<SnapshotSummary>, ApiError> {
+        self.client.get("SnapshotsList", &[], true).await
+    }
+
+    /// `GET Snapshot/NAME` (MC): one snapshot; `objectDoesNotExist` when there is none.
+    pub async fn get(&self, snapshot: &SnapshotRef) -> Result<SnapshotSummary, ApiError> {
+        let One(summary) = self
+            .client
+            .get("Snapshot", &[snapshot.as_str()], true)
+            .await?;
+        Ok(summary)
+    }
+
+    /// `GET SnapshotDescribe/NAME` (MC): the snapshot and where its objects are.
+    pub async fn describe(&self, snapshot: &SnapshotRef) -> Result<SnapshotDescription, ApiError> {
+        self.client
+            .get("SnapshotDescribe", &[snapshot.as_str()], true)
+            .await
+    }
+
+    /// `GET SnapshotGetInfo/NAME` (MC): the snapshot and how its objects spread over disks.
+    pub async fn info(&self, snapshot: &SnapshotRef) -> Result<SnapshotInfo, ApiError> {
+        self.client
+            .get("SnapshotGetInfo", &[snapshot.as_str()], true)
+            .await
+    }
+
+    /// `GET SnapshotsSpace` (MC): space estimates of every snapshot.
+    pub async fn space(&self) -> Result<Vec<SnapshotSpace>, ApiError> {
+        self.client.get("SnapshotsSpace", &[], true).await
+    }
+
+    /// `POST VolumeSnapshot/VOLUME` (MC): snapshot a volume; the snapshot becomes the volume's
+    /// parent. `objectExists` when the name is taken.
+    pub async fn create(
+        &self,
+        volume: &VolumeRef,
+        request: &SnapshotCreate,
+    ) -> Result<SnapshotCreated, ApiError> {
+        request.validate()?;
+        self.client
+            .post("VolumeSnapshot", &[volume.as_str()], true, Some(request))
+            .await
+    }
+
+    /// `POST VolumesGroupSnapshot` (MC): crash-consistent snapshots of several volumes.
+    pub async fn create_group(
+        &self,
+        request: &GroupSnapshot,
+    ) -> Result<GroupSnapshotCreated, ApiError> {
+        request.validate()?;
+        self.client
+            .post("VolumesGroupSnapshot", &[], true, Some(request))
+            .await
+    }
+
+    /// `POST SnapshotUpdate/NAME`: rename, retemplate, bind, deletion date, tags.
+    pub async fn update(
+        &self,
+        snapshot: &SnapshotRef,
+        request: &SnapshotUpdate,
+    ) -> Result<ApiOk, ApiError> {
+        request.validate()?;
+        self.client
+            .post("SnapshotUpdate", &[snapshot.as_str()], false, Some(request))
+            .await
+    }
+
+    /// `POST SnapshotRebase/NAME`: re-parent onto an ancestor or onto nothing.
+    pub async fn rebase(
+        &self,
+        snapshot: &SnapshotRef,
+        request: &Rebase,
+    ) -> Result<ApiOk, ApiError> {
+        self.client
+            .post("SnapshotRebase", &[snapshot.as_str()], false, Some(request))
+            .await
+    }
+
+    /// `POST SnapshotDelete/NAME` (MC): `objectDoesNotExist` when already gone.
+    pub async fn delete(&self, snapshot: &SnapshotRef) -> Result<ApiOk, ApiError> {
+        self.client
+            .post::<_, ()>("SnapshotDelete", &[snapshot.as_str()], true, None)
+            .await
+    }
+
+    /// `POST SnapshotDeleteById/GLOBALID`: delete by bare global id.
+    pub async fn delete_by_id(&self, id: &GlobalId) -> Result<ApiOk, ApiError> {
+        self.client
+            .post::<_, ()>("SnapshotDeleteById", &[id.as_str()], false, None)
+            .await
+    }
+}
