@@ -172,7 +172,7 @@ fn apply_entry(txn: &mut Txn<'_>, ctx: &Ctx<'_>, e: Value) -> Result<Vec<u16>, A
         for c in list {
             let mut cur = txn.cl.obj(o.id).cloned().unwrap_or_else(|| new.clone());
             if let Some(att) = cur.attachments.get_mut(c) {
-                att.rw = rights
+                att.rw = rights;
             } else {
                 let pos = txn.cl.free_pos(*c).ok_or_else(|| {
                     ApiErr::invalid(format!("no free attachment slot on client {c}"))
