@@ -41,9 +41,25 @@ pub(crate) struct WaitSpec {
     pub(crate) rerun: bool,
 }
 
+/// The `data` of an answer: a JSON value, or JSON text written directly (large listings).
+#[derive(Debug)]
+pub(crate) enum Data {
+    Json(Value),
+    Raw(String),
+}
+
+impl Data {
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Data::Json(v) => v,
+            Data::Raw(s) => serde_json::from_str(&s).unwrap_or(Value::Null),
+        }
+    }
+}
+
 /// The answer to one call.
 pub(crate) struct Answer {
-    pub(crate) result: Result<Value, ApiErr>,
+    pub(crate) result: Result<Data, ApiErr>,
     pub(crate) wait: Option<WaitSpec>,
     pub(crate) generation: u64,
 }
@@ -67,6 +83,8 @@ pub(crate) struct Core {
 
 /// Read handler.
 pub(crate) type ReadFn = fn(&Cluster, &Ctx<'_>, &[String], Option<Value>) -> Result<Value, ApiErr>;
+/// Read handler that writes its JSON text itself.
+pub(crate) type RawFn = fn(&Cluster, &Ctx<'_>, &[String], Option<Value>) -> Result<String, ApiErr>;
 /// Mutating handler: returns the members to add to the `ok`/`generation` answer.
 pub(crate) type WriteFn =
     fn(&mut Txn<'_>, &Ctx<'_>, &[String], Option<Value>) -> Result<Map<String, Value>, ApiErr>;
@@ -75,6 +93,7 @@ pub(crate) type WriteFn =
 #[derive(Clone, Copy)]
 pub(crate) enum Handler {
     Read(ReadFn),
+    Raw(RawFn),
     Write(WriteFn),
 }
 
@@ -119,8 +138,17 @@ impl Core {
             result = Ok(Value::Null);
         }
         Answer {
-            result,
+            result: result.map(Data::Json),
             wait,
+            generation: self.cl.meta.generation,
+        }
+    }
+
+    /// Run a read call that writes its own JSON text.
+    pub(crate) fn read_raw(&self, f: RawFn, args: &[String], body: Option<Value>) -> Answer {
+        Answer {
+            result: f(&self.cl, &self.ctx(), args, body).map(Data::Raw),
+            wait: None,
             generation: self.cl.meta.generation,
         }
     }
@@ -165,7 +193,7 @@ impl Core {
             wait = None;
         }
         Answer {
-            result,
+            result: result.map(Data::Json),
             wait,
             generation: self.cl.meta.generation,
         }

@@ -55,17 +55,11 @@ impl FuzzCluster {
     /// Returns the HTTP status and the JSON body. Never panics.
     pub fn request(&mut self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
         let reply = self.reply(method, path, body);
-        (
-            reply.status,
-            serde_json::to_vec(&reply.body).unwrap_or_default(),
-        )
+        (reply.status, reply.body)
     }
 
     fn reply(&mut self, method: &str, path: &str, body: &[u8]) -> Reply {
-        let err = |e: crate::error::ApiErr| Reply {
-            status: e.status.unwrap_or(500),
-            body: e.envelope(),
-        };
+        let err = |e: crate::error::ApiErr| Reply::error(e.status.unwrap_or(500), &e);
         let m = match method {
             "GET" => Method::Get,
             "POST" => Method::Post,
@@ -88,13 +82,11 @@ impl FuzzCluster {
         };
         let answer = match routed.def.handler {
             crate::engine::Handler::Read(f) => self.core.read(f, &routed.args, json),
+            crate::engine::Handler::Raw(f) => self.core.read_raw(f, &routed.args, json),
             crate::engine::Handler::Write(f) => self.core.write(f, &routed.args, json),
         };
         match answer.result {
-            Ok(data) => Reply {
-                status: 200,
-                body: serde_json::json!({"generation": answer.generation, "data": data}),
-            },
+            Ok(data) => Reply::ok(answer.generation, data),
             Err(e) => err(e),
         }
     }

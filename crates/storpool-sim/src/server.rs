@@ -18,7 +18,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::api;
 use crate::args::parse_body;
-use crate::engine::{Answer, Core, Handler, Method};
+use crate::engine::{Answer, Core, Data, Handler, Method};
 use crate::error::ApiErr;
 use crate::faults::{Action, FaultState};
 
@@ -40,23 +40,44 @@ pub(crate) struct Shared {
 /// A finished answer: status and JSON body.
 pub(crate) struct Reply {
     pub(crate) status: u16,
-    pub(crate) body: Value,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Reply {
+    pub(crate) fn error(status: u16, e: &ApiErr) -> Self {
+        Self {
+            status,
+            body: serde_json::to_vec(&e.envelope()).unwrap_or_default(),
+        }
+    }
+
+    /// `{"generation": G, "data": DATA}`.
+    pub(crate) fn ok(generation: u64, data: Data) -> Self {
+        let body = match data {
+            Data::Json(v) => {
+                serde_json::to_vec(&serde_json::json!({"generation": generation, "data": v}))
+                    .unwrap_or_default()
+            }
+            Data::Raw(s) => {
+                let mut b = Vec::with_capacity(s.len() + 40);
+                b.extend_from_slice(format!("{{\"generation\":{generation},\"data\":").as_bytes());
+                b.extend_from_slice(s.as_bytes());
+                b.push(b'}');
+                b
+            }
+        };
+        Self { status: 200, body }
+    }
 }
 
 impl Shared {
     fn error_reply(&self, e: &ApiErr) -> Reply {
-        Reply {
-            status: e.status.unwrap_or(self.error_status),
-            body: e.envelope(),
-        }
+        Reply::error(e.status.unwrap_or(self.error_status), e)
     }
 
     fn answer_reply(&self, a: Answer) -> Reply {
         match a.result {
-            Ok(data) => Reply {
-                status: 200,
-                body: serde_json::json!({"generation": a.generation, "data": data}),
-            },
+            Ok(data) => Reply::ok(a.generation, data),
             Err(e) => self.error_reply(&e),
         }
     }
@@ -82,6 +103,7 @@ impl Shared {
     ) -> Answer {
         match def.handler {
             Handler::Read(f) => self.read_core().read(f, args, body),
+            Handler::Raw(f) => self.read_core().read_raw(f, args, body),
             Handler::Write(f) => self.write_core().write(f, args, body),
         }
     }
@@ -353,8 +375,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, routed: Routed, json: Option<Value
 }
 
 fn http_response(shared: &Shared, reply: &Reply) -> Response<Full<Bytes>> {
-    let body = serde_json::to_vec(&reply.body).unwrap_or_default();
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    let mut resp = Response::new(Full::new(Bytes::from(reply.body.clone())));
     *resp.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
 
 use crate::data::DataPlane;
-use crate::engine::{Core, Method, Settings, unix_now};
+use crate::engine::{Core, Data, Method, Settings, unix_now};
 use crate::error::{ApiErr, SimError};
 use crate::faults::{FaultState, Faults, InjectedError};
 use crate::model::{ClientState, Cluster, Disk, Key, Meta, PlacementGroup};
@@ -652,7 +652,7 @@ impl SimHandle {
         };
         let routed = server::route(m, &full, (&name, &id)).map_err(SimError::Api)?;
         let answer = self.shared.execute(routed.def, &routed.args, body);
-        answer.result.map_err(SimError::Api)
+        answer.result.map(Data::into_value).map_err(SimError::Api)
     }
 
     /// Create a template (`replication` and `placeAll`; `None` leaves them unset).

@@ -27,6 +27,16 @@ const fn get(name: &'static str, mc: bool, nargs: usize, f: crate::engine::ReadF
     }
 }
 
+const fn get_raw(name: &'static str, mc: bool, f: crate::engine::RawFn) -> CallDef {
+    CallDef {
+        name,
+        method: Method::Get,
+        multi_cluster: mc,
+        nargs: 0,
+        handler: Handler::Raw(f),
+    }
+}
+
 const fn post(name: &'static str, mc: bool, nargs: usize, f: crate::engine::WriteFn) -> CallDef {
     CallDef {
         name,
@@ -40,7 +50,7 @@ const fn post(name: &'static str, mc: bool, nargs: usize, f: crate::engine::Writ
 /// Every call the simulator answers.
 pub(crate) const CALLS: &[CallDef] = &[
     // Volumes.
-    get("VolumesList", true, 0, volumes::list),
+    get_raw("VolumesList", true, volumes::list),
     get("Volume", true, 1, volumes::one),
     get("VolumeDescribe", true, 1, volumes::describe),
     get("VolumeGetInfo", true, 1, volumes::info),
@@ -61,7 +71,7 @@ pub(crate) const CALLS: &[CallDef] = &[
     post("VolumeRevert", true, 1, volumes::revert),
     post("VolumeRebase", false, 1, volumes::rebase),
     // Snapshots.
-    get("SnapshotsList", true, 0, snapshots::list),
+    get_raw("SnapshotsList", true, snapshots::list),
     get("SnapshotsSpace", true, 0, snapshots::space),
     get("Snapshot", true, 1, snapshots::one),
     get("SnapshotDescribe", true, 1, snapshots::describe),

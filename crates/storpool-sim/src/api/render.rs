@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::placement::{self, objects_count};
@@ -12,62 +13,142 @@ pub(crate) fn limit(v: Option<u64>) -> Value {
     v.map_or_else(|| Value::String("-".into()), Value::from)
 }
 
-fn tags(ctx: &Ctx<'_>, m: &mut Map<String, Value>, t: &BTreeMap<String, String>) {
-    if t.is_empty() && ctx.settings.omit_empty_tags {
-        return;
+/// `bw`/`iops`: a number or `"-"`.
+struct LimitSer(Option<u64>);
+
+impl Serialize for LimitSer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Some(v) => s.serialize_u64(v),
+            None => s.serialize_str("-"),
+        }
     }
-    m.insert("tags".into(), json!(t));
 }
 
-/// `VolumeSummary` / `SnapshotSummary`.
-pub(crate) fn summary(cl: &Cluster, ctx: &Ctx<'_>, o: &Obj) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("name".into(), o.display_name().into());
-    m.insert("id".into(), o.id.into());
-    m.insert("parentName".into(), cl.parent_name(o).into());
-    m.insert("templateName".into(), cl.template_name(o.template).into());
-    m.insert("size".into(), o.size.into());
-    m.insert("replication".into(), o.replication.into());
-    m.insert("globalId".into(), o.gid.clone().into());
-    m.insert("placeAll".into(), o.place_all.clone().into());
-    m.insert("placeTail".into(), o.place_tail.clone().into());
-    m.insert("placeHead".into(), o.place_head.clone().into());
-    m.insert("parentVolumeId".into(), o.parent.unwrap_or(0).into());
-    m.insert(
-        "originalParentVolumeId".into(),
-        o.original_parent.unwrap_or(0).into(),
-    );
-    m.insert("visibleVolumeId".into(), o.id.into());
-    m.insert("templateId".into(), o.template.unwrap_or(0).into());
-    m.insert("objectsCount".into(), objects_count(o.size).into());
-    m.insert("creationTimestamp".into(), o.created.into());
-    m.insert("flags".into(), 0.into());
-    m.insert("bw".into(), limit(o.bw));
-    m.insert("iops".into(), limit(o.iops));
-    m.insert("limitType".into(), "total".into());
-    m.insert("reuseServer".into(), o.reuse_server.into());
-    m.insert("firstNotParentObjectId".into(), 0.into());
-    tags(ctx, &mut m, &o.tags);
-    if o.snapshot {
-        let on_volume = o
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if signature
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+/// `VolumeSummary` / `SnapshotSummary`, serialized straight from the model.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SummaryRef<'a> {
+    name: String,
+    id: u64,
+    parent_name: String,
+    template_name: String,
+    size: u64,
+    replication: u8,
+    global_id: &'a str,
+    place_all: &'a str,
+    place_tail: &'a str,
+    place_head: &'a str,
+    parent_volume_id: u64,
+    original_parent_volume_id: u64,
+    visible_volume_id: u64,
+    template_id: u64,
+    objects_count: u64,
+    creation_timestamp: i64,
+    flags: u8,
+    bw: LimitSer,
+    iops: LimitSer,
+    limit_type: &'static str,
+    reuse_server: bool,
+    first_not_parent_object_id: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tags: Option<&'a BTreeMap<String, String>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    snap: Option<SnapRef>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(clippy::struct_excessive_bools)] // the API's own flags
+struct SnapRef {
+    on_volume: String,
+    auto_name: bool,
+    bound: bool,
+    deleted: bool,
+    transient: bool,
+    recovering_from_remote: bool,
+    #[serde(skip_serializing_if = "is_zero")]
+    target_delete_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delete_blocked: Option<&'static str>,
+}
+
+fn summary_ref<'a>(cl: &Cluster, ctx: &Ctx<'_>, o: &'a Obj) -> SummaryRef<'a> {
+    let snap = o.snapshot.then(|| SnapRef {
+        on_volume: o
             .on_volume
             .and_then(|v| cl.obj(v))
             .filter(|v| !v.snapshot)
-            .map_or_else(|| "-".to_owned(), Obj::display_name);
-        m.insert("onVolume".into(), on_volume.into());
-        m.insert("autoName".into(), o.auto_name.into());
-        m.insert("bound".into(), o.bound.into());
-        m.insert("deleted".into(), o.deleted.into());
-        m.insert("transient".into(), o.transient.into());
-        m.insert("recoveringFromRemote".into(), false.into());
-        if o.target_delete_date > 0 {
-            m.insert("targetDeleteDate".into(), o.target_delete_date.into());
+            .map_or_else(|| "-".to_owned(), Obj::display_name),
+        auto_name: o.auto_name,
+        bound: o.bound,
+        deleted: o.deleted,
+        transient: o.transient,
+        recovering_from_remote: false,
+        target_delete_date: o.target_delete_date,
+        delete_blocked: o.deleted.then_some("multiple children"),
+    });
+    SummaryRef {
+        name: o.display_name(),
+        id: o.id,
+        parent_name: cl.parent_name(o),
+        template_name: cl.template_name(o.template),
+        size: o.size,
+        replication: o.replication,
+        global_id: &o.gid,
+        place_all: &o.place_all,
+        place_tail: &o.place_tail,
+        place_head: &o.place_head,
+        parent_volume_id: o.parent.unwrap_or(0),
+        original_parent_volume_id: o.original_parent.unwrap_or(0),
+        visible_volume_id: o.id,
+        template_id: o.template.unwrap_or(0),
+        objects_count: objects_count(o.size),
+        creation_timestamp: o.created,
+        flags: 0,
+        bw: LimitSer(o.bw),
+        iops: LimitSer(o.iops),
+        limit_type: "total",
+        reuse_server: o.reuse_server,
+        first_not_parent_object_id: 0,
+        tags: (!(o.tags.is_empty() && ctx.settings.omit_empty_tags)).then_some(&o.tags),
+        snap,
+    }
+}
+
+/// `VolumeSummary` / `SnapshotSummary` as a JSON object.
+pub(crate) fn summary(cl: &Cluster, ctx: &Ctx<'_>, o: &Obj) -> Map<String, Value> {
+    match serde_json::to_value(summary_ref(cl, ctx, o)) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+/// A JSON array of summaries, written without building JSON values (large listings).
+pub(crate) fn summaries<'a>(
+    cl: &Cluster,
+    ctx: &Ctx<'_>,
+    objs: impl Iterator<Item = &'a Obj>,
+) -> String {
+    let mut out = Vec::with_capacity(1 << 16);
+    out.push(b'[');
+    let mut first = true;
+    for o in objs {
+        if !first {
+            out.push(b',');
         }
-        if o.deleted {
-            m.insert("deleteBlocked".into(), "multiple children".into());
+        first = false;
+        if serde_json::to_writer(&mut out, &summary_ref(cl, ctx, o)).is_err() {
+            out.extend_from_slice(b"null");
         }
     }
-    m
+    out.push(b']');
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Summary plus `targetDiskSets` and `objects` (`VolumeDescribe`, `SnapshotDescribe`).

@@ -23,13 +23,11 @@ pub(crate) fn list(
     ctx: &Ctx<'_>,
     _: &[String],
     _: Option<Value>,
-) -> Result<Value, ApiErr> {
-    Ok(Value::Array(
-        cl.objects
-            .values()
-            .filter(|o| o.snapshot)
-            .map(|o| Value::Object(render::summary(cl, ctx, o)))
-            .collect(),
+) -> Result<String, ApiErr> {
+    Ok(render::summaries(
+        cl,
+        ctx,
+        cl.objects.values().filter(|o| o.snapshot),
     ))
 }
 
