@@ -199,6 +199,14 @@ impl Core {
         }
     }
 
+    /// Is any snapshot's `targetDeleteDate` due?
+    pub(crate) fn expiry_due(&self) -> bool {
+        let now = self.now();
+        self.cl.objects.values().any(|o| {
+            o.snapshot && !o.deleted && o.target_delete_date > 0 && o.target_delete_date <= now
+        })
+    }
+
     /// Collect snapshots whose `targetDeleteDate` has passed. Returns how many were deleted.
     pub(crate) fn expire(&mut self) -> usize {
         let now = self.now();

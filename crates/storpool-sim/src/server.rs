@@ -403,7 +403,13 @@ pub(crate) async fn serve(
                 tokio::select! {
                     _ = tick.tick() => {
                         let s = shared.clone();
-                        let _ = tokio::task::spawn_blocking(move || s.write_core().expire()).await;
+                        let _ = tokio::task::spawn_blocking(move || {
+                            // Check under the read lock; take the write lock only when needed.
+                            if s.read_core().expiry_due() {
+                                s.write_core().expire();
+                            }
+                        })
+                        .await;
                     }
                     _ = stop.changed() => break,
                 }
