@@ -127,7 +127,7 @@ pub enum SimError {
     /// An option has a value the simulator cannot use.
     #[error("invalid option: {0}")]
     Option(String),
-    /// An in-process API call ([`crate::Sim::call`]) was answered with an error.
+    /// An in-process API call ([`crate::SimHandle::call`]) was answered with an error.
     #[error("API call failed: {0}")]
     Api(ApiErr),
 }
