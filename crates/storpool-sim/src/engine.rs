@@ -199,6 +199,26 @@ impl Core {
         }
     }
 
+    /// Replace the in-memory model with the store's committed state (after a panic).
+    pub(crate) fn reload(&mut self) {
+        let loaded = match &self.store {
+            Some(store) => match store.lock() {
+                Ok(s) => s.load(),
+                Err(_) => return,
+            },
+            None => return,
+        };
+        match loaded {
+            Ok(Some(mut cl)) => {
+                cl.clients = std::mem::take(&mut self.cl.clients);
+                self.cl = cl;
+                tracing::warn!("reloaded the cluster state from the store after an internal error");
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "cannot reload the cluster state"),
+        }
+    }
+
     /// Is any snapshot's `targetDeleteDate` due?
     pub(crate) fn expiry_due(&self) -> bool {
         let now = self.now();

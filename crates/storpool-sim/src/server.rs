@@ -83,15 +83,27 @@ impl Shared {
     }
 
     pub(crate) fn read_core(&self) -> std::sync::RwLockReadGuard<'_, Core> {
+        if self.core.is_poisoned() {
+            // Repair first (see `write_core`).
+            drop(self.write_core());
+        }
         self.core
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The core for a change. Should a handler ever have panicked halfway through a change,
+    /// the in-memory model is reloaded from the store, which only holds committed changes.
     pub(crate) fn write_core(&self) -> std::sync::RwLockWriteGuard<'_, Core> {
-        self.core
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        match self.core.write() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                let mut g = poisoned.into_inner();
+                self.core.clear_poison();
+                g.reload();
+                g
+            }
+        }
     }
 
     /// Run a routed call against the core (blocking).
