@@ -190,3 +190,16 @@ fn no_free_slot_on_a_client_is_invalid_param() {
     assert_eq!(r.err(), "invalidParam");
     assert!(r.descr().contains("slot"), "{r:?}");
 }
+
+#[test]
+fn client_config_wait_returns_once_the_client_is_up() {
+    let (sim, api) = sim();
+    sim.set_client_running(5, false);
+    let addr = api.addr;
+    let token = api.token.clone();
+    let waiter = std::thread::spawn(move || Api { addr, token }.read("ClientConfigWait/5"));
+    sim.set_client_running(5, true);
+    let r = waiter.join().unwrap();
+    assert_eq!(r[0]["configStatus"], "ok");
+    assert_eq!(api.get("ClientConfigWait/77").err(), "invalidParam");
+}

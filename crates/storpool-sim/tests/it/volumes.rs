@@ -630,3 +630,113 @@ fn disks_services_and_clients() {
     let pgs = api.read("PlacementGroupsList");
     assert_eq!(pgs["default"]["disks"].as_array().unwrap().len(), 12);
 }
+
+#[test]
+fn rebase_and_delete_by_global_id() {
+    let (sim, api) = sim();
+    create(&api, "v", GIB);
+    api.ok("VolumeSnapshot/v", json!({"name": "s1"}));
+    let s2 = api.ok("VolumeSnapshot/v", json!({"name": "s2"}));
+    create(&api, "other", GIB);
+    api.ok("VolumeSnapshot/other", json!({"name": "o1"}));
+    assert_eq!(
+        api.post("VolumeRebase/v", json!({"parentName": "o1"}))
+            .err(),
+        "invalidParam"
+    );
+    api.ok("VolumeRebase/v", json!({"parentName": "s1"}));
+    assert_eq!(api.read("Volume/v")[0]["parentName"], "s1");
+    api.ok("SnapshotRebase/s2", json!({}));
+    assert_eq!(api.read("Snapshot/s2")[0]["parentName"], "");
+    let gid = s2["snapshotGlobalId"].as_str().unwrap();
+    assert_eq!(
+        api.post(&format!("SnapshotDeleteById/~{gid}"), json!({}))
+            .err(),
+        "invalidParam"
+    );
+    api.ok(&format!("SnapshotDeleteById/{gid}"), json!({}));
+    assert!(sim.state().snapshot("s2").is_none());
+    assert_eq!(
+        api.post(&format!("SnapshotDeleteById/{gid}"), json!({}))
+            .err(),
+        "objectDoesNotExist"
+    );
+}
+
+#[test]
+fn template_parent_and_size_apply_to_new_volumes() {
+    let (_sim, api) = sim();
+    create(&api, "base", GIB);
+    api.ok("VolumeSnapshot/base", json!({"name": "golden"}));
+    api.ok(
+        "VolumeTemplateCreate",
+        json!({"name": "img", "replication": 2, "parent": "golden", "size": 2 * GIB}),
+    );
+    assert_eq!(
+        api.read("VolumeTemplateDescribe/img")["parentName"],
+        "golden"
+    );
+    api.ok("VolumeCreate", json!({"name": "vm1", "template": "img"}));
+    let v = &api.read("Volume/vm1")[0];
+    assert_eq!(
+        (v["parentName"].as_str(), v["size"].as_u64()),
+        (Some("golden"), Some(2 * GIB))
+    );
+}
+
+#[test]
+fn placement_groups_can_be_created_renamed_and_deleted() {
+    let (_sim, api) = sim();
+    api.ok(
+        "PlacementGroupUpdate/hdd",
+        json!({"addDisks": [102, 202], "rmDisks": []}),
+    );
+    assert_eq!(
+        api.read("PlacementGroupDescribe/hdd")["disks"],
+        json!([102, 202])
+    );
+    assert_eq!(
+        api.post("PlacementGroupUpdate/hdd", json!({"addDisks": [999]}))
+            .err(),
+        "objectDoesNotExist"
+    );
+    api.ok(
+        "PlacementGroupUpdate/hdd",
+        json!({"rename": "spinning", "rmDisks": [202]}),
+    );
+    assert_eq!(
+        api.get("PlacementGroupDescribe/hdd").err(),
+        "objectDoesNotExist"
+    );
+    assert_eq!(
+        api.read("PlacementGroupDescribe/spinning")["disks"],
+        json!([102])
+    );
+    // One disk cannot hold three replicas on distinct servers.
+    let r = api.post(
+        "VolumeCreate",
+        json!({"name": "v", "size": GIB, "replication": 3, "placeAll": "spinning"}),
+    );
+    assert_eq!(r.err(), "insufficientResources");
+    api.ok("PlacementGroupDelete/spinning", json!({}));
+    assert_eq!(
+        api.post("PlacementGroupDelete/spinning", json!({})).err(),
+        "objectDoesNotExist"
+    );
+}
+
+#[test]
+fn ejected_and_forgotten_disks_leave_the_placement_groups() {
+    let (_sim, api) = sim();
+    assert_eq!(api.post("DiskForget/101", json!({})).err(), "busy");
+    api.ok("DiskEject/101", json!({}));
+    api.ok("DiskForget/101", json!({}));
+    assert!(api.read("DisksList").get("101").is_none());
+    assert_eq!(
+        api.read("PlacementGroupDescribe/default")["disks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        11
+    );
+}
