@@ -1,0 +1,248 @@
+//! `storpool-sim`: runs the StorPool API simulator as a server.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use storpool_sim::{ClusterLayout, Faults, SimBuilder};
+
+/// A faithful StorPool management API simulator with emulated `storpool_block` devices.
+///
+/// Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad usage or the server could not start.
+#[derive(Debug, Parser)]
+#[command(name = "storpool-sim", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8181", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// API token clients must send (`Authorization: Storpool v1:TOKEN`); generated and printed
+    /// when absent.
+    #[arg(
+        long,
+        value_name = "T",
+        env = "STORPOOL_SIM_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+    /// State directory (metadata and volume data); restored when it exists. Without it the
+    /// state lives in a temporary directory removed at exit.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Device root for served clients: links go to DIR/storpool/NAME and
+    /// DIR/storpool-byid/GLOBALID.
+    #[arg(long, value_name = "DIR", default_value = "/dev")]
+    dev_root: PathBuf,
+    /// Act as the `storpool_block` of this client id (repeatable).
+    #[arg(long = "serve-client", value_name = "ID", value_parser = clap::value_parser!(u16).range(1..=4095))]
+    serve_client: Vec<u16>,
+    /// Registered clients besides the served ones (repeatable; default 1..=16).
+    #[arg(long = "client", value_name = "ID", value_parser = clap::value_parser!(u16).range(1..=4095))]
+    client: Vec<u16>,
+    /// Storage servers of a new cluster.
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=99))]
+    servers: u32,
+    /// Disks per server of a new cluster.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=99))]
+    disks_per_server: u32,
+    /// Size of each disk (bytes, or with a K/M/G/T suffix).
+    #[arg(long, default_value = "512G", value_name = "SIZE", value_parser = parse_size)]
+    disk_size: u64,
+    /// Keep connections open between requests (default: close after each answer, like the
+    /// real server).
+    #[arg(long)]
+    keep_alive: bool,
+    /// Do not fsync changes (faster; a change still survives a crash of the process).
+    #[arg(long)]
+    no_sync: bool,
+    /// HTTP status of error answers.
+    #[arg(long, default_value_t = 500, value_name = "STATUS")]
+    error_status: u16,
+    /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client).
+    #[arg(long, value_name = "FILE")]
+    write_config: Option<PathBuf>,
+    /// Fraction of API requests answered with a transient `busy` error.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = parse_rate)]
+    fault_error_rate: f64,
+    /// Fraction of API requests whose connection is dropped without an answer.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = parse_rate)]
+    fault_drop_rate: f64,
+    /// Fraction of API requests that stall for `--fault-stall-ms`, then get dropped.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = parse_rate)]
+    fault_stall_rate: f64,
+    /// How long a stalled request hangs.
+    #[arg(long, default_value_t = 60_000, value_name = "MS")]
+    fault_stall_ms: u64,
+    /// Latency added to every API answer.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    fault_latency_ms: u64,
+    /// Seed of the fault generator.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    seed: u64,
+    /// Log less (warnings only).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size suffix `{c}`: use K, M, G or T")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size"))?;
+    n.checked_mul(mult)
+        .filter(|v| *v >= 1 << 30)
+        .ok_or_else(|| format!("`{s}`: a disk needs at least 1G"))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err(format!("`{s}` is not between 0 and 1"))
+    }
+}
+
+mod output {
+    //! Everything the binary prints.
+    #![allow(clippy::print_stderr)]
+
+    pub(crate) fn started(url: &str, token: Option<&str>) {
+        eprintln!("storpool-sim: listening on {url}");
+        if let Some(t) = token {
+            eprintln!("storpool-sim: generated token: {t}");
+        }
+    }
+
+    pub(crate) fn error(e: &anyhow::Error) {
+        eprintln!("storpool-sim: error: {e:#}");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutting down");
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let mut layout = ClusterLayout {
+        servers: args.servers,
+        disks_per_server: args.disks_per_server,
+        disk_size: args.disk_size,
+        ..ClusterLayout::default()
+    };
+    if !args.client.is_empty() {
+        layout.clients.clone_from(&args.client);
+    }
+    let faults = Faults {
+        seed: args.seed,
+        error_rate: args.fault_error_rate,
+        latency: Duration::from_millis(args.fault_latency_ms),
+        drop_rate: args.fault_drop_rate,
+        stall_rate: args.fault_stall_rate,
+        stall: Duration::from_millis(args.fault_stall_ms),
+        errors: Vec::new(),
+    };
+    let mut builder = SimBuilder::new()
+        .dev_root(&args.dev_root)
+        .keep_alive(args.keep_alive)
+        .sync(!args.no_sync)
+        .error_status(args.error_status)
+        .layout(layout)
+        .faults(faults);
+    if let Some(t) = &args.token {
+        builder = builder.token(t.clone());
+    }
+    if let Some(s) = &args.state {
+        builder = builder.state_dir(s);
+    }
+    for c in &args.serve_client {
+        builder = builder.serve_client(*c);
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    let service = builder
+        .build()
+        .context("cannot open the simulator's state")?;
+    let handle = service.handle();
+    if let Some(path) = &args.write_config {
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
+        let text = storpool_sim::storpool_conf_text(
+            &host,
+            addr.port(),
+            handle.token(),
+            args.serve_client.first().copied(),
+        );
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    output::started(
+        &format!("http://{addr}"),
+        args.token.is_none().then(|| handle.token()),
+    );
+    service.serve(listener, shutdown_signal()).await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = if args.quiet { "warn" } else { "info" };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none(),
+        )
+        .with_target(false)
+        .init();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! End-to-end tests of the `storpool-sim` binary: configuration file, signals, crash safety.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Sync-only tests: polling with a short interval is how they wait for a process.
+#![allow(clippy::disallowed_methods)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_storpool-sim");
+const POLL: Duration = Duration::from_millis(20);
+const DEADLINE: Duration = Duration::from_secs(30);
+
+struct Server {
+    child: Child,
+    client: Client,
+}
+
+/// A minimal HTTP/1.0 client, one connection per call like the reference clients.
+#[derive(Clone)]
+struct Client {
+    addr: String,
+    token: String,
+}
+
+fn conf_value(text: &str, key: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .unwrap()
+        .to_owned()
+}
+
+/// Start the binary and wait for the configuration file it writes.
+fn start(state: &Path, extra: &[&str]) -> (Server, String) {
+    let conf = state.with_extension("conf");
+    let _ = std::fs::remove_file(&conf);
+    let dev = state.with_extension("dev");
+    let child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--no-sync", "-q"])
+        .arg("--state")
+        .arg(state)
+        .arg("--dev-root")
+        .arg(&dev)
+        .arg("--write-config")
+        .arg(&conf)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let text = loop {
+        if let Ok(t) = std::fs::read_to_string(&conf)
+            && t.contains("SP_AUTH_TOKEN")
+        {
+            break t;
+        }
+        assert!(start.elapsed() < DEADLINE, "the server did not start");
+        std::thread::sleep(POLL);
+    };
+    let addr = format!(
+        "{}:{}",
+        conf_value(&text, "SP_API_HTTP_HOST"),
+        conf_value(&text, "SP_API_HTTP_PORT")
+    );
+    let token = conf_value(&text, "SP_AUTH_TOKEN");
+    (
+        Server {
+            child,
+            client: Client { addr, token },
+        },
+        text,
+    )
+}
+
+impl Client {
+    fn call(&self, method: &str, call: &str, body: Option<&Value>) -> Option<(u16, Value)> {
+        let mut s = TcpStream::connect(&self.addr).ok()?;
+        let body = body
+            .map(|b| serde_json::to_vec(b).unwrap())
+            .unwrap_or_default();
+        let head = format!(
+            "{method} /ctrl/1.0/{call} HTTP/1.0\r\nAuthorization: Storpool v1:{}\r\nContent-Length: {}\r\n\r\n",
+            self.token,
+            body.len()
+        );
+        s.write_all(head.as_bytes()).ok()?;
+        s.write_all(&body).ok()?;
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).ok()?;
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n")?;
+        let status = head.split(' ').nth(1)?.parse().ok()?;
+        Some((status, serde_json::from_str(body).ok()?))
+    }
+
+    fn volume_names(&self) -> Vec<String> {
+        let (status, v) = self.call("GET", "VolumesList", None).unwrap();
+        assert_eq!(status, 200);
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+impl std::ops::Deref for Server {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn state_dir(tmp: &tempfile::TempDir) -> PathBuf {
+    tmp.path().join("state")
+}
+
+#[test]
+fn writes_a_storpool_conf_with_the_first_served_client() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, text) = start(
+        &state_dir(&tmp),
+        &["--serve-client", "7", "--serve-client", "3"],
+    );
+    assert_eq!(conf_value(&text, "SP_OURID"), "7");
+    assert_eq!(conf_value(&text, "SP_API_HTTP_HOST"), "127.0.0.1");
+    assert_eq!(server.token.len(), 19);
+    let (status, v) = server.call("GET", "ServicesList", None).unwrap();
+    assert_eq!(status, 200, "{v}");
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut server, _) = start(&state_dir(&tmp), &["--token", "abc"]);
+    assert_eq!(server.token, "abc");
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn bad_usage_exits_with_2() {
+    let out = Command::new(BIN)
+        .args(["--fault-error-rate", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(BIN)
+        .args(["--serve-client", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn kill_9_keeps_exactly_the_answered_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = state_dir(&tmp);
+    let mut answered: Vec<String> = Vec::new();
+    let mut in_flight: Vec<String> = Vec::new();
+    for round in 0..3 {
+        let (server, _) = start(&state, &[]);
+        // Everything answered before is there.
+        let names = server.volume_names();
+        for n in &answered {
+            assert!(
+                names.contains(n),
+                "round {round}: {n} was answered but is lost"
+            );
+        }
+        for n in &names {
+            assert!(
+                answered.contains(n) || in_flight.contains(n),
+                "round {round}: unexpected {n}"
+            );
+        }
+        answered.retain(|n| names.contains(n));
+        answered.extend(in_flight.drain(..).filter(|n| names.contains(n)));
+        // Create volumes from another thread and kill -9 the server while it works.
+        let client = server.client.clone();
+        let worker = std::thread::spawn(move || {
+            let mut ok = Vec::new();
+            let mut tried = Vec::new();
+            for i in 0..400 {
+                let name = format!("r{round}-v{i}");
+                tried.push(name.clone());
+                let body = json!({"name": name, "size": 1 << 30, "replication": 3});
+                match client.call("POST", "VolumeCreate", Some(&body)) {
+                    Some((200, _)) => ok.push(name),
+                    Some(other) => panic!("unexpected answer {other:?}"),
+                    None => break,
+                }
+            }
+            (ok, tried)
+        });
+        // Let some requests be answered, then kill.
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE {
+            if server.volume_names().len() >= answered.len() + 20 {
+                break;
+            }
+            std::thread::sleep(POLL);
+        }
+        let mut server = server;
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        let (ok, tried) = worker.join().unwrap();
+        answered.extend(ok.iter().cloned());
+        in_flight = tried
+            .into_iter()
+            .filter(|n| !ok.contains(n))
+            .take(1)
+            .collect();
+    }
+    let (server, _) = start(&state, &[]);
+    let names = server.volume_names();
+    for n in &answered {
+        assert!(names.contains(n), "{n} was answered but is lost");
+    }
+    assert!(names.len() <= answered.len() + in_flight.len());
+}

@@ -1,0 +1,436 @@
+//! The data plane: one sparse file per volume or snapshot (named by global id), copies that
+//! keep holes (or reflinks where the filesystem can), and the device links `storpool_block`
+//! would create for the clients this host serves.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::model::{Cluster, Obj};
+
+/// Files under the state directory and links under the device root.
+pub(crate) struct DataPlane {
+    dir: PathBuf,
+    dev_root: PathBuf,
+    sync: bool,
+    with_data: Mutex<BTreeSet<String>>,
+}
+
+const TMP_SUFFIX: &str = ".tmp";
+const REPLACE_SUFFIX: &str = ".replace";
+
+#[allow(clippy::needless_pass_by_value)] // used as a map_err closure
+fn io_ctx(e: io::Error, what: &str, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
+}
+
+impl DataPlane {
+    /// Open the data folder and the device root, creating them if needed.
+    pub(crate) fn open(dir: &Path, dev_root: &Path, sync: bool) -> io::Result<Self> {
+        fs::create_dir_all(dir).map_err(|e| io_ctx(e, "create", dir))?;
+        let mut with_data = BTreeSet::new();
+        for entry in fs::read_dir(dir).map_err(|e| io_ctx(e, "read", dir))? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(TMP_SUFFIX) {
+                // A copy that never got committed.
+                let _ = fs::remove_file(entry.path());
+            } else if !name.ends_with(REPLACE_SUFFIX) {
+                with_data.insert(name);
+            }
+        }
+        Ok(Self {
+            dir: dir.to_owned(),
+            dev_root: dev_root.to_owned(),
+            sync,
+            with_data: Mutex::new(with_data),
+        })
+    }
+
+    pub(crate) fn path(&self, gid: &str) -> PathBuf {
+        self.dir.join(gid)
+    }
+
+    fn has(&self, gid: &str) -> bool {
+        self.with_data.lock().is_ok_and(|s| s.contains(gid))
+    }
+
+    fn mark(&self, gid: &str, present: bool) {
+        if let Ok(mut s) = self.with_data.lock() {
+            if present {
+                s.insert(gid.to_owned());
+            } else {
+                s.remove(gid);
+            }
+        }
+    }
+
+    pub(crate) fn gids_with_data(&self) -> Vec<String> {
+        self.with_data
+            .lock()
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Bytes allocated to the object's file (0 without a file).
+    pub(crate) fn allocated(&self, gid: &str) -> u64 {
+        if !self.has(gid) {
+            return 0;
+        }
+        fs::metadata(self.path(gid)).map_or(0, |m| m.blocks() * 512)
+    }
+
+    fn sync_dir(&self) {
+        if self.sync
+            && let Ok(d) = File::open(&self.dir)
+        {
+            let _ = d.sync_all();
+        }
+    }
+
+    /// Write a copy of `from`'s data (or zeros) of `size` bytes to a temporary file.
+    fn copy_to_tmp(&self, from: &str, tmp: &Path, size: u64) -> io::Result<()> {
+        if self.has(from) {
+            copy_sparse(&self.path(from), tmp)?;
+        } else {
+            File::create(tmp).map_err(|e| io_ctx(e, "create", tmp))?;
+        }
+        let f = OpenOptions::new().write(true).open(tmp)?;
+        f.set_len(size)?;
+        if self.sync {
+            f.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// Give a new object a copy of `from`'s data. Returns whether a file was made (an object
+    /// whose source has no data has no file either: it reads as zeros).
+    pub(crate) fn copy_new(&self, from: &str, to: &str, size: u64) -> io::Result<bool> {
+        if !self.has(from) {
+            return Ok(false);
+        }
+        let tmp = self.dir.join(format!("{to}{TMP_SUFFIX}"));
+        if let Err(e) = self.copy_to_tmp(from, &tmp, size) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        fs::rename(&tmp, self.path(to))?;
+        self.sync_dir();
+        self.mark(to, true);
+        Ok(true)
+    }
+
+    /// First half of a revert: the new content, ready to be renamed over the volume's file.
+    pub(crate) fn prepare_replace(&self, from: &str, to: &str, size: u64) -> io::Result<String> {
+        let name = format!("{to}{REPLACE_SUFFIX}");
+        let tmp = self.dir.join(&name);
+        if let Err(e) = self.copy_to_tmp(from, &tmp, size) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(name)
+    }
+
+    /// Second half of a revert, once the metadata is durable (also replayed at start-up).
+    pub(crate) fn finish_replace(&self, tmp: &str, gid: &str) {
+        let tmp_path = self.dir.join(tmp);
+        if !tmp_path.exists() {
+            return;
+        }
+        if let Err(e) = fs::set_permissions(&tmp_path, fs::Permissions::from_mode(0o644)) {
+            tracing::warn!(error = %e, "cannot set the mode of {}", tmp_path.display());
+        }
+        match fs::rename(&tmp_path, self.path(gid)) {
+            Ok(()) => {
+                self.sync_dir();
+                self.mark(gid, true);
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot replace the data of {gid}"),
+        }
+    }
+
+    pub(crate) fn discard(&self, tmp: &str) {
+        let _ = fs::remove_file(self.dir.join(tmp));
+    }
+
+    pub(crate) fn resize(&self, gid: &str, size: u64) {
+        if !self.has(gid) {
+            return;
+        }
+        let r = OpenOptions::new()
+            .write(true)
+            .open(self.path(gid))
+            .and_then(|f| f.set_len(size));
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "cannot resize the data of {gid}");
+        }
+    }
+
+    pub(crate) fn remove(&self, gid: &str) {
+        self.mark(gid, false);
+        match fs::remove_file(self.path(gid)) {
+            Ok(()) => self.sync_dir(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(error = %e, "cannot remove the data of {gid}"),
+        }
+    }
+
+    /// Make sure an object has a data file (attaching it to this host needs one).
+    fn ensure(&self, o: &Obj) -> io::Result<()> {
+        if self.has(&o.gid) {
+            return Ok(());
+        }
+        let path = self.path(&o.gid);
+        let f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        f.set_len(o.size)?;
+        if self.sync {
+            f.sync_all()?;
+            self.sync_dir();
+        }
+        self.mark(&o.gid, true);
+        Ok(())
+    }
+
+    /// The links this host should have for an object: `Some(rw)` when attached to a served
+    /// client.
+    fn wanted(o: &Obj, served: &BTreeSet<u16>) -> Option<bool> {
+        let mut found = None;
+        for (c, att) in &o.attachments {
+            if served.contains(c) {
+                found = Some(found.unwrap_or(false) || att.rw);
+            }
+        }
+        found
+    }
+
+    fn link_paths(&self, o: &Obj) -> [PathBuf; 2] {
+        [
+            self.dev_root.join("storpool").join(o.link_name()),
+            self.dev_root.join("storpool-byid").join(&o.gid),
+        ]
+    }
+
+    /// Bring the links of one object from its old state to its new state.
+    pub(crate) fn update_links(
+        &self,
+        old: Option<&Obj>,
+        new: Option<&Obj>,
+        served: &BTreeSet<u16>,
+    ) {
+        let old_links: Vec<PathBuf> = old
+            .filter(|o| Self::wanted(o, served).is_some())
+            .map(|o| self.link_paths(o).to_vec())
+            .unwrap_or_default();
+        let want = new.and_then(|o| Self::wanted(o, served).map(|rw| (o, rw)));
+        let new_links: Vec<PathBuf> = want
+            .map(|(o, _)| self.link_paths(o).to_vec())
+            .unwrap_or_default();
+        for l in &old_links {
+            if !new_links.contains(l) {
+                self.remove_link(l);
+            }
+        }
+        if let Some((o, rw)) = want {
+            if let Err(e) = self.ensure(o) {
+                tracing::warn!(error = %e, "cannot create the data of {}", o.gid);
+                return;
+            }
+            let target = self.path(&o.gid);
+            let mode = if rw && !o.snapshot { 0o644 } else { 0o444 };
+            if let Err(e) = fs::set_permissions(&target, fs::Permissions::from_mode(mode)) {
+                tracing::warn!(error = %e, "cannot set the mode of {}", target.display());
+            }
+            for l in &new_links {
+                if let Err(e) = Self::make_link(l, &target) {
+                    tracing::warn!(error = %e, "cannot create the device link {}", l.display());
+                }
+            }
+        } else if let Some(o) = new
+            && self.has(&o.gid)
+        {
+            let mode = if o.snapshot { 0o444 } else { 0o644 };
+            let _ = fs::set_permissions(self.path(&o.gid), fs::Permissions::from_mode(mode));
+        }
+    }
+
+    fn make_link(link: &Path, target: &Path) -> io::Result<()> {
+        if let Some(dir) = link.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        if fs::read_link(link).is_ok_and(|t| t == target) {
+            return Ok(());
+        }
+        match fs::symlink_metadata(link) {
+            Ok(_) => fs::remove_file(link)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        std::os::unix::fs::symlink(target, link)
+    }
+
+    /// Remove a link, but only one that points into our data folder.
+    fn remove_link(&self, link: &Path) {
+        if let Ok(t) = fs::read_link(link)
+            && t.starts_with(&self.dir)
+            && let Err(e) = fs::remove_file(link)
+        {
+            tracing::warn!(error = %e, "cannot remove the device link {}", link.display());
+        }
+    }
+
+    /// Start-up repair: finish committed replacements, drop data files of objects that do not
+    /// exist, make file sizes follow the metadata, and make the device links match the
+    /// attachments.
+    pub(crate) fn reconcile(
+        &self,
+        cl: &Cluster,
+        pending: &[(String, String)],
+        served: &BTreeSet<u16>,
+    ) {
+        for (tmp, gid) in pending {
+            if cl.by_gid(gid).is_some() {
+                self.finish_replace(tmp, gid);
+            } else {
+                self.discard(tmp);
+            }
+        }
+        if let Ok(rd) = fs::read_dir(&self.dir) {
+            for entry in rd.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(REPLACE_SUFFIX) {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        for gid in self.gids_with_data() {
+            match cl.by_gid(&gid) {
+                None => self.remove(&gid),
+                Some(o) => {
+                    if fs::metadata(self.path(&gid)).is_ok_and(|m| m.len() != o.size) {
+                        self.resize(&gid, o.size);
+                    }
+                }
+            }
+        }
+        // Links: remove every link of ours that is not wanted, then create the wanted ones.
+        let mut wanted: HashSet<PathBuf> = HashSet::new();
+        for o in cl.attached_objects() {
+            if Self::wanted(o, served).is_some() {
+                wanted.extend(self.link_paths(o));
+            }
+        }
+        for sub in ["storpool", "storpool-byid"] {
+            if let Ok(rd) = fs::read_dir(self.dev_root.join(sub)) {
+                for entry in rd.flatten() {
+                    if !wanted.contains(&entry.path()) {
+                        self.remove_link(&entry.path());
+                    }
+                }
+            }
+        }
+        for o in cl.attached_objects() {
+            self.update_links(None, Some(o), served);
+        }
+    }
+}
+
+/// Copy a file keeping its holes: a reflink where the filesystem can, else only the data
+/// ranges (`SEEK_DATA`/`SEEK_HOLE` with `copy_file_range`).
+pub(crate) fn copy_sparse(src: &Path, dst: &Path) -> io::Result<()> {
+    let s = File::open(src).map_err(|e| io_ctx(e, "open", src))?;
+    let d = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dst)
+        .map_err(|e| io_ctx(e, "create", dst))?;
+    if rustix::fs::ioctl_ficlone(&d, &s).is_ok() {
+        return Ok(());
+    }
+    let len = s.metadata()?.len();
+    d.set_len(len)?;
+    let mut pos = 0u64;
+    while pos < len {
+        let start = match rustix::fs::seek(&s, rustix::fs::SeekFrom::Data(pos)) {
+            Ok(p) => p,
+            Err(rustix::io::Errno::NXIO) => break,
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::OPNOTSUPP) => {
+                // No hole support: copy everything.
+                return copy_range(&s, &d, 0, len);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let end = rustix::fs::seek(&s, rustix::fs::SeekFrom::Hole(start))?.min(len);
+        copy_range(&s, &d, start, end)?;
+        pos = end;
+    }
+    Ok(())
+}
+
+fn copy_range(s: &File, d: &File, start: u64, end: u64) -> io::Result<()> {
+    let mut off_in = start;
+    let mut off_out = start;
+    while off_in < end {
+        let want = usize::try_from(end - off_in)
+            .unwrap_or(usize::MAX)
+            .min(1 << 30);
+        match rustix::fs::copy_file_range(s, Some(&mut off_in), d, Some(&mut off_out), want) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(_) => return copy_range_rw(s, d, off_in, end),
+        }
+    }
+    Ok(())
+}
+
+fn copy_range_rw(s: &File, d: &File, mut pos: u64, end: u64) -> io::Result<()> {
+    let mut buf = vec![0u8; 1 << 20];
+    while pos < end {
+        let want = usize::try_from(end - pos)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = s.read_at(&mut buf[..want], pos)?;
+        if n == 0 {
+            break;
+        }
+        d.write_all_at(&buf[..n], pos)?;
+        pos += n as u64;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparse_copy_keeps_data_and_holes() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        let f = File::create(&src).unwrap();
+        f.set_len(64 << 20).unwrap();
+        f.write_all_at(b"hello", 1 << 20).unwrap();
+        f.write_all_at(b"world", 40 << 20).unwrap();
+        drop(f);
+        let dst = dir.path().join("dst");
+        copy_sparse(&src, &dst).unwrap();
+        let d = File::open(&dst).unwrap();
+        assert_eq!(d.metadata().unwrap().len(), 64 << 20);
+        let mut buf = [0u8; 5];
+        d.read_exact_at(&mut buf, 1 << 20).unwrap();
+        assert_eq!(&buf, b"hello");
+        d.read_exact_at(&mut buf, 40 << 20).unwrap();
+        assert_eq!(&buf, b"world");
+        assert!(
+            d.metadata().unwrap().blocks() * 512 < 8 << 20,
+            "holes were filled"
+        );
+    }
+}

@@ -1,0 +1,433 @@
+//! The engine: the cluster plus its store and data plane, the call table, and the
+//! read/mutate paths every request goes through.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::api;
+use crate::data::DataPlane;
+use crate::error::ApiErr;
+use crate::model::{Cluster, DataOp, Key, Obj, Txn};
+use crate::store::Store;
+
+/// Behaviour switches of the simulated cluster.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub(crate) max_replication: u8,
+    pub(crate) default_replication: Option<u8>,
+    pub(crate) served: BTreeSet<u16>,
+    pub(crate) omit_empty_tags: bool,
+    pub(crate) version: String,
+}
+
+/// HTTP method of a call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+}
+
+/// What a waiting call waits for.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WaitSpec {
+    /// Clients that must be running and caught up.
+    pub(crate) clients: Vec<u16>,
+    /// `None`: wait as long as it takes.
+    pub(crate) timeout: Option<Duration>,
+    /// Run the (read) call again after the wait instead of answering the first result.
+    pub(crate) rerun: bool,
+}
+
+/// The `data` of an answer: a JSON value, or JSON text written directly (large listings).
+#[derive(Debug)]
+pub(crate) enum Data {
+    Json(Value),
+    Raw(String),
+}
+
+impl Data {
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Data::Json(v) => v,
+            Data::Raw(s) => serde_json::from_str(&s).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// The answer to one call.
+pub(crate) struct Answer {
+    pub(crate) result: Result<Data, ApiErr>,
+    pub(crate) wait: Option<WaitSpec>,
+    pub(crate) generation: u64,
+}
+
+/// Everything a handler may read besides the cluster.
+pub(crate) struct Ctx<'a> {
+    pub(crate) settings: &'a Settings,
+    pub(crate) open: &'a HashSet<(String, u16)>,
+    pub(crate) data: Option<&'a DataPlane>,
+}
+
+/// The simulator's state.
+pub(crate) struct Core {
+    pub(crate) cl: Cluster,
+    pub(crate) settings: Settings,
+    pub(crate) store: Option<Mutex<Store>>,
+    pub(crate) data: Option<DataPlane>,
+    pub(crate) open: HashSet<(String, u16)>,
+    pub(crate) clock_offset: i64,
+}
+
+/// Read handler.
+pub(crate) type ReadFn = fn(&Cluster, &Ctx<'_>, &[String], Option<Value>) -> Result<Value, ApiErr>;
+/// Read handler that writes its JSON text itself.
+pub(crate) type RawFn = fn(&Cluster, &Ctx<'_>, &[String], Option<Value>) -> Result<String, ApiErr>;
+/// Mutating handler: returns the members to add to the `ok`/`generation` answer.
+pub(crate) type WriteFn =
+    fn(&mut Txn<'_>, &Ctx<'_>, &[String], Option<Value>) -> Result<Map<String, Value>, ApiErr>;
+
+/// How a call is handled.
+#[derive(Clone, Copy)]
+pub(crate) enum Handler {
+    Read(ReadFn),
+    Raw(RawFn),
+    Write(WriteFn),
+}
+
+/// One entry of the call table.
+#[derive(Clone, Copy)]
+pub(crate) struct CallDef {
+    pub(crate) name: &'static str,
+    pub(crate) method: Method,
+    pub(crate) multi_cluster: bool,
+    pub(crate) nargs: usize,
+    pub(crate) handler: Handler,
+}
+
+impl Core {
+    pub(crate) fn now(&self) -> i64 {
+        unix_now() + self.clock_offset
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            settings: &self.settings,
+            open: &self.open,
+            data: self.data.as_ref(),
+        }
+    }
+
+    /// Run a read call.
+    pub(crate) fn read(&self, f: ReadFn, args: &[String], body: Option<Value>) -> Answer {
+        let ctx = self.ctx();
+        let mut result = f(&self.cl, &ctx, args, body);
+        let mut wait = None;
+        // ClientConfigWait signals "not yet" through a dedicated error name that never leaves.
+        if let Err(e) = &result
+            && e.name == api::cluster::WAIT_FOR_CLIENT
+        {
+            let client = e.descr.parse::<u16>().unwrap_or(0);
+            wait = Some(WaitSpec {
+                clients: vec![client],
+                timeout: None,
+                rerun: true,
+            });
+            result = Ok(Value::Null);
+        }
+        Answer {
+            result: result.map(Data::Json),
+            wait,
+            generation: self.cl.meta.generation,
+        }
+    }
+
+    /// Run a read call that writes its own JSON text.
+    pub(crate) fn read_raw(&self, f: RawFn, args: &[String], body: Option<Value>) -> Answer {
+        Answer {
+            result: f(&self.cl, &self.ctx(), args, body).map(Data::Raw),
+            wait: None,
+            generation: self.cl.meta.generation,
+        }
+    }
+
+    /// Run a mutating call: all or nothing, durable before it returns.
+    pub(crate) fn write(&mut self, f: WriteFn, args: &[String], body: Option<Value>) -> Answer {
+        let now = self.now();
+        let Core {
+            cl,
+            settings,
+            store,
+            data,
+            open,
+            ..
+        } = self;
+        let ctx = Ctx {
+            settings,
+            open,
+            data: data.as_ref(),
+        };
+        let mut txn = Txn::new(cl, now);
+        let mut wait = None;
+        let result = f(&mut txn, &ctx, args, body).and_then(|extra| {
+            api::gc::collect(&mut txn, None)?;
+            wait = txn_wait(&mut txn);
+            Ok(extra)
+        });
+        let result = match result {
+            Ok(extra) => commit(txn, store.as_ref(), data.as_ref(), settings).map(|generation| {
+                let mut m = Map::new();
+                m.insert("ok".into(), Value::Bool(true));
+                m.insert("generation".into(), generation.into());
+                m.extend(extra);
+                Value::Object(m)
+            }),
+            Err(e) => {
+                txn.rollback();
+                Err(e)
+            }
+        };
+        if result.is_err() {
+            wait = None;
+        }
+        Answer {
+            result: result.map(Data::Json),
+            wait,
+            generation: self.cl.meta.generation,
+        }
+    }
+
+    /// Replace the in-memory model with the store's committed state (after a panic).
+    pub(crate) fn reload(&mut self) {
+        let loaded = match &self.store {
+            Some(store) => match store.lock() {
+                Ok(s) => s.load(),
+                Err(_) => return,
+            },
+            None => return,
+        };
+        match loaded {
+            Ok(Some(mut cl)) => {
+                cl.clients = std::mem::take(&mut self.cl.clients);
+                self.cl = cl;
+                tracing::warn!("reloaded the cluster state from the store after an internal error");
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "cannot reload the cluster state"),
+        }
+    }
+
+    /// Is any snapshot's `targetDeleteDate` due?
+    pub(crate) fn expiry_due(&self) -> bool {
+        let now = self.now();
+        self.cl.objects.values().any(|o| {
+            o.snapshot && !o.deleted && o.target_delete_date > 0 && o.target_delete_date <= now
+        })
+    }
+
+    /// Collect snapshots whose `targetDeleteDate` has passed. Returns how many were deleted.
+    pub(crate) fn expire(&mut self) -> usize {
+        let now = self.now();
+        let due: Vec<u64> = self
+            .cl
+            .objects
+            .values()
+            .filter(|o| {
+                o.snapshot && !o.deleted && o.target_delete_date > 0 && o.target_delete_date <= now
+            })
+            .map(|o| o.id)
+            .collect();
+        if due.is_empty() {
+            return 0;
+        }
+        let n = due.len();
+        let Core {
+            cl,
+            settings,
+            store,
+            data,
+            ..
+        } = self;
+        let mut txn = Txn::new(cl, now);
+        let mut ok = true;
+        for id in due {
+            if let Err(e) = api::snapshots::delete_snapshot(&mut txn, id, true) {
+                tracing::warn!(error = %e, "deferred snapshot deletion failed");
+                ok = false;
+                break;
+            }
+        }
+        if ok && api::gc::collect(&mut txn, None).is_ok() {
+            if let Err(e) = commit(txn, store.as_ref(), data.as_ref(), settings) {
+                tracing::warn!(error = %e, "deferred snapshot deletion failed");
+                return 0;
+            }
+            n
+        } else {
+            txn.rollback();
+            0
+        }
+    }
+}
+
+/// Take the wait request a handler left in the transaction.
+fn txn_wait(txn: &mut Txn<'_>) -> Option<WaitSpec> {
+    let w = std::mem::take(&mut txn.wait);
+    if w.clients.is_empty() && w.timeout.is_none() {
+        return None;
+    }
+    let down: Vec<u16> = w
+        .clients
+        .iter()
+        .copied()
+        .filter(|c| txn.cl.clients.get(c).is_some_and(|s| !s.running))
+        .collect();
+    if down.is_empty() || w.timeout == Some(Duration::ZERO) {
+        return None;
+    }
+    Some(WaitSpec {
+        clients: down,
+        timeout: w.timeout,
+        rerun: false,
+    })
+}
+
+/// Bump the generation, write the changed rows, and apply the data-plane work in a
+/// crash-safe order. On failure everything is rolled back.
+fn commit(
+    mut txn: Txn<'_>,
+    store: Option<&Mutex<Store>>,
+    data: Option<&DataPlane>,
+    settings: &Settings,
+) -> Result<u64, ApiErr> {
+    txn.meta_mut().generation += 1;
+    let generation = txn.cl.meta.generation;
+    let ops = std::mem::take(&mut txn.data_ops);
+    // 1. New data files (copies) are made before the metadata that names them.
+    let mut created: Vec<String> = Vec::new();
+    let mut replaced: Vec<(String, String)> = Vec::new();
+    if let Some(dp) = data {
+        for op in &ops {
+            let r = match op {
+                DataOp::CopyNew { from, to, size } => dp.copy_new(from, to, *size).map(|made| {
+                    if made {
+                        created.push(to.clone());
+                    }
+                }),
+                DataOp::Replace { from, to, size } => dp
+                    .prepare_replace(from, to, *size)
+                    .map(|tmp| replaced.push((tmp, to.clone()))),
+                DataOp::Resize { .. } | DataOp::Remove { .. } => Ok(()),
+            };
+            if let Err(e) = r {
+                for gid in &created {
+                    dp.remove(gid);
+                }
+                for (tmp, _) in &replaced {
+                    dp.discard(tmp);
+                }
+                txn.rollback();
+                return Err(ApiErr::insufficient(format!("cannot store data: {e}")));
+            }
+        }
+    }
+    // 2. The metadata, durably.
+    let (keys, before) = txn.changes();
+    if let Some(store) = store {
+        let rows: Vec<(Key, Option<String>)> = keys.iter().map(|k| (*k, txn.cl.row(*k))).collect();
+        let meta = serde_json::to_string(&txn.cl.meta).unwrap_or_default();
+        let pending: Vec<(String, String)> = replaced.clone();
+        let r = match store.lock() {
+            Ok(mut s) => s.commit(&meta, &rows, &pending),
+            Err(_) => Err("store lock poisoned".to_owned()),
+        };
+        if let Err(e) = r {
+            if let Some(dp) = data {
+                for gid in &created {
+                    dp.remove(gid);
+                }
+                for (tmp, _) in &replaced {
+                    dp.discard(tmp);
+                }
+            }
+            txn.rollback();
+            return Err(ApiErr::new(
+                crate::error::names::BUSY,
+                format!("cannot persist the change: {e}"),
+            )
+            .transient());
+        }
+    }
+    // 3. Work that is only safe once the change is durable.
+    if let Some(dp) = data {
+        for (tmp, gid) in &replaced {
+            dp.finish_replace(tmp, gid);
+        }
+        if !replaced.is_empty()
+            && let Some(store) = store
+            && let Ok(mut s) = store.lock()
+        {
+            s.clear_pending();
+        }
+        for op in &ops {
+            match op {
+                DataOp::Resize { gid, size } => dp.resize(gid, *size),
+                DataOp::Remove { gid } => dp.remove(gid),
+                DataOp::CopyNew { .. } | DataOp::Replace { .. } => {}
+            }
+        }
+        for (id, old) in &before {
+            let new = txn.cl.obj(*id);
+            dp.update_links(old.as_ref(), new, &settings.served);
+        }
+    }
+    // Running clients apply the new configuration at once.
+    for c in txn.cl.clients.values_mut() {
+        if c.running {
+            c.applied = generation;
+        }
+    }
+    Ok(generation)
+}
+
+impl ApiErr {
+    pub(crate) fn transient(mut self) -> Self {
+        self.transient = true;
+        self
+    }
+}
+
+/// Seconds since the epoch.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Resolve a volume reference (`name` or `~gid`) to a volume.
+pub(crate) fn find_volume<'c>(cl: &'c Cluster, r: &str) -> Result<&'c Obj, ApiErr> {
+    crate::names::volume_ref(r)?;
+    let o = match r.strip_prefix('~') {
+        Some(gid) => cl.by_gid(gid),
+        None => cl.by_name(r),
+    };
+    match o {
+        Some(o) if !o.snapshot => Ok(o),
+        _ => Err(ApiErr::not_found(format!("volume {r} does not exist"))),
+    }
+}
+
+/// Resolve a snapshot reference (`name`, `*name` or `~gid`) to a snapshot.
+pub(crate) fn find_snapshot<'c>(cl: &'c Cluster, r: &str) -> Result<&'c Obj, ApiErr> {
+    crate::names::snapshot_ref(r)?;
+    let o = match r.strip_prefix('~') {
+        Some(gid) => cl.by_gid(gid),
+        None => cl.by_name(r),
+    };
+    match o {
+        Some(o) if o.snapshot => Ok(o),
+        _ => Err(ApiErr::not_found(format!("snapshot {r} does not exist"))),
+    }
+}

@@ -1,0 +1,497 @@
+//! The HTTP side: routing, authentication, envelopes, faults, waits.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::api;
+use crate::args::parse_body;
+use crate::engine::{Answer, Core, Data, Handler, Method};
+use crate::error::ApiErr;
+use crate::faults::{Action, FaultState};
+
+/// API path prefix.
+pub(crate) const PREFIX: &str = "/ctrl/1.0/";
+
+/// State shared by the connections.
+pub(crate) struct Shared {
+    pub(crate) core: RwLock<Core>,
+    pub(crate) token: SecretString,
+    pub(crate) keep_alive: bool,
+    pub(crate) error_status: u16,
+    pub(crate) max_body: usize,
+    pub(crate) faults: Mutex<FaultState>,
+    /// Bumped whenever a client's state changes.
+    pub(crate) clients_changed: watch::Sender<u64>,
+}
+
+/// A finished answer: status and JSON body.
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Reply {
+    pub(crate) fn error(status: u16, e: &ApiErr) -> Self {
+        Self {
+            status,
+            body: serde_json::to_vec(&e.envelope()).unwrap_or_default(),
+        }
+    }
+
+    /// `{"generation": G, "data": DATA}`.
+    pub(crate) fn ok(generation: u64, data: Data) -> Self {
+        let body = match data {
+            Data::Json(v) => {
+                serde_json::to_vec(&serde_json::json!({"generation": generation, "data": v}))
+                    .unwrap_or_default()
+            }
+            Data::Raw(s) => {
+                let mut b = Vec::with_capacity(s.len() + 40);
+                b.extend_from_slice(format!("{{\"generation\":{generation},\"data\":").as_bytes());
+                b.extend_from_slice(s.as_bytes());
+                b.push(b'}');
+                b
+            }
+        };
+        Self { status: 200, body }
+    }
+}
+
+impl Shared {
+    fn error_reply(&self, e: &ApiErr) -> Reply {
+        Reply::error(e.status.unwrap_or(self.error_status), e)
+    }
+
+    fn answer_reply(&self, a: Answer) -> Reply {
+        match a.result {
+            Ok(data) => Reply::ok(a.generation, data),
+            Err(e) => self.error_reply(&e),
+        }
+    }
+
+    pub(crate) fn read_core(&self) -> std::sync::RwLockReadGuard<'_, Core> {
+        if self.core.is_poisoned() {
+            // Repair first (see `write_core`).
+            drop(self.write_core());
+        }
+        self.core
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The core for a change. Should a handler ever have panicked halfway through a change,
+    /// the in-memory model is reloaded from the store, which only holds committed changes.
+    pub(crate) fn write_core(&self) -> std::sync::RwLockWriteGuard<'_, Core> {
+        match self.core.write() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                let mut g = poisoned.into_inner();
+                self.core.clear_poison();
+                g.reload();
+                g
+            }
+        }
+    }
+
+    /// Run a routed call against the core (blocking).
+    pub(crate) fn execute(
+        &self,
+        def: &crate::engine::CallDef,
+        args: &[String],
+        body: Option<Value>,
+    ) -> Answer {
+        match def.handler {
+            Handler::Read(f) => self.read_core().read(f, args, body),
+            Handler::Raw(f) => self.read_core().read_raw(f, args, body),
+            Handler::Write(f) => self.write_core().write(f, args, body),
+        }
+    }
+
+    /// Are all these clients running and caught up?
+    fn clients_ready(&self, clients: &[u16]) -> bool {
+        let core = self.read_core();
+        clients
+            .iter()
+            .all(|c| core.cl.clients.get(c).is_none_or(|s| s.running))
+    }
+}
+
+/// A routed request.
+pub(crate) struct Routed {
+    pub(crate) def: &'static crate::engine::CallDef,
+    pub(crate) args: Vec<String>,
+}
+
+fn percent_decode(s: &str) -> Result<String, ApiErr> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| ApiErr::invalid("malformed percent-encoding in the path"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| ApiErr::invalid("the path is not valid UTF-8"))
+}
+
+/// Route a path (after the host) to a call. `cluster` = (name, id) of the simulated cluster.
+pub(crate) fn route(method: Method, path: &str, cluster: (&str, &str)) -> Result<Routed, ApiErr> {
+    let rest = path.strip_prefix(PREFIX).ok_or_else(|| {
+        ApiErr::invalid(format!("unknown path {}", crate::names::shorten(path))).with_status(404)
+    })?;
+    let mut segs: Vec<String> = rest
+        .split('/')
+        .map(percent_decode)
+        .collect::<Result<_, _>>()?;
+    if segs.last().is_some_and(String::is_empty) && segs.len() > 1 {
+        segs.pop();
+    }
+    let mut i = 0;
+    if segs.first().map(String::as_str) == Some("RemoteCommand") {
+        let name = segs.get(1).map_or("", String::as_str);
+        let ok = name == cluster.0 || name.strip_prefix('~') == Some(cluster.1);
+        if !ok {
+            return Err(ApiErr::not_found(format!(
+                "cluster {} does not exist",
+                crate::names::shorten(name)
+            )));
+        }
+        i = 2;
+    }
+    let multi = segs.get(i).map(String::as_str) == Some("MultiCluster");
+    if multi {
+        i += 1;
+    }
+    let name = segs.get(i).map_or("", String::as_str);
+    let Some(def) = api::find_call(name, method) else {
+        return Err(if api::call_exists(name) {
+            ApiErr::invalid(format!(
+                "{name} must be called with {}",
+                if method == Method::Get { "POST" } else { "GET" }
+            ))
+            .with_status(405)
+        } else {
+            ApiErr::invalid(format!(
+                "unknown API call `{}`",
+                crate::names::shorten(name)
+            ))
+            .with_status(404)
+        });
+    };
+    if multi && !def.multi_cluster {
+        return Err(
+            ApiErr::invalid(format!("{name} is not available under MultiCluster/"))
+                .with_status(404),
+        );
+    }
+    let args: Vec<String> = segs[i + 1..].to_vec();
+    if args.len() != def.nargs {
+        return Err(ApiErr::invalid(format!(
+            "{name} takes {} path argument(s), got {}",
+            def.nargs,
+            args.len()
+        ))
+        .with_status(404));
+    }
+    Ok(Routed { def, args })
+}
+
+fn query_json(query: Option<&str>) -> Result<Option<Vec<u8>>, ApiErr> {
+    let Some(q) = query else { return Ok(None) };
+    for pair in q.split('&') {
+        if let Some(v) = pair.strip_prefix("json=") {
+            return percent_decode(&v.replace('+', " ")).map(|s| Some(s.into_bytes()));
+        }
+    }
+    Ok(None)
+}
+
+fn is_authorized(shared: &Shared, req: &Request<Incoming>) -> bool {
+    req.headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Storpool v1:"))
+        .is_some_and(|t| t == shared.token.expose_secret())
+}
+
+/// What the connection should do after a request.
+enum Outcome {
+    Reply(Reply),
+    /// Close the connection without an answer.
+    Drop,
+}
+
+async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> (Outcome, String) {
+    let method = match *req.method() {
+        hyper::Method::GET => Some(Method::Get),
+        hyper::Method::POST => Some(Method::Post),
+        _ => None,
+    };
+    let path = req.uri().path().to_owned();
+    let label = crate::names::shorten(&path);
+    if !is_authorized(&shared, &req) {
+        let e = ApiErr::invalid(
+            "authentication failed: missing or wrong `Authorization: Storpool v1:TOKEN` header",
+        )
+        .with_status(401);
+        return (Outcome::Reply(shared.error_reply(&e)), label);
+    }
+    let Some(method) = method else {
+        let e = ApiErr::invalid(format!(
+            "method {} is not supported: use GET or POST",
+            req.method()
+        ))
+        .with_status(405);
+        return (Outcome::Reply(shared.error_reply(&e)), label);
+    };
+    let cluster = {
+        let core = shared.read_core();
+        (
+            core.cl.meta.cluster_name.clone(),
+            format!("{}.{}", core.cl.meta.location_id, core.cl.meta.sub_id),
+        )
+    };
+    let routed = match route(method, &path, (&cluster.0, &cluster.1)) {
+        Ok(r) => r,
+        Err(e) => return (Outcome::Reply(shared.error_reply(&e)), label),
+    };
+    let query = req.uri().query().map(str::to_owned);
+    // Faults are decided before anything runs.
+    let (action, latency) = {
+        let mut f = shared
+            .faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let latency = f.faults.latency;
+        (f.decide(routed.def.name), latency)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match action {
+        Action::Proceed => {}
+        Action::Fail(e) => return (Outcome::Reply(shared.error_reply(&e)), label),
+        Action::Drop => return (Outcome::Drop, label),
+        Action::Stall(d) => {
+            tokio::time::sleep(d).await;
+            return (Outcome::Drop, label);
+        }
+    }
+    let limit = shared.max_body;
+    let body = match Limited::new(req.into_body(), limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            let e = if e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ApiErr::invalid(format!("request body larger than {limit} bytes"))
+            } else {
+                ApiErr::invalid(format!("cannot read the request body: {e}"))
+            };
+            return (Outcome::Reply(shared.error_reply(&e)), label);
+        }
+    };
+    let raw = if method == Method::Get {
+        match query_json(query.as_deref()) {
+            Ok(q) => q.unwrap_or_default(),
+            Err(e) => return (Outcome::Reply(shared.error_reply(&e)), label),
+        }
+    } else {
+        body.to_vec()
+    };
+    let json = match parse_body(&raw) {
+        Ok(j) => j,
+        Err(e) => return (Outcome::Reply(shared.error_reply(&e)), label),
+    };
+    let reply = run(&shared, routed, json).await;
+    (Outcome::Reply(reply), label)
+}
+
+/// Execute a call, waiting for clients when the call asks for it.
+pub(crate) async fn run(shared: &Arc<Shared>, routed: Routed, json: Option<Value>) -> Reply {
+    let Routed { def, args } = routed;
+    let mut rx = shared.clients_changed.subscribe();
+    let call = {
+        let shared = shared.clone();
+        let args = args.clone();
+        let json = json.clone();
+        move || shared.execute(def, &args, json)
+    };
+    let Ok(mut answer) = tokio::task::spawn_blocking(call).await else {
+        return shared.error_reply(&ApiErr::invalid("internal error while handling the call"));
+    };
+    while let Some(wait) = answer.wait.take() {
+        let deadline = wait.timeout.map(|t| Instant::now() + t);
+        loop {
+            rx.borrow_and_update();
+            if shared.clients_ready(&wait.clients) {
+                break;
+            }
+            let changed = rx.changed();
+            match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() || tokio::time::timeout(left, changed).await.is_err() {
+                        break;
+                    }
+                }
+                None => {
+                    if changed.await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        if wait.rerun {
+            let shared2 = shared.clone();
+            let args = args.clone();
+            let json = json.clone();
+            answer = match tokio::task::spawn_blocking(move || shared2.execute(def, &args, json))
+                .await
+            {
+                Ok(a) => a,
+                Err(_) => {
+                    return shared
+                        .error_reply(&ApiErr::invalid("internal error while handling the call"));
+                }
+            };
+            if answer.wait.is_some() && deadline.is_some() {
+                answer.wait = None;
+            }
+        }
+    }
+    shared.answer_reply(answer)
+}
+
+fn http_response(shared: &Shared, reply: &Reply) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(reply.body.clone())));
+    *resp.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+    if !shared.keep_alive {
+        h.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+/// Serve connections until `shutdown` completes.
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let expiry = {
+        let shared = shared.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        let s = shared.clone();
+                        let _ = tokio::task::spawn_blocking(move || {
+                            // Check under the read lock; take the write lock only when needed.
+                            if s.read_core().expiry_due() {
+                                s.write_core().expire();
+                            }
+                        })
+                        .await;
+                    }
+                    _ = stop.changed() => break,
+                }
+            }
+        })
+    };
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            a = listener.accept() => a,
+        };
+        let (stream, _) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let drop_conn = Arc::new(Notify::new());
+            let svc = {
+                let shared = shared.clone();
+                let drop_conn = drop_conn.clone();
+                hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let shared = shared.clone();
+                    let drop_conn = drop_conn.clone();
+                    async move {
+                        let start = Instant::now();
+                        let method = req.method().clone();
+                        let (outcome, path) = handle(shared.clone(), req).await;
+                        match outcome {
+                            Outcome::Reply(reply) => {
+                                tracing::info!(
+                                    "{method} {path} -> {} in {:.1} ms",
+                                    reply.status,
+                                    start.elapsed().as_secs_f64() * 1000.0
+                                );
+                                Ok::<_, Infallible>(http_response(&shared, &reply))
+                            }
+                            Outcome::Drop => {
+                                tracing::info!(
+                                    "{method} {path} -> connection dropped (injected fault)"
+                                );
+                                drop_conn.notify_one();
+                                std::future::pending::<Result<Response<Full<Bytes>>, Infallible>>()
+                                    .await
+                            }
+                        }
+                    }
+                })
+            };
+            let conn = hyper::server::conn::http1::Builder::new()
+                .keep_alive(shared.keep_alive)
+                .serve_connection(TokioIo::new(stream), svc);
+            tokio::select! {
+                r = conn => {
+                    if let Err(e) = r {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                }
+                () = drop_conn.notified() => {}
+                _ = stop.changed() => {}
+            }
+        });
+    }
+    let _ = stop_tx.send(true);
+    let _ = expiry.await;
+}
