@@ -1,0 +1,146 @@
+//! Logging to stderr through `tracing`.
+
+use std::ffi::OsStr;
+use std::io::IsTerminal as _;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::args::GlobalArgs;
+use crate::output::color_allowed;
+
+/// The workspace's library crates, whose logs `-v` raises (other crates stay at `warn`, so
+/// that `-vvv` never turns on the HTTP stack's wire traces).
+const OUR_CRATES: &[&str] = &[
+    "storpool_api",
+    "storpool_attach",
+    "storpool_cli",
+    "storpool_conf",
+    "storpool_driver_core",
+];
+
+/// What the log subscriber is set up with, resolved from the options and the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogSettings {
+    /// An `EnvFilter` directive string, e.g. `warn,storpool_api=debug`.
+    pub filter: String,
+    /// Whether to use ANSI colours.
+    pub color: bool,
+}
+
+impl LogSettings {
+    /// Resolves the settings: `-q` errors only, `-qq` nothing; `-v`/`-vv`/`-vvv` info, debug,
+    /// trace for the workspace's crates and for `bin_target` (the binary's own module path,
+    /// e.g. `sp_attach`); otherwise `rust_log` (`RUST_LOG`) if set, else `warn`. Colours only
+    /// on a terminal and without `NO_COLOR`.
+    pub fn resolve(
+        args: &GlobalArgs,
+        bin_target: &str,
+        rust_log: Option<&str>,
+        no_color: Option<&OsStr>,
+        stderr_is_terminal: bool,
+    ) -> Self {
+        let ours = |level: &str| {
+            let mut filter = String::from("warn");
+            for name in OUR_CRATES.iter().copied().chain([bin_target]) {
+                filter.push(',');
+                filter.push_str(name);
+                filter.push('=');
+                filter.push_str(level);
+            }
+            filter
+        };
+        let filter = match (args.quiet, args.verbose) {
+            (2.., _) => "off".to_owned(),
+            (1, _) => "error".to_owned(),
+            (0, 1) => ours("info"),
+            (0, 2) => ours("debug"),
+            (0, 3..) => ours("trace"),
+            (0, 0) => rust_log
+                .map(str::trim)
+                .filter(|filter| !filter.is_empty())
+                .map_or_else(|| "warn".to_owned(), str::to_owned),
+        };
+        Self {
+            filter,
+            color: color_allowed(no_color, stderr_is_terminal),
+        }
+    }
+
+    /// Installs a global subscriber writing to stderr. Does nothing if one is installed
+    /// already; an unparsable filter (a bad `RUST_LOG`) falls back to `warn`.
+    pub fn init(&self) {
+        let filter = EnvFilter::try_new(&self.filter).unwrap_or_else(|_| EnvFilter::new("warn"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(self.color)
+            .with_target(false)
+            .try_init();
+    }
+}
+
+/// Sets up logging to stderr from the global options and the process environment (`RUST_LOG`,
+/// `NO_COLOR`). `bin_target` is the binary's module path (`sp_attach` for `sp-attach`).
+pub fn init_logging(args: &GlobalArgs, bin_target: &str) {
+    let rust_log = std::env::var("RUST_LOG").ok();
+    LogSettings::resolve(
+        args,
+        bin_target,
+        rust_log.as_deref(),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::io::stderr().is_terminal(),
+    )
+    .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(verbose: u8, quiet: u8, rust_log: Option<&str>) -> String {
+        let args = GlobalArgs {
+            verbose,
+            quiet,
+            ..GlobalArgs::default()
+        };
+        LogSettings::resolve(&args, "sp_x", rust_log, None, false).filter
+    }
+
+    #[test]
+    fn verbosity_raises_only_our_crates() {
+        assert_eq!(resolve(0, 0, None), "warn");
+        let debug = resolve(2, 0, None);
+        assert!(debug.starts_with("warn,"), "{debug}");
+        assert!(debug.contains("storpool_api=debug"), "{debug}");
+        assert!(debug.contains("sp_x=debug"), "{debug}");
+        assert!(!debug.contains("hyper"), "{debug}");
+        assert!(resolve(1, 0, None).contains("storpool_attach=info"));
+        assert!(resolve(5, 0, None).contains("storpool_attach=trace"));
+        for filter in [resolve(0, 0, None), resolve(3, 0, None)] {
+            assert!(EnvFilter::try_new(&filter).is_ok(), "{filter}");
+        }
+    }
+
+    #[test]
+    fn quiet_and_rust_log() {
+        assert_eq!(resolve(0, 1, Some("debug")), "error");
+        assert_eq!(resolve(0, 2, None), "off");
+        assert_eq!(
+            resolve(0, 0, Some("storpool_api=debug")),
+            "storpool_api=debug"
+        );
+        assert_eq!(resolve(0, 0, Some("  ")), "warn");
+        assert!(
+            resolve(1, 0, Some("trace")).contains("=info"),
+            "-v beats RUST_LOG"
+        );
+    }
+
+    #[test]
+    fn colours_follow_the_terminal_and_no_color() {
+        let args = GlobalArgs::default();
+        assert!(LogSettings::resolve(&args, "x", None, None, true).color);
+        assert!(!LogSettings::resolve(&args, "x", None, Some(OsStr::new("1")), true).color);
+        assert!(!LogSettings::resolve(&args, "x", None, None, false).color);
+    }
+}

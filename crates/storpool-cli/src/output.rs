@@ -1,0 +1,77 @@
+//! Writing data to stdout.
+
+use std::ffi::OsStr;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+/// Writes `text` to stdout and flushes it. A closed pipe (`sp-attach list | head -1`) is not
+/// an error: the reader has what it wanted.
+pub fn emit(text: &str) -> io::Result<()> {
+    emit_to(&mut io::stdout().lock(), text)
+}
+
+/// [`emit`] to any writer.
+pub fn emit_to(out: &mut impl Write, text: &str) -> io::Result<()> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Writes `value` to stdout as one JSON document on one line.
+pub fn emit_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
+    let mut text = serde_json::to_string(value).map_err(io::Error::other)?;
+    text.push('\n');
+    emit(&text)
+}
+
+/// Whether colours may be used: on a terminal, unless `NO_COLOR` is set to a non-empty value
+/// (<https://no-color.org>). `no_color` is the variable's value, if set.
+pub fn color_allowed(no_color: Option<&OsStr>, is_terminal: bool) -> bool {
+    is_terminal && no_color.is_none_or(OsStr::is_empty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from_raw_os_error(28))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_is_success_and_other_errors_are_not() {
+        assert!(emit_to(&mut ClosedPipe, "data\n").is_ok());
+        assert!(emit_to(&mut Full, "data\n").is_err());
+        let mut buffer = Vec::new();
+        emit_to(&mut buffer, "data\n").unwrap();
+        assert_eq!(buffer, b"data\n");
+    }
+
+    #[test]
+    fn no_color_wins_unless_empty() {
+        assert!(color_allowed(None, true));
+        assert!(color_allowed(Some(OsStr::new("")), true));
+        assert!(!color_allowed(Some(OsStr::new("1")), true));
+        assert!(!color_allowed(None, false));
+    }
+}
