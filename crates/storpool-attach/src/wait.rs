@@ -37,7 +37,8 @@ pub struct TimedOut {
     pub waited: Duration,
 }
 
-/// Watches the StorPool folders of a device root for created, removed or renamed entries.
+/// Watches the StorPool folders of a device root for created, removed or renamed entries,
+/// and optionally some files for changes of their content or size.
 struct Watcher {
     root: DeviceRoot,
     stream: Option<EventStream<Vec<u8>>>,
@@ -45,7 +46,7 @@ struct Watcher {
 }
 
 impl Watcher {
-    fn new(root: &DeviceRoot) -> Self {
+    fn new(root: &DeviceRoot, files: &[PathBuf]) -> Self {
         let stream = Inotify::init()
             .and_then(|inotify| inotify.into_event_stream(vec![0; 4096]))
             .map_err(|err| tracing::debug!(%err, "no inotify; polling the device folders"))
@@ -56,7 +57,21 @@ impl Watcher {
             watched: Vec::new(),
         };
         watcher.watch_new_folders();
+        watcher.watch_files(files);
         watcher
+    }
+
+    /// Adds watches for changes of the content, size or attributes of existing files (a
+    /// regular file standing in for a device grows with a `MODIFY` event; a block device
+    /// sends none, so a wait on one relies on its recheck interval).
+    fn watch_files(&mut self, files: &[PathBuf]) {
+        let Some(stream) = &self.stream else { return };
+        let mask = WatchMask::MODIFY | WatchMask::ATTRIB | WatchMask::CLOSE_WRITE;
+        for file in files {
+            if let Err(err) = stream.watches().add(file, mask) {
+                tracing::debug!(%err, file = %file.display(), "cannot watch");
+            }
+        }
     }
 
     /// Adds watches for the root and the StorPool folders that exist and are not watched yet
@@ -105,11 +120,22 @@ impl Watcher {
 pub async fn wait_until(
     root: &DeviceRoot,
     options: WaitOptions,
+    ready: impl FnMut() -> bool,
+) -> Result<Duration, TimedOut> {
+    wait_until_watching(root, &[], options, ready).await
+}
+
+/// Like [`wait_until`], and also looks again whenever one of `files` (which must exist when
+/// the wait starts; links are followed) changes content, size or attributes.
+pub async fn wait_until_watching(
+    root: &DeviceRoot,
+    files: &[PathBuf],
+    options: WaitOptions,
     mut ready: impl FnMut() -> bool,
 ) -> Result<Duration, TimedOut> {
     let start = Instant::now();
     // Watch first, then look: a change between the two cannot be missed.
-    let mut watcher = Watcher::new(root);
+    let mut watcher = Watcher::new(root, files);
     loop {
         if ready() {
             return Ok(start.elapsed());
@@ -147,6 +173,36 @@ mod tests {
         };
         let waited = wait_until(&root, options, || link.exists()).await.unwrap();
         creator.await.unwrap();
+        assert!(waited < Duration::from_secs(30));
+    }
+
+    #[tokio::test]
+    async fn a_watched_file_that_grows_wakes_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = DeviceRoot::new(dir.path());
+        let data = dir.path().join("data");
+        std::fs::write(&data, b"x").unwrap();
+        let grower = data.clone();
+        let task = tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&grower)
+                .unwrap()
+                .set_len(4096)
+                .unwrap();
+        });
+        let options = WaitOptions {
+            timeout: Duration::from_secs(30),
+            recheck: Duration::from_secs(30),
+        };
+        let files = [data.clone()];
+        let waited = wait_until_watching(&root, &files, options, || {
+            std::fs::metadata(&data).is_ok_and(|m| m.len() == 4096)
+        })
+        .await
+        .unwrap();
+        task.await.unwrap();
         assert!(waited < Duration::from_secs(30));
     }
 
