@@ -1,0 +1,319 @@
+//! `sp-attach`: attach StorPool volumes and snapshots to this node, detach them, follow
+//! resizes, and list what is attached here. A thin layer over `storpool-attach`.
+
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use storpool_attach::{
+    AccessMode, AttachError, Connector, DetachOptions, DetachRetry, DeviceRoot, Target, WaitOptions,
+};
+use storpool_cli::{EXIT_CODES_HELP, ExitStatus, Failure, GlobalArgs};
+
+/// The binary's name in messages.
+const BIN: &str = "sp-attach";
+
+/// Attach StorPool volumes and snapshots to this node (the client `SP_OURID` of
+/// storpool.conf), detach them, follow resizes, and list what is attached here.
+///
+/// Volumes and snapshots are named by their orchestrator ids: the cluster names are
+/// `{prefix}--volume-{ID}` and `{prefix}--snap--none--snapshot-{ID}`, with the prefix from
+/// `SP_OPENSTACK_VOLUME_PREFIX` (default `os`).
+#[derive(Debug, Parser)]
+#[command(name = BIN, version, after_help = EXIT_CODES_HELP)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+
+    /// Where `storpool_block` puts the devices (DIR/storpool/NAME, DIR/storpool-byid/GLOBALID)
+    #[arg(long, global = true, value_name = "DIR", default_value = "/dev")]
+    dev_root: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Access asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// Read-write
+    Rw,
+    /// Read-only
+    Ro,
+}
+
+impl From<Mode> for AccessMode {
+    fn from(mode: Mode) -> Self {
+        match mode {
+            Mode::Rw => AccessMode::Rw,
+            Mode::Ro => AccessMode::Ro,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Attach a volume (or with --snapshot a snapshot) and wait until its device is usable;
+    /// prints the device path
+    Connect {
+        /// The volume's (or snapshot's) orchestrator id
+        #[arg(value_name = "VOLUME_ID")]
+        id: String,
+        /// Access: read-write (the default for volumes) or read-only (always for snapshots)
+        #[arg(long, value_enum)]
+        mode: Option<Mode>,
+        /// The id is a snapshot's
+        #[arg(long)]
+        snapshot: bool,
+        /// Give up after this many seconds (decimals allowed)
+        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        timeout: Duration,
+    },
+    /// Detach a volume (or with --snapshot a snapshot) by id, or the device at --path;
+    /// succeeds when it is not attached here
+    Disconnect {
+        /// The volume's (or snapshot's) orchestrator id
+        #[arg(
+            value_name = "VOLUME_ID",
+            required_unless_present = "path",
+            conflicts_with = "path"
+        )]
+        id: Option<String>,
+        /// The device: DIR/storpool-byid/GLOBALID or DIR/storpool/NAME
+        #[arg(long, value_name = "DEVICE")]
+        path: Option<PathBuf>,
+        /// The id is a snapshot's
+        #[arg(long, conflicts_with = "path")]
+        snapshot: bool,
+        /// Detach even if the device is open here (its users get I/O errors)
+        #[arg(long)]
+        force: bool,
+        /// How many times a detach refused because the device is open is sent again
+        #[arg(long, value_name = "N", default_value_t = DetachRetry::default().retries)]
+        retries: u32,
+        /// Seconds between those retries (decimals allowed, 0 for none)
+        #[arg(long, value_name = "SECS", default_value = "0.2", value_parser = parse_delay)]
+        retry_delay: Duration,
+        /// Do not force the last retry: fail if the device is still open (the default forces
+        /// it, as os-brick does)
+        #[arg(long, conflicts_with = "force")]
+        no_force_last: bool,
+        /// Give up waiting for the API or the device links after this many seconds
+        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        timeout: Duration,
+    },
+    /// Wait until the local device of a resized volume shows the cluster's size; prints the
+    /// size in bytes
+    Extend {
+        /// The volume's orchestrator id
+        #[arg(value_name = "VOLUME_ID")]
+        id: String,
+        /// Give up after this many seconds
+        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        timeout: Duration,
+    },
+    /// List the volumes and snapshots attached to this node: ids, names, rights, paths
+    List,
+}
+
+/// Seconds, decimals allowed: `30`, `0.5`.
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}`: expected a positive number of seconds"))
+}
+
+/// Seconds, decimals allowed, zero too: `0.2`, `0`.
+fn parse_delay(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{text}`: expected a number of seconds, 0 or more"))
+}
+
+/// What the command line resolves to, before any call.
+struct Settings {
+    json: bool,
+    dev_root: PathBuf,
+    timeout: Duration,
+    detach_retry: DetachRetry,
+}
+
+impl Cli {
+    fn settings(&self) -> Settings {
+        let timeout = match &self.command {
+            Command::Connect { timeout, .. }
+            | Command::Disconnect { timeout, .. }
+            | Command::Extend { timeout, .. } => *timeout,
+            Command::List => WaitOptions::default().timeout,
+        };
+        let detach_retry = match &self.command {
+            Command::Disconnect {
+                retries,
+                retry_delay,
+                no_force_last,
+                ..
+            } => DetachRetry {
+                retries: *retries,
+                delay: *retry_delay,
+                force_last: !no_force_last,
+            },
+            _ => DetachRetry::default(),
+        };
+        Settings {
+            json: self.global.json,
+            dev_root: self.dev_root.clone(),
+            timeout,
+            detach_retry,
+        }
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    storpool_cli::init_logging(&cli.global, "sp_attach");
+    match run(&cli).await {
+        Ok(()) => ExitStatus::Success.into(),
+        Err(failure) => failure.report(BIN),
+    }
+}
+
+async fn run(cli: &Cli) -> Result<(), Failure> {
+    let settings = cli.settings();
+    let connector = connector(cli, &settings)?;
+    match &cli.command {
+        Command::Connect {
+            id, mode, snapshot, ..
+        } => {
+            let (target, default_mode) = if *snapshot {
+                (Target::snapshot(id), AccessMode::Ro)
+            } else {
+                (Target::volume(id), AccessMode::Rw)
+            };
+            let mode = mode.map_or(default_mode, AccessMode::from);
+            let attached = connector
+                .connect(&target, mode)
+                .await
+                .map_err(|err| failure(err, &settings))?;
+            output::attached(&attached, settings.json)
+        }
+        Command::Disconnect {
+            id,
+            path,
+            snapshot,
+            force,
+            ..
+        } => {
+            let options = DetachOptions { force: *force };
+            let result = match (id, path) {
+                (_, Some(path)) => connector.disconnect_path(path, options).await,
+                (Some(id), None) if *snapshot => {
+                    connector.disconnect(&Target::snapshot(id), options).await
+                }
+                (Some(id), None) => connector.disconnect(&Target::volume(id), options).await,
+                (None, None) => {
+                    return Err(Failure::usage(anyhow::anyhow!(
+                        "give the VOLUME_ID or the `--path` of the device to disconnect"
+                    )));
+                }
+            };
+            let detached = result.map_err(|err| failure(err, &settings))?;
+            output::detached(&detached, settings.json)
+        }
+        Command::Extend { id, .. } => {
+            let extended = connector
+                .extend(id)
+                .await
+                .map_err(|err| failure(err, &settings))?;
+            output::extended(&extended, settings.json)
+        }
+        Command::List => {
+            let list = connector
+                .list()
+                .await
+                .map_err(|err| failure(err, &settings))?;
+            output::list(connector.our_id().get(), &list, settings.json)
+        }
+    }
+    .map_err(|err| Failure::operation(err).context("cannot write the output"))
+}
+
+/// The connector for this node: storpool.conf, the API client, the device root, the deadline.
+fn connector(cli: &Cli, settings: &Settings) -> Result<Connector, Failure> {
+    let config = cli.global.load_config().map_err(Failure::usage)?;
+    let client = cli.global.client(&config).map_err(Failure::usage)?;
+    let connector = Connector::from_conf(&config, &client)
+        .map_err(|err| failure(err, settings))?
+        .with_device_root(DeviceRoot::new(&settings.dev_root))
+        .with_wait(WaitOptions {
+            timeout: settings.timeout,
+            ..WaitOptions::default()
+        })
+        .with_detach_retry(settings.detach_retry);
+    Ok(connector)
+}
+
+/// Exit 2 for bad usage or configuration, 1 for an operation that failed; hints where a
+/// next step is clear.
+fn failure(err: AttachError, settings: &Settings) -> Failure {
+    let hint = match &err {
+        AttachError::Config(_) => Some(
+            "set `SP_OURID` (this node's StorPool client id) in storpool.conf, in the global \
+             part or in the `[NODE]` section of this host"
+                .to_owned(),
+        ),
+        AttachError::Busy { .. } => {
+            Some("stop what uses the device and try again, or detach with `--force`".to_owned())
+        }
+        AttachError::UnexpectedDevicePath { .. } => Some(format!(
+            "devices are looked for under `--dev-root {}`",
+            settings.dev_root.display()
+        )),
+        AttachError::Timeout { waiting_for, .. } if !waiting_for.contains("StorPool API") => Some(
+            "is `storpool_block` running on this node for its `SP_OURID`? A longer \
+                 `--timeout` may help"
+                .to_owned(),
+        ),
+        _ => None,
+    };
+    let failure = if err.is_usage() {
+        Failure::usage(err)
+    } else {
+        Failure::operation(err)
+    };
+    match hint {
+        Some(hint) => failure.with_hint(hint),
+        None => failure,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_parse_with_decimals_and_must_be_positive() {
+        assert_eq!(parse_secs("0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_secs("30").unwrap(), Duration::from_secs(30));
+        for bad in ["0", "-1", "x", "inf", "NaN", ""] {
+            assert!(parse_secs(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_delay("0").unwrap(), Duration::ZERO);
+        assert!(parse_delay("-0.1").is_err());
+    }
+}
