@@ -1,0 +1,1 @@
+//! Scenario tests against the in-process simulator (added in the next commit).
