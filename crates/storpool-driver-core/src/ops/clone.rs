@@ -33,6 +33,17 @@ struct CloneJob<'a> {
     wanted: Wanted,
 }
 
+impl CloneJob<'_> {
+    /// The template an existing clone must have: the wanted one; any when none is wanted
+    /// (the clone keeps the source's, which cannot be cleared).
+    fn template_check(&self) -> TemplateCheck<'_> {
+        match &self.wanted.template {
+            Some(template) => TemplateCheck::Is(Some(template)),
+            None => TemplateCheck::Any,
+        }
+    }
+}
+
 impl Driver {
     /// Creates volume `volume_id` of `size_gib` GiB as a copy of volume `source_volume_id`.
     ///
@@ -129,7 +140,7 @@ impl Driver {
                         self.client.volumes().get(&volume_ref(&job.name)),
                     )
                     .await?;
-                let template = TemplateCheck::Is(job.wanted.template.as_ref());
+                let template = job.template_check();
                 match mismatch(&existing, job.size, template, None) {
                     Some(reason) => Err(op.conflict(&job.object, reason)),
                     None => Ok(Some(existing)),
@@ -282,7 +293,7 @@ impl Driver {
                     // The volume does not come from this snapshot: it is a leftover.
                     self.discard_clone_snapshot(op, snapshot).await;
                 }
-                let template = TemplateCheck::Is(job.wanted.template.as_ref());
+                let template = job.template_check();
                 if let Some(reason) = mismatch(&existing, job.size, template, None) {
                     return Err(op.conflict(&job.object, reason));
                 }

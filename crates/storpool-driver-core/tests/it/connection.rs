@@ -70,3 +70,57 @@ async fn a_missing_configuration_file_is_a_configuration_error() {
     assert_eq!(err.kind(), ErrorKind::Configuration);
     assert!(err.to_string().contains("[s01]"), "{err}");
 }
+
+#[tokio::test]
+async fn from_conf_takes_endpoint_token_and_prefix_from_storpool_conf() {
+    let sim = storpool_sim::Sim::start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("storpool.conf");
+    let text = format!(
+        "{}SP_OPENSTACK_VOLUME_PREFIX=lab\n[s05]\nSP_OURID=5\n",
+        sim.storpool_conf(None)
+    );
+    std::fs::write(&file, text).unwrap();
+    let loader = storpool_conf::Loader::new(&file).use_env(false);
+    let config = loader.load().unwrap();
+    let driver = storpool_driver_core::Driver::from_conf(
+        &config,
+        &loader,
+        DriverOptions::new().volume_prefix("ignored"),
+    )
+    .unwrap();
+    assert_eq!(driver.naming().prefix(), "lab");
+    assert!(driver.client().is_multi_cluster());
+    let volume = driver
+        .create_volume("1", 1, &storpool_driver_core::Specs::new())
+        .await
+        .unwrap();
+    assert_eq!(volume.name, "lab--volume-1");
+    assert_eq!(
+        driver
+            .connection_info("1", "s05")
+            .await
+            .unwrap()
+            .data
+            .client_id,
+        5
+    );
+
+    let no_token = dir.path().join("no-token.conf");
+    std::fs::write(&no_token, "SP_API_HTTP_HOST=127.0.0.1\n").unwrap();
+    let loader = storpool_conf::Loader::new(&no_token).use_env(false);
+    let err = storpool_driver_core::Driver::from_conf(
+        &loader.load().unwrap(),
+        &loader,
+        DriverOptions::new(),
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration);
+    assert!(
+        std::error::Error::source(&err)
+            .unwrap()
+            .to_string()
+            .contains("SP_AUTH_TOKEN"),
+        "{err}"
+    );
+}
