@@ -481,7 +481,7 @@ impl Op {
                 calls = %calls,
                 elapsed_ms,
                 error = %err,
-                cause = %err.cluster_error().map_or_else(String::new, ToString::to_string),
+                cause = err.api_error().map(tracing::field::display),
                 "StorPool driver operation failed"
             ),
         }

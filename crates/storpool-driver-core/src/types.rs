@@ -1,8 +1,9 @@
-//! What the operations return: plain serializable types with stable `snake_case` field names.
+//! What the operations return: plain serializable types with stable `snake_case` field names
+//! (they deserialize too, for programs that read the JSON a tool printed).
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use storpool_api::{Limit, SnapshotSummary, VolumeSummary};
 
 /// Bytes in one GiB (`2^30`): Cinder sizes are whole GiB.
@@ -22,7 +23,7 @@ fn parent_of(name: &str) -> Option<String> {
 }
 
 /// One of the driver's volumes as the cluster has it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Volume {
     /// The orchestrator's volume id.
@@ -68,7 +69,7 @@ impl Volume {
 }
 
 /// One of the driver's snapshots as the cluster has it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Snapshot {
     /// The orchestrator's snapshot id (for a member of a group snapshot: the volume id).
@@ -103,7 +104,7 @@ impl Snapshot {
 
 /// The result of a delete: done either way; `existed` tells whether there was anything to
 /// delete.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Deletion {
     /// The orchestrator's id.
@@ -115,7 +116,7 @@ pub struct Deletion {
 }
 
 /// A consistent snapshot of several volumes, taken at one instant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GroupSnapshot {
     /// The orchestrator's group snapshot id.
@@ -125,7 +126,7 @@ pub struct GroupSnapshot {
 }
 
 /// The result of deleting a group snapshot.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GroupDeletion {
     /// The orchestrator's group snapshot id.
@@ -138,7 +139,7 @@ pub struct GroupDeletion {
 ///
 /// Serializes to `{"_name_id": null}` on success (the volume's data is under its own name
 /// again), else to the id whose name still holds the data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MigrationUpdate {
     /// `None` on success; else the id that still holds the data.
@@ -147,7 +148,7 @@ pub struct MigrationUpdate {
 }
 
 /// Why a retype was refused (the orchestrator must migrate instead).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RetypeRefusal {
@@ -163,7 +164,7 @@ pub enum RetypeRefusal {
 }
 
 /// The outcome of a retype.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RetypeOutcome {
     /// Whether the volume now matches the new type (false: refused, nothing was changed).
@@ -176,7 +177,7 @@ pub struct RetypeOutcome {
 }
 
 /// A volume on the cluster that the driver does not manage (see `Driver::manageable`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ManageableVolume {
     /// Its name on the cluster (or `~globalId` for an unnamed volume).
@@ -196,7 +197,7 @@ pub struct ManageableVolume {
 }
 
 /// The result of releasing a volume from the driver.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Unmanaged {
     /// The orchestrator's volume id it had.
@@ -208,7 +209,7 @@ pub struct Unmanaged {
 /// What an orchestrator needs to attach a volume on a host (Cinder's `connection_info`):
 /// serializes to `{"driver_volume_type": "storpool", "data": {"client_id": N, "volume": ID,
 /// "access_mode": "rw"}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConnectionInfo {
     /// Always `storpool`.
@@ -218,7 +219,7 @@ pub struct ConnectionInfo {
 }
 
 /// The `data` member of [`ConnectionInfo`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConnectionData {
     /// The host's StorPool client id (`SP_OURID` of its storpool.conf section).
@@ -230,7 +231,7 @@ pub struct ConnectionData {
 }
 
 /// The backend's capabilities and capacity, in Cinder's stats shape.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Stats {
     /// The backend name (the configured one, else `storpool`).
@@ -250,7 +251,7 @@ pub struct Stats {
 }
 
 /// One pool: `default` (no template) or `template_{name}`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 #[allow(clippy::struct_excessive_bools)] // Cinder's capability flags
 pub struct Pool {
@@ -274,17 +275,17 @@ pub struct Pool {
     /// true.
     pub thin_provisioning_support: bool,
     /// The template of a `template_{name}` pool.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storpool_template: Option<String>,
     /// Template pools: client-data capacity of the template's placement, GiB
     /// (`VolumeTemplatesStatus` `stored.capacity`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_total_capacity_gb: Option<f64>,
     /// Template pools: client-data free space of the template's placement, GiB
     /// (`stored.free`): what new volumes of this template can really still use.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_free_capacity_gb: Option<f64>,
     /// Template pools: provisioned size of the template's volumes, GiB (`size`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_provisioned_capacity_gb: Option<f64>,
 }

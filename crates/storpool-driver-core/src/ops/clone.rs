@@ -67,6 +67,13 @@ impl Driver {
         let result = async {
             let (name, object) = self.volume(volume_id)?;
             let (source, source_object) = self.volume(source_volume_id)?;
+            if volume_id == source_volume_id {
+                return Err(DriverError::InvalidId {
+                    kind: IdKind::Volume,
+                    id: volume_id.to_owned(),
+                    reason: "a volume cannot be cloned onto itself",
+                });
+            }
             let job = CloneJob {
                 id: volume_id,
                 size: bytes(size_gib, &object)?,

@@ -7,7 +7,7 @@ use tracing::Instrument;
 
 use crate::driver::{Driver, Op, volume_name, volume_ref};
 use crate::error::DriverError;
-use crate::naming::Naming;
+use crate::naming::{IdKind, Naming};
 use crate::types::MigrationUpdate;
 
 /// The three renames of a swap, in order: original -> intermediate, temporary -> original,
@@ -63,6 +63,13 @@ impl Driver {
     ) -> Result<MigrationUpdate, DriverError> {
         let (original, object) = self.volume(volume_id)?;
         let (temporary, _) = self.volume(temp_volume_id)?;
+        if volume_id == temp_volume_id {
+            return Err(DriverError::InvalidId {
+                kind: IdKind::Volume,
+                id: volume_id.to_owned(),
+                reason: "the migrated volume and the temporary volume are the same",
+            });
+        }
         let intermediate = volume_name(Naming::migration_intermediate(temporary.as_str()))?;
         let failed = MigrationUpdate {
             name_id: Some(temp_name_id.unwrap_or(temp_volume_id).to_owned()),
@@ -130,6 +137,16 @@ impl Driver {
                 return Ok(failed);
             }
         };
+        Ok(if self.swap(op, &swap, first_step).await {
+            done
+        } else {
+            failed
+        })
+    }
+
+    /// Runs the swap's renames from `first_step` on; on a failure, undoes every step done so
+    /// far (by this call or an earlier one) and answers false.
+    async fn swap(&self, op: &mut Op, swap: &Swap, first_step: usize) -> bool {
         if first_step > 0 {
             tracing::info!(
                 completed_steps = first_step,
@@ -150,10 +167,10 @@ impl Driver {
                         break;
                     }
                 }
-                return Ok(failed);
+                return false;
             }
         }
-        Ok(done)
+        true
     }
 
     /// Renames `from` to `to`, a name that is free. When `from` is not found but `to` exists,

@@ -279,6 +279,22 @@ async fn a_retried_clone_returns_the_same_volume_and_conflicts_are_reported() {
 }
 
 #[tokio::test]
+async fn a_volume_cannot_be_cloned_onto_itself() {
+    let env = env();
+    env.driver
+        .create_volume("1", 1, &Specs::new())
+        .await
+        .unwrap();
+    let err = env
+        .driver
+        .clone_volume("1", "1", 1, &Specs::new())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(env.volumes(), [vol("1")]);
+}
+
+#[tokio::test]
 async fn cloning_a_missing_volume_is_not_found() {
     let env = env();
     let err = env

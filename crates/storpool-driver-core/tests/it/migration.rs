@@ -83,6 +83,14 @@ async fn the_reference_sequence_fail_rename_swap() {
         "the old data has the temporary name"
     );
 
+    let err = env
+        .driver
+        .finish_migration("1", "1", None)
+        .await
+        .unwrap_err();
+    assert!(err.is_user_error(), "{err}");
+    assert_eq!(env.volumes(), [vol("1"), vol("3")]);
+
     for id in ["1", "3"] {
         env.driver.delete_volume(id).await.unwrap();
     }

@@ -96,6 +96,9 @@ async fn stats_serialize_with_the_cinder_keys() {
         .unwrap();
     assert_eq!(ssd["storpool_template"], "ssd");
     assert!(ssd["template_free_capacity_gb"].as_f64().unwrap() > 0.0);
+    // What a tool prints reads back as the same value.
+    let back: storpool_driver_core::Stats = serde_json::from_value(value).unwrap();
+    assert_eq!(back, stats);
 }
 
 #[tokio::test]
