@@ -4,7 +4,9 @@ use serde_json::json;
 use storpool_driver_core::{ErrorKind, Specs, TRANSIENT_TAG};
 use storpool_sim::InjectedError;
 
-use crate::{GIB, clone_snap, env, specs, vol, volume_types};
+use crate::{
+    GIB, clone_snap, env, read_through_device, specs, vol, volume_types, write_through_device,
+};
 
 #[tokio::test]
 async fn the_clone_matrix_uses_base_on_within_a_template_and_a_snapshot_across() {
@@ -331,4 +333,32 @@ async fn clone_applies_the_types_qos() {
         .await
         .unwrap();
     assert_eq!((across.iops, across.bw), (None, Some(50)));
+}
+
+#[tokio::test]
+async fn clones_carry_the_data_and_removing_the_clone_snapshot_keeps_the_sources() {
+    let env = crate::env_with(
+        storpool_sim::Sim::builder().serve_client(1),
+        storpool_driver_core::DriverOptions::new(),
+    );
+    env.driver
+        .create_volume("src", 1, &Specs::new())
+        .await
+        .unwrap();
+    write_through_device(&env, &vol("src"), b"first");
+    env.driver
+        .clone_volume("across", "src", 1, &specs(&[("storpool_template", "ssd")]))
+        .await
+        .unwrap();
+    env.driver
+        .clone_volume("same", "src", 1, &Specs::new())
+        .await
+        .unwrap();
+    write_through_device(&env, &vol("src"), b"later");
+    assert_eq!(read_through_device(&env, &vol("across"), 5), b"first");
+    assert_eq!(read_through_device(&env, &vol("same"), 5), b"first");
+    env.driver.delete_volume("across").await.unwrap();
+    assert!(env.state().snapshot(&clone_snap("across")).is_none());
+    assert_eq!(read_through_device(&env, &vol("src"), 5), b"later");
+    assert_eq!(read_through_device(&env, &vol("same"), 5), b"first");
 }

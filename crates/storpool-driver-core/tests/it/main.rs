@@ -19,6 +19,7 @@ mod stats;
 
 use std::path::PathBuf;
 
+use serde_json::json;
 use storpool_api::{Client, RetryPolicy, TemplateName};
 use storpool_conf::Loader;
 use storpool_driver_core::{Driver, DriverOptions, Specs};
@@ -158,4 +159,56 @@ pub(crate) fn snap(id: &str) -> String {
 /// `os--clone--none--snapshot-{id}`.
 pub(crate) fn clone_snap(id: &str) -> String {
     format!("os--clone--none--snapshot-{id}")
+}
+
+/// Writes `data` at the start of volume `name` through the emulated device of client 1.
+pub(crate) fn write_through_device(env: &Env, name: &str, data: &[u8]) {
+    use std::io::Write;
+    env.sim
+        .call(
+            "POST",
+            "VolumesReassign",
+            Some(json!([{"volume": name, "rw": [1]}])),
+        )
+        .unwrap();
+    let device = env.sim.dev_root().join("storpool").join(name);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&device)
+        .unwrap();
+    file.write_all(data).unwrap();
+    file.sync_all().unwrap();
+    env.sim
+        .call(
+            "POST",
+            "VolumesReassign",
+            Some(json!([{"volume": name, "detach": "all"}])),
+        )
+        .unwrap();
+}
+
+/// Reads the first `len` bytes of volume `name` through the emulated device of client 1.
+pub(crate) fn read_through_device(env: &Env, name: &str, len: usize) -> Vec<u8> {
+    use std::io::Read;
+    env.sim
+        .call(
+            "POST",
+            "VolumesReassign",
+            Some(json!([{"volume": name, "ro": [1]}])),
+        )
+        .unwrap();
+    let device = env.sim.dev_root().join("storpool").join(name);
+    let mut data = vec![0; len];
+    std::fs::File::open(&device)
+        .unwrap()
+        .read_exact(&mut data)
+        .unwrap();
+    env.sim
+        .call(
+            "POST",
+            "VolumesReassign",
+            Some(json!([{"volume": name, "detach": "all"}])),
+        )
+        .unwrap();
+    data
 }

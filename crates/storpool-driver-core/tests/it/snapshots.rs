@@ -311,3 +311,27 @@ async fn bad_group_snapshots_are_refused_and_leave_nothing() {
         env.snapshots()
     );
 }
+
+#[tokio::test]
+async fn revert_brings_the_snapshots_data_back() {
+    let env = crate::env_with(
+        storpool_sim::Sim::builder().serve_client(1),
+        storpool_driver_core::DriverOptions::new(),
+    );
+    env.driver
+        .create_volume("v", 1, &Specs::new())
+        .await
+        .unwrap();
+    crate::write_through_device(&env, &vol("v"), b"before");
+    env.driver.create_snapshot("v", "s").await.unwrap();
+    crate::write_through_device(&env, &vol("v"), b"after!");
+    let from = env
+        .driver
+        .create_volume_from_snapshot("w", "s", 1, &Specs::new())
+        .await
+        .unwrap();
+    assert_eq!(from.size_gib, 1);
+    env.driver.revert_volume("v", "s", false).await.unwrap();
+    assert_eq!(crate::read_through_device(&env, &vol("v"), 6), b"before");
+    assert_eq!(crate::read_through_device(&env, &vol("w"), 6), b"before");
+}
