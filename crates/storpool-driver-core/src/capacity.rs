@@ -30,8 +30,9 @@ pub struct Capacity {
 
 const GIB: f64 = 1_073_741_824.0;
 
+/// Bytes in GiB, as a float (Cinder reports capacities in floating-point GiB).
 #[allow(clippy::cast_precision_loss)] // byte counts far below 2^53
-fn gib(bytes: u64) -> f64 {
+pub fn gib(bytes: u64) -> f64 {
     bytes as f64 / GIB
 }
 
@@ -41,11 +42,13 @@ pub fn cluster_capacity(
     disks: impl IntoIterator<Item = DiskFigures>,
     replication: u32,
 ) -> Capacity {
+    // Saturating: the figures come from the server and must never cause a panic.
+    let bytes = |ags: u64| ags.saturating_mul(ALLOCATION_GROUP);
     let (mut total, mut used, mut free) = (0u64, 0u64, 0f64);
     for disk in disks.into_iter().filter(|d| d.up) {
-        total += disk.ag_count * ALLOCATION_GROUP;
-        used += disk.ag_allocated * ALLOCATION_GROUP;
-        free += gib(disk.ag_free * ALLOCATION_GROUP) * 4096.0 / (4096.0 + 128.0);
+        total = total.saturating_add(bytes(disk.ag_count));
+        used = used.saturating_add(bytes(disk.ag_allocated));
+        free += gib(bytes(disk.ag_free)) * 4096.0 / (4096.0 + 128.0);
     }
     Capacity {
         total_gb: gib(total),
@@ -77,6 +80,18 @@ mod tests {
         assert!((at3.free_gb - 5.818).abs() < 1e-3);
         let at2 = cluster_capacity(reference_cluster(), 2);
         assert!((at2.free_gb - 8.727).abs() < 1e-3);
+    }
+
+    #[test]
+    fn absurd_figures_from_the_server_saturate_instead_of_panicking() {
+        let huge = DiskFigures {
+            up: true,
+            ag_count: u64::MAX,
+            ag_allocated: u64::MAX,
+            ag_free: u64::MAX,
+        };
+        let capacity = cluster_capacity([huge, huge], 0);
+        assert!(capacity.total_gb > 0.0 && capacity.free_gb.is_finite());
     }
 
     #[test]

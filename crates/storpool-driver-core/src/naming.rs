@@ -6,15 +6,26 @@ use crate::error::DriverError;
 /// Longest volume or snapshot name the cluster accepts (names are shorter than 200 characters).
 pub const MAX_NAME_LEN: usize = 199;
 
-/// What an id names, for error messages.
+/// The suffix of a migration intermediate name.
+pub const MIGRATION_SUFFIX: &str = "--temp--mig";
+
+/// The prefix a released (unmanaged) volume's name gets.
+pub const UNMANAGED_PREFIX: &str = "unmanaged--";
+
+/// What an id or cluster object names, for error messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IdKind {
-    /// A volume id.
+    /// A volume.
     Volume,
-    /// A snapshot id.
+    /// A snapshot.
     Snapshot,
-    /// A group snapshot id.
+    /// A group snapshot.
     GroupSnapshot,
+    /// A template.
+    Template,
+    /// The cluster as a whole (listings, capacity).
+    Cluster,
 }
 
 impl std::fmt::Display for IdKind {
@@ -23,6 +34,8 @@ impl std::fmt::Display for IdKind {
             IdKind::Volume => "volume",
             IdKind::Snapshot => "snapshot",
             IdKind::GroupSnapshot => "group snapshot",
+            IdKind::Template => "template",
+            IdKind::Cluster => "cluster",
         })
     }
 }
@@ -104,7 +117,25 @@ impl Naming {
 
     /// `{temp}--temp--mig`: the intermediate name of a three-way migration swap.
     pub fn migration_intermediate(temp_volume_name: &str) -> String {
-        format!("{temp_volume_name}--temp--mig")
+        format!("{temp_volume_name}{MIGRATION_SUFFIX}")
+    }
+
+    /// Whether a name is a migration intermediate (`...--temp--mig`).
+    pub fn is_migration_intermediate(name: &str) -> bool {
+        name.ends_with(MIGRATION_SUFFIX)
+    }
+
+    /// `{prefix}--group--{group}--snapshot-`: the start of every member of a group snapshot.
+    pub fn group_snapshot_prefix(&self, group_id: &str) -> Result<String, DriverError> {
+        let name = format!("{}--group--{group_id}--snapshot-", self.prefix);
+        Self::checked(IdKind::GroupSnapshot, group_id, name)
+    }
+
+    /// `unmanaged--{volume name}`: where a released volume goes, outside every prefix's
+    /// namespace.
+    pub fn unmanaged(&self, id: &str) -> Result<String, DriverError> {
+        let name = format!("{UNMANAGED_PREFIX}{}", self.volume(id)?);
+        Self::checked(IdKind::Volume, id, name)
     }
 
     /// The volume id a cluster name stands for, if it is one of our volume names.
@@ -150,6 +181,24 @@ mod tests {
             Naming::migration_intermediate("os--volume-2"),
             "os--volume-2--temp--mig"
         );
+    }
+
+    #[test]
+    fn group_members_unmanaged_and_intermediate_names() {
+        let naming = Naming::new("os").unwrap();
+        assert_eq!(
+            naming.group_member_snapshot("g1", "v1").unwrap(),
+            "os--group--g1--snapshot-v1"
+        );
+        assert_eq!(
+            naming.group_snapshot_prefix("g1").unwrap(),
+            "os--group--g1--snapshot-"
+        );
+        assert_eq!(naming.unmanaged("7").unwrap(), "unmanaged--os--volume-7");
+        assert!(!naming.is_ours(&naming.unmanaged("7").unwrap()));
+        assert!(Naming::is_migration_intermediate("os--volume-2--temp--mig"));
+        assert!(!Naming::is_migration_intermediate("os--volume-2"));
+        assert!(naming.unmanaged(&"x".repeat(180)).is_err());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use storpool_api::{ApiError, Limit, TemplateName};
+
 use crate::error::DriverError;
 
 /// The spec naming the type's StorPool template (as Cinder's extra spec).
@@ -17,9 +19,9 @@ pub const BW_UNIT: u64 = 1 << 20;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Qos {
     /// IOPS limit (`iops`), `None` when the type sets none.
-    pub iops: Option<u64>,
+    pub iops: Option<Limit>,
     /// Bandwidth limit in MiB/s (`bw`), `None` when the type sets none.
-    pub bw: Option<u64>,
+    pub bw: Option<Limit>,
 }
 
 impl Qos {
@@ -33,7 +35,7 @@ impl Qos {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VolumeTypeSpecs {
     /// The type's template, if it names one.
-    pub template: Option<String>,
+    pub template: Option<TemplateName>,
     /// The type's backend name, if it names one.
     pub backend: Option<String>,
     /// The QoS limits.
@@ -42,51 +44,56 @@ pub struct VolumeTypeSpecs {
     pub ignored: Vec<String>,
 }
 
-fn is_template_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '_' || c == '-'
-}
-
-/// Checks a template name with the cluster's rule: `[A-Za-z0-9_-]`, 1..=199 characters, not
-/// `list`.
-pub fn check_template_name(name: &str) -> Result<(), DriverError> {
-    let reason = if name.is_empty() {
-        "it is empty"
-    } else if !name.chars().all(is_template_char) {
-        "only letters, digits, `_` and `-` are allowed"
-    } else if name.len() > 199 {
-        "it is longer than 199 characters"
-    } else if name == "list" {
-        "`list` is reserved"
-    } else {
-        return Ok(());
-    };
-    Err(DriverError::InvalidSpec {
-        key: TEMPLATE_KEY.to_owned(),
+/// Checks a template name with the cluster's rule (`[A-Za-z0-9_-]`, 1..=199 characters, not
+/// `list`); a bad one is an [`DriverError::InvalidSpec`] of `key`.
+pub fn template_name(key: &str, name: &str) -> Result<TemplateName, DriverError> {
+    TemplateName::new(name).map_err(|err| DriverError::InvalidSpec {
+        key: key.to_owned(),
         value: name.to_owned(),
-        reason: reason.to_owned(),
+        reason: match err {
+            ApiError::InvalidArgument { reason, .. } => reason,
+            other => other.to_string(),
+        },
     })
 }
 
-fn number(key: &str, value: &str) -> Result<u64, DriverError> {
-    let invalid = |reason: &str| DriverError::InvalidSpec {
+fn invalid(key: &str, value: &str, reason: &str) -> DriverError {
+    DriverError::InvalidSpec {
         key: key.to_owned(),
         value: value.to_owned(),
         reason: reason.to_owned(),
-    };
+    }
+}
+
+fn number(key: &str, value: &str) -> Result<u64, DriverError> {
     let trimmed = value.trim();
     if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid("expected a whole number"));
+        return Err(invalid(key, value, "expected a whole number"));
     }
     trimmed
         .parse()
-        .map_err(|_| invalid("the number is too large"))
+        .map_err(|_| invalid(key, value, "the number is too large"))
+}
+
+/// A limit: a whole number, 0 meaning no limit (as in Cinder's QoS specs); with `dash_ok`
+/// also `-` or `unlimited` (StorPool's own form).
+fn limit(key: &str, value: &str, dash_ok: bool) -> Result<Limit, DriverError> {
+    if dash_ok && matches!(value.trim(), "-" | "unlimited") {
+        return Ok(Limit::Unlimited);
+    }
+    Ok(match number(key, value)? {
+        0 => Limit::Unlimited,
+        n => Limit::Value(n),
+    })
 }
 
 impl VolumeTypeSpecs {
     /// Reads a type's specs. Keys may carry Cinder's `qos:` scope. Understood keys:
-    /// `storpool_template`, `volume_backend_name`, `total_iops_sec`, `total_bytes_sec`, and the
-    /// StorPool-specific `storpool:iops` and `storpool:bw` (MiB/s). Per-direction limits
-    /// (`read_*`, `write_*`) are refused: StorPool limits reads and writes together.
+    /// `storpool_template`, `volume_backend_name`, Cinder's `total_iops_sec` and
+    /// `total_bytes_sec` (0 means no limit; bytes are rounded up to whole MiB/s), and the
+    /// StorPool-specific `storpool:iops` and `storpool:bw` (MiB/s; `-`, `unlimited` or 0 for no
+    /// limit). Per-direction limits (`read_*`, `write_*`) and per-GB limits are refused:
+    /// StorPool limits reads and writes of a volume together.
     pub fn parse<K, V>(specs: impl IntoIterator<Item = (K, V)>) -> Result<Self, DriverError>
     where
         K: AsRef<str>,
@@ -100,19 +107,24 @@ impl VolumeTypeSpecs {
         for (key, value) in &specs {
             let bare = key.strip_prefix("qos:").unwrap_or(key);
             match bare {
-                TEMPLATE_KEY => {
-                    check_template_name(value)?;
-                    parsed.template = Some(value.clone());
-                }
+                TEMPLATE_KEY => parsed.template = Some(template_name(key, value)?),
                 BACKEND_KEY => parsed.backend = Some(value.clone()),
-                "total_iops_sec" | "storpool:iops" => {
-                    set_once(&mut parsed.qos.iops, key, value, number(key, value)?)?;
+                "total_iops_sec" => {
+                    set_once(&mut parsed.qos.iops, key, value, limit(key, value, false)?)?;
+                }
+                "storpool:iops" => {
+                    set_once(&mut parsed.qos.iops, key, value, limit(key, value, true)?)?;
                 }
                 "total_bytes_sec" => {
-                    let mib = number(key, value)?.div_ceil(BW_UNIT);
+                    let mib = match limit(key, value, false)? {
+                        Limit::Value(bytes) => Limit::Value(bytes.div_ceil(BW_UNIT)),
+                        Limit::Unlimited => Limit::Unlimited,
+                    };
                     set_once(&mut parsed.qos.bw, key, value, mib)?;
                 }
-                "storpool:bw" => set_once(&mut parsed.qos.bw, key, value, number(key, value)?)?,
+                "storpool:bw" => {
+                    set_once(&mut parsed.qos.bw, key, value, limit(key, value, true)?)?;
+                }
                 _ if bare.starts_with("read_") || bare.starts_with("write_") => {
                     return Err(DriverError::InvalidSpec {
                         key: key.clone(),
@@ -138,7 +150,12 @@ impl VolumeTypeSpecs {
     }
 }
 
-fn set_once(slot: &mut Option<u64>, key: &str, value: &str, new: u64) -> Result<(), DriverError> {
+fn set_once(
+    slot: &mut Option<Limit>,
+    key: &str,
+    value: &str,
+    new: Limit,
+) -> Result<(), DriverError> {
     match slot {
         Some(old) if *old != new => Err(DriverError::InvalidSpec {
             key: key.to_owned(),
@@ -163,7 +180,10 @@ mod tests {
     #[test]
     fn template_and_backend_are_read() {
         let specs = parse(&[("storpool_template", "ssd"), ("volume_backend_name", "sp")]).unwrap();
-        assert_eq!(specs.template.as_deref(), Some("ssd"));
+        assert_eq!(
+            specs.template.as_ref().map(TemplateName::as_str),
+            Some("ssd")
+        );
         assert_eq!(specs.backend.as_deref(), Some("sp"));
         assert!(!specs.qos.is_set());
     }
@@ -178,18 +198,30 @@ mod tests {
         assert_eq!(
             specs.qos,
             Qos {
-                iops: Some(5000),
-                bw: Some(101)
+                iops: Some(Limit::Value(5000)),
+                bw: Some(Limit::Value(101))
             }
         );
         let specs = parse(&[("storpool:iops", "10"), ("storpool:bw", "20")]).unwrap();
         assert_eq!(
             specs.qos,
             Qos {
-                iops: Some(10),
-                bw: Some(20)
+                iops: Some(Limit::Value(10)),
+                bw: Some(Limit::Value(20))
             }
         );
+    }
+
+    #[test]
+    fn zero_and_dash_mean_no_limit() {
+        let specs = parse(&[("total_iops_sec", "0"), ("storpool:bw", "-")]).unwrap();
+        assert_eq!(specs.qos.iops, Some(Limit::Unlimited));
+        assert_eq!(specs.qos.bw, Some(Limit::Unlimited));
+        assert!(specs.qos.is_set());
+        assert!(parse(&[("total_iops_sec", "-")]).is_err());
+        let specs = parse(&[("qos:storpool:iops", "unlimited"), ("total_bytes_sec", "0")]).unwrap();
+        assert_eq!(specs.qos.iops, Some(Limit::Unlimited));
+        assert_eq!(specs.qos.bw, Some(Limit::Unlimited));
     }
 
     #[test]

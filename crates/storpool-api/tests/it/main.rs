@@ -1,8 +1,10 @@
 //! Wire-level tests: one wiremock server per test, exact method, path, `Authorization` header
-//! and JSON body; realistic fixtures decoded strictly (every member must be known).
+//! and JSON body; realistic fixtures decoded strictly (every member must be known). The
+//! `against_sim` module is the contract test against the independent `storpool-sim`.
 // Scenario tests read best as one story each, even when long.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
+mod against_sim;
 mod attachments;
 mod conf;
 mod disks;

@@ -1,0 +1,211 @@
+//! Finishing a migration: give the migrated data the original volume's name.
+
+use std::collections::BTreeSet;
+
+use storpool_api::{ApiError, VolumeName, VolumeUpdate};
+use tracing::Instrument;
+
+use crate::driver::{Driver, Op, volume_name, volume_ref};
+use crate::error::DriverError;
+use crate::naming::{IdKind, Naming};
+use crate::types::MigrationUpdate;
+
+/// The three renames of a swap, in order: original -> intermediate, temporary -> original,
+/// intermediate -> temporary.
+struct Swap {
+    original: VolumeName,
+    temporary: VolumeName,
+    intermediate: VolumeName,
+}
+
+impl Swap {
+    fn step(&self, n: usize) -> (&VolumeName, &VolumeName) {
+        match n {
+            0 => (&self.original, &self.intermediate),
+            1 => (&self.temporary, &self.original),
+            _ => (&self.intermediate, &self.temporary),
+        }
+    }
+}
+
+impl Driver {
+    /// After a migration copied volume `volume_id`'s data into the temporary volume
+    /// `temp_volume_id`, gives the data the original's cluster name (Cinder's
+    /// `update_migrated_volume`).
+    ///
+    /// With no volume under the original name, the temporary one is renamed to it; when both
+    /// exist, the names are swapped through `{temp}--temp--mig` (three renames). Success is
+    /// `{"_name_id": null}`. If the temporary volume does not exist, or a rename fails, the
+    /// answer is the id whose name still holds the data: `temp_name_id` when given (Cinder's
+    /// `new_volume._name_id`), else `temp_volume_id`. A failed swap is rolled back; a swap an
+    /// earlier call left half-done (the intermediate name exists) is completed.
+    pub async fn finish_migration(
+        &self,
+        volume_id: &str,
+        temp_volume_id: &str,
+        temp_name_id: Option<&str>,
+    ) -> Result<MigrationUpdate, DriverError> {
+        let mut op = Op::new("finish migration", volume_id);
+        let span = op.span();
+        let result = self
+            .finish_migration_in(&mut op, volume_id, temp_volume_id, temp_name_id)
+            .instrument(span)
+            .await;
+        op.finish(result)
+    }
+
+    async fn finish_migration_in(
+        &self,
+        op: &mut Op,
+        volume_id: &str,
+        temp_volume_id: &str,
+        temp_name_id: Option<&str>,
+    ) -> Result<MigrationUpdate, DriverError> {
+        let (original, object) = self.volume(volume_id)?;
+        let (temporary, _) = self.volume(temp_volume_id)?;
+        if volume_id == temp_volume_id {
+            return Err(DriverError::InvalidId {
+                kind: IdKind::Volume,
+                id: volume_id.to_owned(),
+                reason: "the migrated volume and the temporary volume are the same",
+            });
+        }
+        let intermediate = volume_name(Naming::migration_intermediate(temporary.as_str()))?;
+        let failed = MigrationUpdate {
+            name_id: Some(temp_name_id.unwrap_or(temp_volume_id).to_owned()),
+        };
+        let done = MigrationUpdate { name_id: None };
+        let names: BTreeSet<String> = op
+            .run(&object, "VolumesList", self.client.volumes().list())
+            .await?
+            .into_iter()
+            .map(|v| v.name)
+            .collect();
+        let has = |name: &VolumeName| names.contains(name.as_str());
+        let swap = Swap {
+            original,
+            temporary,
+            intermediate,
+        };
+        let (o, t, i) = (
+            has(&swap.original),
+            has(&swap.temporary),
+            has(&swap.intermediate),
+        );
+        let first_step = match (o, t, i) {
+            (true, true, false) => 0,
+            (false, true, true) => 1,
+            (true, false, true) => 2,
+            (false, true, false) => {
+                return Ok(
+                    match self.rename(op, &swap.temporary, &swap.original).await {
+                        Ok(()) => done,
+                        Err(err) => {
+                            tracing::error!(
+                                from = %swap.temporary, to = %swap.original, error = %err,
+                                "could not rename the migrated volume"
+                            );
+                            failed
+                        }
+                    },
+                );
+            }
+            (false, false, true) => {
+                tracing::error!(
+                    intermediate = %swap.intermediate,
+                    "the migrated volume is gone while an interrupted swap left the original \
+                     under the intermediate name: restoring the original name"
+                );
+                if let Err(err) = self.rename(op, &swap.intermediate, &swap.original).await {
+                    tracing::error!(error = %err, "could not restore the original name");
+                }
+                return Ok(failed);
+            }
+            (true, true, true) => {
+                tracing::error!(
+                    original = %swap.original, temporary = %swap.temporary,
+                    intermediate = %swap.intermediate,
+                    "the original, temporary and intermediate names all exist: leaving them"
+                );
+                return Ok(failed);
+            }
+            (_, false, false) => {
+                tracing::error!(
+                    temporary = %swap.temporary, original = %swap.original,
+                    "the temporary volume was not created as part of the migration"
+                );
+                return Ok(failed);
+            }
+        };
+        Ok(if self.swap(op, &swap, first_step).await {
+            done
+        } else {
+            failed
+        })
+    }
+
+    /// Runs the swap's renames from `first_step` on; on a failure, undoes every step done so
+    /// far (by this call or an earlier one) and answers false.
+    async fn swap(&self, op: &mut Op, swap: &Swap, first_step: usize) -> bool {
+        if first_step > 0 {
+            tracing::info!(
+                completed_steps = first_step,
+                "completing a name swap an earlier call began"
+            );
+        }
+        for step in first_step..3 {
+            let (from, to) = swap.step(step);
+            if let Err(err) = self.rename(op, from, to).await {
+                tracing::error!(%from, %to, error = %err, "could not rename a volume: rolling the swap back");
+                for undo in (0..step).rev() {
+                    let (from, to) = swap.step(undo);
+                    if let Err(err) = self.rename(op, to, from).await {
+                        tracing::error!(
+                            from = %to, to = %from, error = %err,
+                            "could not roll the swap back; the next call completes it"
+                        );
+                        break;
+                    }
+                }
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Renames `from` to `to`, a name that is free. When `from` is not found but `to` exists,
+    /// an earlier attempt whose answer was lost did the rename: that is success.
+    pub(crate) async fn rename(
+        &self,
+        op: &mut Op,
+        from: &VolumeName,
+        to: &VolumeName,
+    ) -> Result<(), ApiError> {
+        let request = VolumeUpdate {
+            rename: Some(to.clone()),
+            ..VolumeUpdate::default()
+        };
+        match op
+            .call(
+                "VolumeUpdate",
+                self.client.volumes().update(&volume_ref(from), &request),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_object_not_found() => {
+                match op
+                    .call("Volume", self.client.volumes().get(&volume_ref(to)))
+                    .await
+                {
+                    Ok(_) => {
+                        tracing::info!(%from, %to, "the rename was done by an earlier attempt");
+                        Ok(())
+                    }
+                    Err(_) => Err(err),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The operations, one module per area; each adds methods to [`crate::Driver`].
+
+pub(crate) mod clone;
+mod connection;
+mod manage;
+mod migration;
+mod retype;
+mod snapshots;
+mod stats;
+pub(crate) mod volumes;

@@ -1,0 +1,291 @@
+//! What the operations return: plain serializable types with stable `snake_case` field names
+//! (they deserialize too, for programs that read the JSON a tool printed).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use storpool_api::{Limit, SnapshotSummary, VolumeSummary};
+
+/// Bytes in one GiB (`2^30`): Cinder sizes are whole GiB.
+pub const GIB: u64 = 1 << 30;
+
+/// Whole GiB holding `bytes`, rounded up.
+pub fn gib_ceil(bytes: u64) -> u64 {
+    bytes.div_ceil(GIB)
+}
+
+fn template_of(name: &str) -> Option<String> {
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+fn parent_of(name: &str) -> Option<String> {
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// One of the driver's volumes as the cluster has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Volume {
+    /// The orchestrator's volume id.
+    pub id: String,
+    /// The name on the cluster, `{prefix}--volume-{id}`.
+    pub name: String,
+    /// The size in GiB (rounded up when it is not a whole number of GiB).
+    pub size_gib: u64,
+    /// The size in bytes.
+    pub size_bytes: u64,
+    /// The StorPool template, if the volume has one.
+    pub template: Option<String>,
+    /// Number of copies kept.
+    pub replication: u8,
+    /// The global id, stable across renames (`/dev/storpool-byid/{global_id}`).
+    pub global_id: String,
+    /// The parent snapshot's name on the cluster, if any.
+    pub parent_snapshot: Option<String>,
+    /// IOPS limit; `None` when unlimited.
+    pub iops: Option<u64>,
+    /// Bandwidth limit in MiB/s; `None` when unlimited.
+    pub bw: Option<u64>,
+    /// The volume's tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Volume {
+    pub(crate) fn from_summary(id: &str, v: &VolumeSummary) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: v.name.clone(),
+            size_gib: gib_ceil(v.size),
+            size_bytes: v.size,
+            template: template_of(&v.template_name),
+            replication: v.replication,
+            global_id: v.global_id.clone(),
+            parent_snapshot: parent_of(&v.parent_name),
+            iops: Limit::value(v.iops),
+            bw: Limit::value(v.bw),
+            tags: v.tags.clone(),
+        }
+    }
+}
+
+/// One of the driver's snapshots as the cluster has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// The orchestrator's snapshot id (for a member of a group snapshot: the volume id).
+    pub id: String,
+    /// The name on the cluster.
+    pub name: String,
+    /// The volume (cluster name) it was taken of, while that volume still exists.
+    pub volume: Option<String>,
+    /// The size in GiB (rounded up).
+    pub size_gib: u64,
+    /// The size in bytes.
+    pub size_bytes: u64,
+    /// The StorPool template, if any.
+    pub template: Option<String>,
+    /// The global id.
+    pub global_id: String,
+}
+
+impl Snapshot {
+    pub(crate) fn from_summary(id: &str, s: &SnapshotSummary) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: s.name.clone(),
+            volume: (s.on_volume != "-" && !s.on_volume.is_empty()).then(|| s.on_volume.clone()),
+            size_gib: gib_ceil(s.size),
+            size_bytes: s.size,
+            template: template_of(&s.template_name),
+            global_id: s.global_id.clone(),
+        }
+    }
+}
+
+/// The result of a delete: done either way; `existed` tells whether there was anything to
+/// delete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Deletion {
+    /// The orchestrator's id.
+    pub id: String,
+    /// The name on the cluster.
+    pub name: String,
+    /// Whether the object existed (false: it was already gone).
+    pub existed: bool,
+}
+
+/// A consistent snapshot of several volumes, taken at one instant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GroupSnapshot {
+    /// The orchestrator's group snapshot id.
+    pub id: String,
+    /// One snapshot per volume; each member's `id` is its volume's id.
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// The result of deleting a group snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct GroupDeletion {
+    /// The orchestrator's group snapshot id.
+    pub id: String,
+    /// The member snapshots that were deleted (cluster names).
+    pub deleted: Vec<String>,
+}
+
+/// The answer to "finish a migration": Cinder's model update.
+///
+/// Serializes to `{"_name_id": null}` on success (the volume's data is under its own name
+/// again), else to the id whose name still holds the data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MigrationUpdate {
+    /// `None` on success; else the id that still holds the data.
+    #[serde(rename = "_name_id")]
+    pub name_id: Option<String>,
+}
+
+/// Why a retype was refused (the orchestrator must migrate instead).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RetypeRefusal {
+    /// The encryption changes: data would have to be re-encrypted.
+    EncryptionChange,
+    /// The new type belongs to another backend.
+    BackendChange {
+        /// This driver's backend name.
+        current: String,
+        /// The backend the new type names.
+        requested: String,
+    },
+}
+
+/// The outcome of a retype.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RetypeOutcome {
+    /// Whether the volume now matches the new type (false: refused, nothing was changed).
+    pub retyped: bool,
+    /// Why it was refused.
+    pub refused: Option<RetypeRefusal>,
+    /// What was changed on the cluster (`template`, `replication`, `iops`, `bw`); empty when
+    /// the volume already matched.
+    pub changed: Vec<String>,
+}
+
+/// A volume on the cluster that the driver does not manage (see `Driver::manageable`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ManageableVolume {
+    /// Its name on the cluster (or `~globalId` for an unnamed volume).
+    pub name: String,
+    /// Its global id.
+    pub global_id: String,
+    /// The size in GiB, rounded up: the size it gets when managed.
+    pub size_gib: u64,
+    /// The size in bytes.
+    pub size_bytes: u64,
+    /// Its template, if any.
+    pub template: Option<String>,
+    /// Whether managing it is safe.
+    pub safe_to_manage: bool,
+    /// Why not, when it is not safe.
+    pub reason_not_safe: Option<String>,
+}
+
+/// The result of releasing a volume from the driver.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Unmanaged {
+    /// The orchestrator's volume id it had.
+    pub id: String,
+    /// Its name on the cluster now, outside the driver's namespace.
+    pub name: String,
+}
+
+/// What an orchestrator needs to attach a volume on a host (Cinder's `connection_info`):
+/// serializes to `{"driver_volume_type": "storpool", "data": {"client_id": N, "volume": ID,
+/// "access_mode": "rw"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionInfo {
+    /// Always `storpool`.
+    pub driver_volume_type: String,
+    /// The connection data.
+    pub data: ConnectionData,
+}
+
+/// The `data` member of [`ConnectionInfo`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ConnectionData {
+    /// The host's StorPool client id (`SP_OURID` of its storpool.conf section).
+    pub client_id: u16,
+    /// The orchestrator's volume id.
+    pub volume: String,
+    /// Always `rw`.
+    pub access_mode: String,
+}
+
+/// The backend's capabilities and capacity, in Cinder's stats shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Stats {
+    /// The backend name (the configured one, else `storpool`).
+    pub volume_backend_name: String,
+    /// Always `StorPool`.
+    pub vendor_name: String,
+    /// This crate's version.
+    pub driver_version: String,
+    /// Always `storpool`.
+    pub storage_protocol: String,
+    /// Volumes can be cloned across pools (templates): true.
+    pub clone_across_pools: bool,
+    /// Copies may skip zeroes: true.
+    pub sparse_copy_volume: bool,
+    /// `default` plus one pool per template.
+    pub pools: Vec<Pool>,
+}
+
+/// One pool: `default` (no template) or `template_{name}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+#[allow(clippy::struct_excessive_bools)] // Cinder's capability flags
+pub struct Pool {
+    /// `default` or `template_{name}`.
+    pub pool_name: String,
+    /// Raw capacity of the disks that are up, GiB (the reference driver's cluster-wide
+    /// figure, the same for every pool).
+    pub total_capacity_gb: f64,
+    /// Free space for new volumes, GiB: free allocation groups less metadata, divided by the
+    /// default replication (the reference driver's cluster-wide figure).
+    pub free_capacity_gb: f64,
+    /// Always 0.
+    pub reserved_percentage: u8,
+    /// Volumes can be attached to several hosts: true.
+    pub multiattach: bool,
+    /// QoS limits from volume-type specs are supported: true (the reference says false).
+    #[serde(rename = "QoS_support")]
+    pub qos_support: bool,
+    /// false.
+    pub thick_provisioning_support: bool,
+    /// true.
+    pub thin_provisioning_support: bool,
+    /// The template of a `template_{name}` pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storpool_template: Option<String>,
+    /// Template pools: client-data capacity of the template's placement, GiB
+    /// (`VolumeTemplatesStatus` `stored.capacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_total_capacity_gb: Option<f64>,
+    /// Template pools: client-data free space of the template's placement, GiB
+    /// (`stored.free`): what new volumes of this template can really still use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_free_capacity_gb: Option<f64>,
+    /// Template pools: provisioned size of the template's volumes, GiB (`size`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_provisioned_capacity_gb: Option<f64>,
+}
