@@ -6,6 +6,7 @@ mod disks;
 mod error;
 pub mod models;
 mod names;
+pub mod naming;
 mod placement_groups;
 mod retry;
 mod services;

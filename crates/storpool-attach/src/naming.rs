@@ -1,94 +1,57 @@
-//! Cluster names of orchestrator objects: `{prefix}--volume-{id}` and
-//! `{prefix}--snap--none--snapshot-{id}`.
-//!
-//! The same formats (and the same rules for prefixes and ids) live in the driver's naming
-//! module, `crates/storpool-driver-core/src/naming.rs`. Attach must not depend on the driver,
-//! so the two formats it needs are repeated here: keep both places in step.
+//! Cluster names of the objects a node attaches: the shared formats of
+//! [`storpool_api::naming`] (`{prefix}--volume-{id}`, `{prefix}--snap--none--snapshot-{id}`),
+//! chosen by [`Target`] kind, with errors in this crate's terms.
+
+use storpool_api::naming::{Naming as ApiNaming, NamingError};
 
 use crate::error::AttachError;
 use crate::target::{ObjectKind, Target};
 
-/// Longest volume or snapshot name the cluster accepts (names are shorter than 200 characters).
-const MAX_NAME_LEN: usize = 199;
-
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
-}
-
 /// Maps orchestrator ids to cluster names under one prefix (`SP_OPENSTACK_VOLUME_PREFIX`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Naming {
-    prefix: String,
+    names: ApiNaming,
 }
 
-impl Default for Naming {
-    /// The default prefix, `os`.
-    fn default() -> Self {
-        Self {
-            prefix: storpool_conf::DEFAULT_VOLUME_PREFIX.to_owned(),
-        }
+fn invalid(kind: ObjectKind, err: NamingError) -> AttachError {
+    match err {
+        NamingError::InvalidPrefix { prefix } => AttachError::InvalidPrefix { prefix },
+        NamingError::InvalidId { id, reason } => AttachError::InvalidId { kind, id, reason },
     }
 }
 
 impl Naming {
     /// Names under `prefix`, which must itself be usable in a volume name.
     pub(crate) fn new(prefix: &str) -> Result<Self, AttachError> {
-        if prefix.is_empty() || !prefix.chars().all(is_name_char) {
-            return Err(AttachError::InvalidPrefix {
-                prefix: prefix.to_owned(),
-            });
-        }
-        Ok(Self {
-            prefix: prefix.to_owned(),
-        })
+        let names = ApiNaming::new(prefix).map_err(|err| invalid(ObjectKind::Volume, err))?;
+        Ok(Self { names })
     }
 
     pub(crate) fn prefix(&self) -> &str {
-        &self.prefix
+        self.names.prefix()
     }
 
     /// What a volume's name starts with: `{prefix}--volume-`.
     pub(crate) fn volume_name_start(&self) -> String {
-        format!("{}--volume-", self.prefix)
+        self.names.volume_name_start()
     }
 
-    fn snapshot_name_start(&self) -> String {
-        format!("{}--snap--none--snapshot-", self.prefix)
-    }
-
-    /// The cluster name of a volume or snapshot; the id must be non-empty, made of name
-    /// characters, and short enough.
+    /// The cluster name of a volume or snapshot.
     pub(crate) fn name(&self, target: &Target) -> Result<String, AttachError> {
-        let start = match target.kind {
-            ObjectKind::Volume => self.volume_name_start(),
-            ObjectKind::Snapshot => self.snapshot_name_start(),
-        };
         let id = target.id.as_str();
-        let name = format!("{start}{id}");
-        let reason = if id.is_empty() {
-            "it is empty"
-        } else if !id.chars().all(is_name_char) {
-            "only letters, digits and `_`, `-`, `.`, `:` are allowed"
-        } else if name.len() > MAX_NAME_LEN {
-            "the cluster name it makes would be longer than 199 characters"
-        } else {
-            return Ok(name);
-        };
-        Err(AttachError::InvalidId {
-            kind: target.kind,
-            id: id.to_owned(),
-            reason,
-        })
+        match target.kind {
+            ObjectKind::Volume => self.names.volume(id),
+            ObjectKind::Snapshot => self.names.snapshot(id),
+        }
+        .map_err(|err| invalid(target.kind, err))
     }
 
     /// The orchestrator id a cluster name stands for, when it is one of our names of that kind.
     pub(crate) fn id_of<'a>(&self, kind: ObjectKind, name: &'a str) -> Option<&'a str> {
-        let start = match kind {
-            ObjectKind::Volume => self.volume_name_start(),
-            ObjectKind::Snapshot => self.snapshot_name_start(),
-        };
-        name.strip_prefix(start.as_str())
-            .filter(|id| !id.is_empty())
+        match kind {
+            ObjectKind::Volume => self.names.volume_id_of(name),
+            ObjectKind::Snapshot => self.names.snapshot_id_of(name),
+        }
     }
 }
 

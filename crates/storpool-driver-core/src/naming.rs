@@ -1,10 +1,9 @@
 //! Names of OpenStack-style objects on the cluster: `{prefix}--volume-{id}` and
 //! `{prefix}--{kind}--{more}--snapshot-{id}`.
 
-use crate::error::DriverError;
+use storpool_api::naming::{Naming as ApiNaming, NamingError};
 
-/// Longest volume or snapshot name the cluster accepts (names are shorter than 200 characters).
-pub const MAX_NAME_LEN: usize = 199;
+use crate::error::DriverError;
 
 /// The suffix of a migration intermediate name.
 pub const MIGRATION_SUFFIX: &str = "--temp--mig";
@@ -40,79 +39,65 @@ impl std::fmt::Display for IdKind {
     }
 }
 
-/// Maps orchestrator ids to cluster names under one prefix (`SP_OPENSTACK_VOLUME_PREFIX`).
+/// Maps orchestrator ids to cluster names under one prefix (`SP_OPENSTACK_VOLUME_PREFIX`): the
+/// shared formats of [`storpool_api::naming`] plus the driver's own (clone, group and migration
+/// snapshots, released volumes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Naming {
-    prefix: String,
+    names: ApiNaming,
 }
 
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
+fn invalid(kind: IdKind, err: NamingError) -> DriverError {
+    match err {
+        NamingError::InvalidPrefix { prefix } => DriverError::InvalidPrefix { prefix },
+        NamingError::InvalidId { id, reason } => DriverError::InvalidId { kind, id, reason },
+    }
 }
 
 impl Naming {
     /// Names under `prefix`, which must itself be usable in a volume name.
     pub fn new(prefix: impl Into<String>) -> Result<Self, DriverError> {
-        let prefix = prefix.into();
-        if prefix.is_empty() || !prefix.chars().all(is_name_char) {
-            return Err(DriverError::InvalidPrefix { prefix });
-        }
-        Ok(Self { prefix })
+        let names = ApiNaming::new(prefix).map_err(|err| invalid(IdKind::Volume, err))?;
+        Ok(Self { names })
     }
 
     /// The prefix.
     pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    fn checked(kind: IdKind, id: &str, name: String) -> Result<String, DriverError> {
-        let reason = if id.is_empty() {
-            "it is empty"
-        } else if !id.chars().all(is_name_char) {
-            "only letters, digits and `_`, `-`, `.`, `:` are allowed"
-        } else if name.len() > MAX_NAME_LEN {
-            "the cluster name it makes would be longer than 199 characters"
-        } else {
-            return Ok(name);
-        };
-        Err(DriverError::InvalidId {
-            kind,
-            id: id.to_owned(),
-            reason,
-        })
+        self.names.prefix()
     }
 
     /// `{prefix}--volume-{id}`.
     pub fn volume(&self, id: &str) -> Result<String, DriverError> {
-        let name = format!("{}--volume-{id}", self.prefix);
-        Self::checked(IdKind::Volume, id, name)
+        self.names
+            .volume(id)
+            .map_err(|err| invalid(IdKind::Volume, err))
     }
 
     /// `{prefix}--snap--none--snapshot-{id}`: an orchestrator's snapshot.
     pub fn snapshot(&self, id: &str) -> Result<String, DriverError> {
-        self.tagged_snapshot(IdKind::Snapshot, "snap", id)
+        self.names
+            .snapshot(id)
+            .map_err(|err| invalid(IdKind::Snapshot, err))
     }
 
     /// `{prefix}--clone--none--snapshot-{id}`: the transient snapshot behind a clone across
     /// templates, named after the new volume's id.
     pub fn clone_snapshot(&self, volume_id: &str) -> Result<String, DriverError> {
-        self.tagged_snapshot(IdKind::Volume, "clone", volume_id)
+        self.names
+            .snapshot_of_kind("clone", None, volume_id)
+            .map_err(|err| invalid(IdKind::Volume, err))
     }
 
-    /// `{prefix}--group--none--snapshot-{group}-{volume}`: one member of a group snapshot.
+    /// `{prefix}--group--{group}--snapshot-{volume}`: one member of a group snapshot.
     pub fn group_member_snapshot(
         &self,
         group_id: &str,
         volume_id: &str,
     ) -> Result<String, DriverError> {
-        let name = format!("{}--group--{group_id}--snapshot-{volume_id}", self.prefix);
-        Self::checked(IdKind::GroupSnapshot, group_id, name.clone())?;
-        Self::checked(IdKind::Volume, volume_id, name)
-    }
-
-    fn tagged_snapshot(&self, kind: IdKind, tag: &str, id: &str) -> Result<String, DriverError> {
-        let name = format!("{}--{tag}--none--snapshot-{id}", self.prefix);
-        Self::checked(kind, id, name)
+        self.group_snapshot_prefix(group_id)?;
+        self.names
+            .snapshot_of_kind("group", Some(group_id), volume_id)
+            .map_err(|err| invalid(IdKind::Volume, err))
     }
 
     /// `{temp}--temp--mig`: the intermediate name of a three-way migration swap.
@@ -127,36 +112,31 @@ impl Naming {
 
     /// `{prefix}--group--{group}--snapshot-`: the start of every member of a group snapshot.
     pub fn group_snapshot_prefix(&self, group_id: &str) -> Result<String, DriverError> {
-        let name = format!("{}--group--{group_id}--snapshot-", self.prefix);
-        Self::checked(IdKind::GroupSnapshot, group_id, name)
+        let start = self.names.snapshot_name_start("group", Some(group_id));
+        ApiNaming::checked(group_id, start).map_err(|err| invalid(IdKind::GroupSnapshot, err))
     }
 
     /// `unmanaged--{volume name}`: where a released volume goes, outside every prefix's
     /// namespace.
     pub fn unmanaged(&self, id: &str) -> Result<String, DriverError> {
         let name = format!("{UNMANAGED_PREFIX}{}", self.volume(id)?);
-        Self::checked(IdKind::Volume, id, name)
+        ApiNaming::checked(id, name).map_err(|err| invalid(IdKind::Volume, err))
     }
 
     /// The volume id a cluster name stands for, if it is one of our volume names.
     pub fn volume_id_of<'a>(&self, name: &'a str) -> Option<&'a str> {
-        name.strip_prefix(self.prefix.as_str())?
-            .strip_prefix("--volume-")
-            .filter(|id| !id.is_empty())
+        self.names.volume_id_of(name)
     }
 
     /// The snapshot id a cluster name stands for, if it is one of our snapshot names.
     pub fn snapshot_id_of<'a>(&self, name: &'a str) -> Option<&'a str> {
-        name.strip_prefix(self.prefix.as_str())?
-            .strip_prefix("--snap--none--snapshot-")
-            .filter(|id| !id.is_empty())
+        self.names.snapshot_id_of(name)
     }
 
     /// Whether a cluster name belongs to this prefix's namespace (volumes, snapshots, clone and
     /// group snapshots, migration intermediates).
     pub fn is_ours(&self, name: &str) -> bool {
-        name.strip_prefix(self.prefix.as_str())
-            .is_some_and(|rest| rest.starts_with("--"))
+        self.names.is_ours(name)
     }
 }
 
