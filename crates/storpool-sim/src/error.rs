@@ -121,6 +121,22 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    /// The state directory is in use by another simulator (in this or another process), and
+    /// it did not let go within [`crate::SimBuilder::lock_wait`].
+    #[error(
+        "the state directory {} is in use by another simulator{} (waited {:.1} s)",
+        dir.display(),
+        holder.map_or_else(String::new, |pid| format!(" (process {pid})")),
+        waited.as_secs_f64()
+    )]
+    Locked {
+        /// The state directory.
+        dir: PathBuf,
+        /// The process id the holder recorded, when known.
+        holder: Option<u32>,
+        /// How long it waited.
+        waited: std::time::Duration,
+    },
     /// The server thread or its runtime could not be started.
     #[error("cannot start the simulator's runtime")]
     Runtime(#[source] std::io::Error),

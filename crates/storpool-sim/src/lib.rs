@@ -7,6 +7,7 @@ mod engine;
 mod error;
 mod faults;
 pub mod fuzzing;
+mod lock;
 mod model;
 mod names;
 mod server;
@@ -16,7 +17,7 @@ mod store;
 
 pub use error::{ApiErr, SimError, names as error_names};
 pub use faults::{Faults, InjectedError};
-pub use sim::{ClusterLayout, Sim, SimBuilder, SimHandle, SimService};
+pub use sim::{ClusterLayout, DEFAULT_LOCK_WAIT, Sim, SimBuilder, SimHandle, SimService};
 pub use state::{AttachmentState, ClusterState, SnapshotState, TemplateState, VolumeState};
 
 /// The placement group every simulated cluster starts with (holding every disk).

@@ -21,6 +21,7 @@ use crate::args::parse_body;
 use crate::engine::{Answer, Core, Data, Handler, Method};
 use crate::error::ApiErr;
 use crate::faults::{Action, FaultState};
+use crate::lock::StateLock;
 
 /// API path prefix.
 pub(crate) const PREFIX: &str = "/ctrl/1.0/";
@@ -35,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultState>,
     /// Bumped whenever a client's state changes.
     pub(crate) clients_changed: watch::Sender<u64>,
+    /// The state directory's lock, held while anything can still use the state.
+    pub(crate) _state_lock: StateLock,
 }
 
 /// A finished answer: status and JSON body.

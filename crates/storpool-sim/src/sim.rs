@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -17,6 +18,7 @@ use crate::data::DataPlane;
 use crate::engine::{Core, Data, Method, Settings, unix_now};
 use crate::error::{ApiErr, SimError};
 use crate::faults::{FaultState, Faults, InjectedError};
+use crate::lock::StateLock;
 use crate::model::{ClientState, Cluster, Disk, Key, Meta, PlacementGroup};
 use crate::server::{self, Shared};
 use crate::state::{self, ClusterState};
@@ -74,7 +76,12 @@ pub struct SimBuilder {
     omit_empty_tags: bool,
     max_body: usize,
     listen: SocketAddr,
+    lock_wait: Duration,
 }
+
+/// How long [`SimBuilder::build`] waits by default for another simulator to release the state
+/// directory.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for SimBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,6 +96,7 @@ impl fmt::Debug for SimBuilder {
             .field("sync", &self.sync)
             .field("error_status", &self.error_status)
             .field("listen", &self.listen)
+            .field("lock_wait", &self.lock_wait)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +118,7 @@ impl Default for SimBuilder {
             omit_empty_tags: false,
             max_body: 4 << 20,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            lock_wait: DEFAULT_LOCK_WAIT,
         }
     }
 }
@@ -224,12 +233,27 @@ impl SimBuilder {
         self
     }
 
+    /// How long [`SimBuilder::build`] (and [`SimBuilder::start`]) wait for another simulator
+    /// to release the state directory before failing with [`SimError::Locked`] (default
+    /// [`DEFAULT_LOCK_WAIT`]; zero fails at once).
+    #[must_use]
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
     /// Open (or create) the state and prepare a service to run in the caller's runtime.
+    ///
+    /// The state directory is locked for the simulator's lifetime (until the service and
+    /// every [`SimHandle`] are dropped): a second simulator on the same directory waits up to
+    /// [`SimBuilder::lock_wait`] (blocking the calling thread), then fails with
+    /// [`SimError::Locked`].
     pub fn build(self) -> Result<SimService, SimError> {
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
         let (state_dir, state_tmp) = dir_or_temp(self.state_dir, "storpool-sim-state-")?;
+        let state_lock = StateLock::acquire(&state_dir, self.lock_wait)?;
         let (dev_root, dev_tmp) = dir_or_temp(self.dev_root, "storpool-sim-dev-")?;
         let db = state_dir.join("state.db");
         let mut store = Store::open(&db, self.sync)?;
@@ -300,6 +324,7 @@ impl SimBuilder {
             max_body: self.max_body,
             faults: Mutex::new(FaultState::new(self.faults)),
             clients_changed,
+            _state_lock: state_lock,
         });
         Ok(SimService {
             handle: SimHandle {

@@ -187,6 +187,32 @@ fn restart_restores_templates_groups_and_counters() {
 }
 
 #[test]
+fn two_simulators_never_share_a_state_directory() {
+    let state = tempfile::tempdir().unwrap();
+    let first = Sim::builder().state_dir(state.path()).start().unwrap();
+    first.seed_volume("a", GIB, None).unwrap();
+    let err = Sim::builder()
+        .state_dir(state.path())
+        .lock_wait(std::time::Duration::from_millis(20))
+        .start()
+        .unwrap_err();
+    assert!(
+        matches!(err, storpool_sim::SimError::Locked { holder: Some(pid), .. } if pid == std::process::id()),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains(&state.path().display().to_string()), "{text}");
+    // Once the first one is gone, the state is there for the next.
+    drop(first);
+    let second = Sim::builder()
+        .state_dir(state.path())
+        .lock_wait(std::time::Duration::ZERO)
+        .start()
+        .unwrap();
+    assert!(second.state().volume("a").is_some());
+}
+
+#[test]
 fn disk_usage_follows_the_stored_data() {
     let sim = Sim::builder().serve_client(1).start().unwrap();
     let api = Api::new(&sim);
