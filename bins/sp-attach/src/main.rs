@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 use storpool_attach::{
     AccessMode, AttachError, Connector, DetachOptions, DetachRetry, DeviceRoot, Target, WaitOptions,
 };
-use storpool_cli::{EXIT_CODES_HELP, ExitStatus, Failure, GlobalArgs};
+use storpool_cli::{
+    Cluster, EXIT_CODES_HELP, Environment, ExitStatus, Failure, GlobalArgs, parse_secs,
+};
 
 /// The binary's name in messages.
 const BIN: &str = "sp-attach";
@@ -22,6 +24,10 @@ const BIN: &str = "sp-attach";
 /// Volumes and snapshots are named by their orchestrator ids: the cluster names are
 /// `{prefix}--volume-{ID}` and `{prefix}--snap--none--snapshot-{ID}`, with the prefix from
 /// `SP_OPENSTACK_VOLUME_PREFIX` (default `os`).
+///
+/// With no cluster configured (no storpool.conf, `STORPOOL_CONF` or `SP_API_HTTP_HOST`), or
+/// with `--embedded`, it works on the embedded StorPool simulator (client 1), whose devices
+/// appear under DIR/dev.
 #[derive(Debug, Parser)]
 #[command(name = BIN, version, after_help = EXIT_CODES_HELP)]
 struct Cli {
@@ -29,8 +35,9 @@ struct Cli {
     global: GlobalArgs,
 
     /// Where `storpool_block` puts the devices (DIR/storpool/NAME, DIR/storpool-byid/GLOBALID)
-    #[arg(long, global = true, value_name = "DIR", default_value = "/dev")]
-    dev_root: PathBuf,
+    /// [default: /dev, or the embedded simulator's DIR/dev]
+    #[arg(long, global = true, value_name = "DIR")]
+    dev_root: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -119,17 +126,6 @@ enum Command {
     List,
 }
 
-/// Seconds, decimals allowed: `30`, `0.5`.
-fn parse_secs(text: &str) -> Result<Duration, String> {
-    let secs: f64 = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("`{text}`: expected a positive number of seconds"))
-}
-
 /// Seconds, decimals allowed, zero too: `0.2`, `0`.
 fn parse_delay(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
@@ -142,7 +138,8 @@ fn parse_delay(text: &str) -> Result<Duration, String> {
 /// What the command line resolves to, before any call.
 struct Settings {
     json: bool,
-    dev_root: PathBuf,
+    quiet: bool,
+    dev_root: Option<PathBuf>,
     timeout: Duration,
     detach_retry: DetachRetry,
 }
@@ -170,6 +167,7 @@ impl Cli {
         };
         Settings {
             json: self.global.json,
+            quiet: self.global.quiet > 0,
             dev_root: self.dev_root.clone(),
             timeout,
             detach_retry,
@@ -179,7 +177,10 @@ impl Cli {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(storpool_cli::normalize_args(
+        &Cli::command(),
+        std::env::args_os(),
+    ));
     storpool_cli::init_logging(&cli.global, "sp_attach");
     match run(&cli).await {
         Ok(()) => ExitStatus::Success.into(),
@@ -189,7 +190,22 @@ async fn main() -> ExitCode {
 
 async fn run(cli: &Cli) -> Result<(), Failure> {
     let settings = cli.settings();
-    let connector = connector(cli, &settings)?;
+    let cluster = Cluster::connect(&cli.global, &Environment::from_process()).await?;
+    if let Some(notice) = cluster.notice()
+        && !settings.quiet
+    {
+        output::notice(&notice);
+    }
+    let result = match connector(&cluster, &settings) {
+        Ok(connector) => execute(cli, &settings, &connector).await,
+        Err(failure) => Err(failure),
+    };
+    cluster.shutdown().await;
+    result
+}
+
+/// Runs the subcommand and prints its result.
+async fn execute(cli: &Cli, settings: &Settings, connector: &Connector) -> Result<(), Failure> {
     match &cli.command {
         Command::Connect {
             id, mode, snapshot, ..
@@ -200,10 +216,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
                 (Target::volume(id), AccessMode::Rw)
             };
             let mode = mode.map_or(default_mode, AccessMode::from);
-            let attached = connector
-                .connect(&target, mode)
-                .await
-                .map_err(|err| failure(err, &settings))?;
+            let attached = connector.connect(&target, mode).await.map_err(failure)?;
             output::attached(&attached, settings.json)
         }
         Command::Disconnect {
@@ -226,34 +239,27 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
                     )));
                 }
             };
-            let detached = result.map_err(|err| failure(err, &settings))?;
+            let detached = result.map_err(failure)?;
             output::detached(&detached, settings.json)
         }
         Command::Extend { id, .. } => {
-            let extended = connector
-                .extend(id)
-                .await
-                .map_err(|err| failure(err, &settings))?;
+            let extended = connector.extend(id).await.map_err(failure)?;
             output::extended(&extended, settings.json)
         }
         Command::List => {
-            let list = connector
-                .list()
-                .await
-                .map_err(|err| failure(err, &settings))?;
+            let list = connector.list().await.map_err(failure)?;
             output::list(connector.our_id().get(), &list, settings.json)
         }
     }
     .map_err(|err| Failure::operation(err).context("cannot write the output"))
 }
 
-/// The connector for this node: storpool.conf, the API client, the device root, the deadline.
-fn connector(cli: &Cli, settings: &Settings) -> Result<Connector, Failure> {
-    let config = cli.global.load_config().map_err(Failure::usage)?;
-    let client = cli.global.client(&config).map_err(Failure::usage)?;
-    let connector = Connector::from_conf(&config, &client)
-        .map_err(|err| failure(err, settings))?
-        .with_device_root(DeviceRoot::new(&settings.dev_root))
+/// The connector for this node: its client id, the API client, the device root, the deadline.
+fn connector(cluster: &Cluster, settings: &Settings) -> Result<Connector, Failure> {
+    let dev_root = cluster.device_root(settings.dev_root.as_deref());
+    let connector = Connector::from_conf(cluster.config(), cluster.client())
+        .map_err(failure)?
+        .with_device_root(DeviceRoot::new(dev_root))
         .with_wait(WaitOptions {
             timeout: settings.timeout,
             ..WaitOptions::default()
@@ -264,7 +270,7 @@ fn connector(cli: &Cli, settings: &Settings) -> Result<Connector, Failure> {
 
 /// Exit 2 for bad usage or configuration, 1 for an operation that failed; hints where a
 /// next step is clear.
-fn failure(err: AttachError, settings: &Settings) -> Failure {
+fn failure(err: AttachError) -> Failure {
     let hint = match &err {
         AttachError::Config(_) => Some(
             "set `SP_OURID` (this node's StorPool client id) in storpool.conf, in the global \
@@ -274,9 +280,9 @@ fn failure(err: AttachError, settings: &Settings) -> Failure {
         AttachError::Busy { .. } => {
             Some("stop what uses the device and try again, or detach with `--force`".to_owned())
         }
-        AttachError::UnexpectedDevicePath { .. } => Some(format!(
+        AttachError::UnexpectedDevicePath { root, .. } => Some(format!(
             "devices are looked for under `--dev-root {}`",
-            settings.dev_root.display()
+            root.display()
         )),
         AttachError::Timeout { waiting_for, .. } if !waiting_for.contains("StorPool API") => Some(
             "is `storpool_block` running on this node for its `SP_OURID`? A longer \
@@ -302,17 +308,12 @@ mod tests {
 
     #[test]
     fn the_command_line_is_consistent() {
-        use clap::CommandFactory;
         Cli::command().debug_assert();
     }
 
     #[test]
-    fn seconds_parse_with_decimals_and_must_be_positive() {
-        assert_eq!(parse_secs("0.5").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_secs("30").unwrap(), Duration::from_secs(30));
-        for bad in ["0", "-1", "x", "inf", "NaN", ""] {
-            assert!(parse_secs(bad).is_err(), "{bad}");
-        }
+    fn delays_parse_with_decimals_and_may_be_zero() {
+        assert_eq!(parse_delay("0.5").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_delay("0").unwrap(), Duration::ZERO);
         assert!(parse_delay("-0.1").is_err());
     }

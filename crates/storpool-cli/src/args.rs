@@ -1,25 +1,43 @@
 //! The options every binary takes.
 
+use std::ffi::OsString;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use storpool_api::Client;
-use storpool_conf::{ConfError, Config, DEFAULT_MAIN_FILE, Loader, STORPOOL_CONF};
+use storpool_api::{Client, ClientBuilder, RetryPolicy};
+use storpool_conf::Config;
 
-/// Options shared by every storpool-rs binary; flatten them into the binary's parser with
-/// `#[command(flatten)]`. They are global: they may follow the subcommand too.
-#[derive(Clone, Debug, PartialEq, Eq, clap::Args)]
+/// The option that takes an optional value (`--embedded[=DIR]`).
+pub(crate) const EMBEDDED_FLAG: &str = "--embedded";
+
+/// Options shared by every storpool-rs binary that talks to a cluster; flatten them into the
+/// binary's parser with `#[command(flatten)]`. They are global: they may follow the subcommand
+/// too.
+#[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
 pub struct GlobalArgs {
-    /// The StorPool configuration file; its drop-ins are read from FILE.d/
+    /// The StorPool configuration file (else `STORPOOL_CONF`, else `/etc/storpool.conf`).
     #[arg(
         long,
         global = true,
         value_name = "FILE",
-        env = STORPOOL_CONF,
-        default_value = DEFAULT_MAIN_FILE
+        help = "The StorPool configuration file; its drop-ins are read from FILE.d/ \
+                [env: STORPOOL_CONF] [default: /etc/storpool.conf]"
     )]
-    pub config: PathBuf,
+    pub config: Option<PathBuf>,
+
+    /// Use the embedded StorPool simulator with its state in DIR (default: under the user's
+    /// data directory); it is used anyway when no cluster is configured
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        num_args = 0..=1,
+        require_equals = true,
+        conflicts_with = "config"
+    )]
+    pub embedded: Option<Option<PathBuf>>,
 
     /// Print one JSON document on stdout instead of text
     #[arg(long, global = true)]
@@ -36,40 +54,36 @@ pub struct GlobalArgs {
     /// Never draw progress on stderr (it is drawn only on a terminal, and never with --json or -q)
     #[arg(long, global = true)]
     pub no_progress: bool,
-}
 
-impl Default for GlobalArgs {
-    fn default() -> Self {
-        Self {
-            config: PathBuf::from(DEFAULT_MAIN_FILE),
-            json: false,
-            verbose: 0,
-            quiet: 0,
-            no_progress: false,
-        }
-    }
+    /// Time limit of one StorPool API request, in seconds (default 300)
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_secs)]
+    pub api_timeout: Option<Duration>,
+
+    /// How many times an API request that met a transient fault (unreachable, busy) is sent
+    /// again (default 5, after 1, 2, 4, 8 and 16 s)
+    #[arg(long, global = true, value_name = "N")]
+    pub api_retries: Option<u32>,
 }
 
 impl GlobalArgs {
-    /// The loader for `--config` (and its drop-in folder), with the environment overrides on.
-    pub fn loader(&self) -> Loader {
-        Loader::new(&self.config)
-    }
-
-    /// Reads storpool.conf for this node.
-    pub fn load_config(&self) -> Result<Config, ConfError> {
-        self.loader().load()
-    }
-
-    /// A StorPool API client for the endpoint and token of `config`, with the client's
-    /// defaults otherwise. The error names the configuration file; never the token.
-    pub fn client(&self, config: &Config) -> anyhow::Result<Client> {
-        Client::from_conf(config).with_context(|| {
-            format!(
-                "cannot set up the StorPool API client from {}",
-                self.config.display()
-            )
-        })
+    /// A StorPool API client for the endpoint and token of `config`, with `--api-timeout`
+    /// and `--api-retries` applied. `source` names where the configuration came from (a
+    /// file) in the error; the token never shows.
+    pub fn client(&self, config: &Config, source: &str) -> anyhow::Result<Client> {
+        let build = || {
+            let mut builder = ClientBuilder::from_conf(config)?;
+            if let Some(timeout) = self.api_timeout {
+                builder = builder.timeout(timeout);
+            }
+            if let Some(retries) = self.api_retries {
+                builder = builder.retry(RetryPolicy {
+                    retries,
+                    ..RetryPolicy::default()
+                });
+            }
+            builder.build()
+        };
+        build().with_context(|| format!("cannot set up the StorPool API client from {source}"))
     }
 
     /// Whether progress may be drawn on stderr: it is a terminal, and neither `--json`, `-q`
@@ -84,9 +98,61 @@ impl GlobalArgs {
     }
 }
 
+/// Seconds, decimals allowed, more than zero: `30`, `0.5`.
+pub fn parse_secs(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{text}`: expected a positive number of seconds"))
+}
+
+/// Prepares the command line for clap: `--embedded DIR` becomes `--embedded=DIR`, so that
+/// the option's value may be given either way, except that a subcommand name of `command`
+/// (or a word starting with `-`) right after `--embedded` is never taken as its DIR
+/// (`sp-volume --embedded list` lists; a folder named like a subcommand is `./list`).
+/// Nothing after `--` is touched.
+pub fn normalize_args<I, T>(command: &clap::Command, args: I) -> Vec<OsString>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let subcommands: Vec<&str> = command
+        .get_subcommands()
+        .flat_map(|sub| std::iter::once(sub.get_name()).chain(sub.get_all_aliases()))
+        .chain(["help"])
+        .collect();
+    let mut out: Vec<OsString> = Vec::new();
+    let mut args = args.into_iter().map(Into::into).peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            out.push(arg);
+            out.extend(args);
+            break;
+        }
+        if arg == EMBEDDED_FLAG
+            && let Some(next) = args.peek()
+            && let Some(text) = next.to_str()
+            && !text.starts_with('-')
+            && !subcommands.contains(&text)
+        {
+            let mut joined = OsString::from(EMBEDDED_FLAG);
+            joined.push("=");
+            joined.push(next);
+            args.next();
+            out.push(joined);
+            continue;
+        }
+        out.push(arg);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
+    use clap::{CommandFactory as _, Parser};
 
     use super::*;
 
@@ -100,23 +166,69 @@ mod tests {
 
     #[derive(Debug, clap::Subcommand)]
     enum Command {
-        Run,
+        Run {
+            id: Option<String>,
+        },
+        #[command(alias = "ls")]
+        List,
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(normalize_args(&Cli::command(), args.iter().copied()))
     }
 
     #[test]
     fn global_options_may_follow_the_subcommand() {
-        let cli =
-            Cli::try_parse_from(["t", "run", "--json", "-vv", "--config", "/x.conf"]).unwrap();
+        let cli = parse(&["t", "run", "--json", "-vv", "--config", "/x.conf"]).unwrap();
         assert!(cli.global.json);
         assert_eq!(cli.global.verbose, 2);
-        assert_eq!(cli.global.config, PathBuf::from("/x.conf"));
-        assert!(matches!(cli.command, Command::Run));
+        assert_eq!(cli.global.config, Some(PathBuf::from("/x.conf")));
+        assert!(matches!(cli.command, Command::Run { .. }));
+        let cli = parse(&["t", "list", "--api-timeout", "2.5", "--api-retries", "0"]).unwrap();
+        assert_eq!(cli.global.api_timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(cli.global.api_retries, Some(0));
+    }
+
+    #[test]
+    fn embedded_takes_an_optional_dir_but_never_a_subcommand() {
+        let dir = |args: &[&str]| parse(args).unwrap().global.embedded;
+        assert_eq!(dir(&["t", "list"]), None);
+        assert_eq!(dir(&["t", "--embedded", "list"]), Some(None));
+        assert_eq!(dir(&["t", "--embedded", "ls"]), Some(None));
+        assert_eq!(dir(&["t", "list", "--embedded"]), Some(None));
+        assert_eq!(
+            dir(&["t", "--embedded", "/d", "list"]),
+            Some(Some(PathBuf::from("/d")))
+        );
+        assert_eq!(
+            dir(&["t", "--embedded=/d", "list"]),
+            Some(Some(PathBuf::from("/d")))
+        );
+        assert_eq!(
+            dir(&["t", "list", "--embedded", "./list"]),
+            Some(Some(PathBuf::from("./list")))
+        );
+        assert_eq!(dir(&["t", "--embedded", "--json", "list"]), Some(None));
+        // After `--` everything is left alone.
+        let cli = parse(&["t", "run", "--", "--embedded"]).unwrap();
+        assert!(matches!(cli.command, Command::Run { id: Some(id) } if id == "--embedded"));
+        // `--config` and `--embedded` contradict each other.
+        let err = parse(&["t", "--embedded", "--config", "/x", "list"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
 
     #[test]
     fn verbose_and_quiet_conflict() {
-        let err = Cli::try_parse_from(["t", "-v", "-q", "run"]).unwrap_err();
+        let err = parse(&["t", "-v", "-q", "run"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn seconds_parse_with_decimals_and_must_be_positive() {
+        assert_eq!(parse_secs("0.5").unwrap(), Duration::from_millis(500));
+        for bad in ["0", "-1", "x", "inf", "NaN", ""] {
+            assert!(parse_secs(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -143,22 +255,37 @@ mod tests {
     }
 
     #[test]
-    fn client_errors_name_the_file_and_never_the_token() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("storpool.conf");
-        std::fs::write(&file, "SP_API_HTTP_HOST=\nSP_AUTH_TOKEN=98765432109876\n").unwrap();
-        let args = GlobalArgs {
-            config: file.clone(),
-            ..GlobalArgs::default()
-        };
-        let config = args
-            .loader()
-            .use_env(false)
-            .load()
-            .expect("the file itself is valid");
-        let err = format!("{:#}", args.client(&config).unwrap_err());
-        assert!(err.contains(&file.display().to_string()), "{err}");
+    fn client_errors_name_the_source_and_never_the_token() {
+        let config = Config::from_vars([
+            ("SP_API_HTTP_HOST", ""),
+            ("SP_API_HTTP_PORT", "81"),
+            ("SP_AUTH_TOKEN", "98765432109876"),
+        ]);
+        let err = format!(
+            "{:#}",
+            GlobalArgs::default()
+                .client(&config, "/x/storpool.conf")
+                .unwrap_err()
+        );
+        assert!(err.contains("/x/storpool.conf"), "{err}");
         assert!(err.contains("SP_API_HTTP_HOST"), "{err}");
         assert!(!err.contains("98765432109876"), "{err}");
+    }
+
+    #[test]
+    fn timeouts_and_retries_reach_the_client() {
+        let config = Config::from_vars([
+            ("SP_API_HTTP_HOST", "127.0.0.1"),
+            ("SP_API_HTTP_PORT", "81"),
+            ("SP_AUTH_TOKEN", "1"),
+        ]);
+        let args = GlobalArgs {
+            api_retries: Some(1),
+            ..GlobalArgs::default()
+        };
+        let client = args.client(&config, "x").unwrap();
+        assert_eq!(client.retry_policy().retries, 1);
+        let client = GlobalArgs::default().client(&config, "x").unwrap();
+        assert_eq!(*client.retry_policy(), RetryPolicy::default());
     }
 }

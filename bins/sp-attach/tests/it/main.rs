@@ -4,6 +4,7 @@
 
 mod connect;
 mod disconnect;
+mod embedded;
 mod failures;
 mod list_extend;
 

@@ -1,0 +1,111 @@
+//! The embedded simulator: `--embedded[=DIR]`, and the default when no cluster is configured.
+
+use std::path::Path;
+use std::process::Command;
+
+use storpool_sim::Sim;
+
+use crate::{ConnectJson, GIB, ListJson, Run};
+
+/// Runs `sp-attach ARGS...` with no StorPool configuration in its environment and `HOME`
+/// pointing into `home`.
+fn run_unconfigured(home: &Path, args: &[&str]) -> Run {
+    Run::from(
+        Command::new(env!("CARGO_BIN_EXE_sp-attach"))
+            .args(args)
+            .env_remove("STORPOOL_CONF")
+            .env_remove("SP_API_HTTP_HOST")
+            .env_remove("SP_API_HTTP_PORT")
+            .env_remove("SP_AUTH_TOKEN")
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("RUST_LOG")
+            .env("HOME", home)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap(),
+    )
+}
+
+/// Makes `os--volume-{id}` in the embedded cluster of `dir`, as another tool would (the
+/// simulator library on the same state, while no command runs).
+fn seed_volume(dir: &Path, id: &str) -> String {
+    let sim = Sim::builder()
+        .state_dir(dir.join("state"))
+        .dev_root(dir.join("dev"))
+        .serve_client(1)
+        .start()
+        .unwrap();
+    sim.seed_volume(&format!("os--volume-{id}"), GIB, None)
+        .unwrap()
+}
+
+#[test]
+fn embedded_dir_attaches_under_its_device_root_and_keeps_the_attachment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cluster");
+    let gid = seed_volume(&dir, "v1");
+    let dir_arg = dir.to_str().unwrap();
+    let run = run_unconfigured(
+        tmp.path(),
+        &["--embedded", dir_arg, "connect", "v1", "--json"],
+    );
+    let attached: ConnectJson = run.json();
+    assert_eq!(attached.path, dir.join("dev/storpool-byid").join(&gid));
+    assert!(attached.path.exists());
+    assert_eq!(
+        run.stderr.lines().next(),
+        Some(format!("sp-attach: using the embedded simulator in {dir_arg}").as_str()),
+        "{run:#?}"
+    );
+    // A later command sees the same cluster, attachment and device.
+    let list: ListJson =
+        run_unconfigured(tmp.path(), &["list", "--json", "--embedded", dir_arg]).json();
+    assert_eq!(list.client_id, 1);
+    assert_eq!(list.attachments.len(), 1);
+    assert_eq!(list.attachments[0].id.as_deref(), Some("v1"));
+    assert!(list.attachments[0].present);
+    let run = run_unconfigured(
+        tmp.path(),
+        &[&format!("--embedded={dir_arg}"), "disconnect", "v1", "-q"],
+    );
+    assert_eq!(run.ok(), "");
+    assert_eq!(run.stderr, "", "-q silences the notice");
+    assert!(!attached.path.exists());
+}
+
+#[test]
+fn without_any_configuration_the_embedded_simulator_in_the_data_folder_is_used() {
+    if Path::new("/etc/storpool.conf").exists() {
+        eprintln!("skipped: this machine has /etc/storpool.conf, so a cluster is configured");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let run = run_unconfigured(home.path(), &["list"]);
+    assert_eq!(run.ok(), "ID  NAME  KIND  RIGHTS  PRESENT  PATH\n");
+    let dir = home.path().join(".local/share/storpool-rs/embedded");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "sp-attach: no StorPool cluster configured (no /etc/storpool.conf, `STORPOOL_CONF` \
+             or `SP_API_HTTP_HOST`): using the embedded simulator in {}\n",
+            dir.display()
+        )
+    );
+    assert!(dir.join("state/state.db").exists());
+    // A configuration named but missing is an error, never a silent fallback.
+    let missing = home.path().join("missing.conf");
+    let run = Run::from(
+        Command::new(env!("CARGO_BIN_EXE_sp-attach"))
+            .arg("list")
+            .env("STORPOOL_CONF", &missing)
+            .env("HOME", home.path())
+            .output()
+            .unwrap(),
+    );
+    let line = run.failed(2);
+    assert!(line.contains(&missing.display().to_string()), "{line}");
+    assert!(
+        run.stderr.contains("hint: `STORPOOL_CONF` names"),
+        "{run:#?}"
+    );
+}
