@@ -200,6 +200,28 @@ impl Driver {
         op.finish(result)
     }
 
+    /// Reads volume `id` from the cluster, or `None` when it does not exist (a normal
+    /// answer here, logged at `info`, where [`Driver::get_volume`] fails with
+    /// [`crate::ErrorKind::NotFound`] and logs a warning).
+    pub async fn find_volume(&self, id: &str) -> Result<Option<Volume>, DriverError> {
+        let mut op = Op::new("find volume", id);
+        let span = op.span();
+        let result = async {
+            let (name, object) = self.volume(id)?;
+            match op
+                .call("Volume", self.client.volumes().get(&volume_ref(&name)))
+                .await
+            {
+                Ok(summary) => Ok(Some(Volume::from_summary(id, &summary))),
+                Err(err) if err.is_object_not_found() => Ok(None),
+                Err(err) => Err(op.fail(&object, err)),
+            }
+        }
+        .instrument(span)
+        .await;
+        op.finish(result)
+    }
+
     /// The driver's volumes: every volume named `{prefix}--volume-{id}` (not the
     /// intermediates of a migration in progress), sorted by name.
     pub async fn list_volumes(&self) -> Result<Vec<Volume>, DriverError> {

@@ -275,7 +275,7 @@ async fn extend_grows_the_volume_and_a_smaller_size_is_refused_by_the_cluster() 
 }
 
 #[tokio::test]
-async fn list_shows_only_the_drivers_volumes() {
+async fn list_shows_only_the_drivers_volumes_and_find_tells_a_missing_one() {
     let env = env();
     env.driver
         .create_volume("b", 1, &Specs::new())
@@ -293,6 +293,17 @@ async fn list_shows_only_the_drivers_volumes() {
     assert_eq!(listed[0].size_gib, 2);
     let one = env.driver.get_volume("b").await.unwrap();
     assert_eq!(one, listed[1]);
+    assert_eq!(env.driver.find_volume("b").await.unwrap(), Some(one));
+    assert_eq!(env.driver.find_volume("missing").await.unwrap(), None);
+    let err = env.driver.get_volume("missing").await.unwrap_err();
+    assert_eq!(err.kind(), storpool_driver_core::ErrorKind::NotFound);
+    assert!(
+        env.driver
+            .find_volume("a/b")
+            .await
+            .unwrap_err()
+            .is_user_error()
+    );
 }
 
 #[tokio::test]
