@@ -12,5 +12,5 @@ pub use cluster::{
     HOSTS_FILE, env_vars,
 };
 pub use exit::{EXIT_CODES_HELP, ExitStatus, Failure};
-pub use logging::{LogSettings, init_logging};
+pub use logging::{DEFAULT_FILTER, LogSettings, init_logging};
 pub use output::{color_allowed, emit, emit_json, emit_to};

@@ -18,6 +18,13 @@ const OUR_CRATES: &[&str] = &[
     "storpool_driver_core",
 ];
 
+/// The filter when neither `-v`, `-q` nor `RUST_LOG` is given: warnings, except the driver's
+/// per-operation outcome events (`storpool_driver_core::driver`) and retype refusals
+/// (`storpool_driver_core::ops::retype`), which the binary reports itself in its one error
+/// line (`-v` shows them, with the calls each operation made).
+pub const DEFAULT_FILTER: &str =
+    "warn,storpool_driver_core::driver=error,storpool_driver_core::ops::retype=error";
+
 /// What the log subscriber is set up with, resolved from the options and the environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogSettings {
@@ -30,8 +37,8 @@ pub struct LogSettings {
 impl LogSettings {
     /// Resolves the settings: `-q` errors only, `-qq` nothing; `-v`/`-vv`/`-vvv` info, debug,
     /// trace for the workspace's crates and for `bin_target` (the binary's own module path,
-    /// e.g. `sp_attach`); otherwise `rust_log` (`RUST_LOG`) if set, else `warn`. Colours only
-    /// on a terminal and without `NO_COLOR`.
+    /// e.g. `sp_attach`); otherwise `rust_log` (`RUST_LOG`) if set, else [`DEFAULT_FILTER`].
+    /// Colours only on a terminal and without `NO_COLOR`.
     pub fn resolve(
         args: &GlobalArgs,
         bin_target: &str,
@@ -58,7 +65,7 @@ impl LogSettings {
             (0, 0) => rust_log
                 .map(str::trim)
                 .filter(|filter| !filter.is_empty())
-                .map_or_else(|| "warn".to_owned(), str::to_owned),
+                .map_or_else(|| DEFAULT_FILTER.to_owned(), str::to_owned),
         };
         Self {
             filter,
@@ -108,7 +115,7 @@ mod tests {
 
     #[test]
     fn verbosity_raises_only_our_crates() {
-        assert_eq!(resolve(0, 0, None), "warn");
+        assert_eq!(resolve(0, 0, None), DEFAULT_FILTER);
         let debug = resolve(2, 0, None);
         assert!(debug.starts_with("warn,"), "{debug}");
         assert!(debug.contains("storpool_api=debug"), "{debug}");
@@ -129,7 +136,7 @@ mod tests {
             resolve(0, 0, Some("storpool_api=debug")),
             "storpool_api=debug"
         );
-        assert_eq!(resolve(0, 0, Some("  ")), "warn");
+        assert_eq!(resolve(0, 0, Some("  ")), DEFAULT_FILTER);
         assert!(
             resolve(1, 0, Some("trace")).contains("=info"),
             "-v beats RUST_LOG"
