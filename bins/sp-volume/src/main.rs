@@ -1,0 +1,77 @@
+//! `sp-volume`: StorPool volumes from the shell, a thin layer over `storpool-driver-core`
+//! (and, for images, `storpool-attach` and `qemu-img`).
+//!
+//! `main` parses the command line, sets up logging, resolves the settings and the cluster
+//! (storpool.conf, or the embedded simulator), makes one library call per subcommand, prints
+//! the result and maps failures to exit codes: 0 done, 1 the operation failed, 2 usage,
+//! configuration or unexpected error.
+
+mod cli;
+mod commands;
+mod demo;
+mod image;
+mod output;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, Parser as _};
+use storpool_cli::{Cluster, Environment, ExitStatus, Failure, GlobalArgs};
+
+use crate::cli::{Cli, Command};
+use crate::settings::{Ctx, Settings};
+
+/// The binary's name in messages.
+const BIN: &str = "sp-volume";
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse_from(storpool_cli::normalize_args(
+        &Cli::command(),
+        std::env::args_os(),
+    ));
+    storpool_cli::init_logging(&cli.global, "sp_volume");
+    match run(&cli).await {
+        Ok(()) => ExitStatus::Success.into(),
+        Err(failure) => failure.report(BIN),
+    }
+}
+
+async fn run(cli: &Cli) -> Result<(), Failure> {
+    let settings = Settings::resolve(cli)?;
+    let env = Environment::from_process();
+    let (global, _demo_dir) = cluster_args(cli, &env)?;
+    let cluster = Cluster::connect(&global, &env).await?;
+    if let Some(notice) = cluster.notice()
+        && !settings.quiet
+    {
+        output::notice(&notice);
+    }
+    let ctx = Ctx::new(settings, cluster)?;
+    let result = commands::execute(&ctx, &cli.command).await;
+    ctx.cluster.shutdown().await;
+    result
+}
+
+/// The options that choose the cluster. The demo runs on a fresh embedded simulator in a
+/// temporary folder (removed when the returned guard drops) unless `--embedded`, `--config`
+/// or `STORPOOL_CONF` names a cluster.
+fn cluster_args(
+    cli: &Cli,
+    env: &Environment,
+) -> Result<(GlobalArgs, Option<tempfile::TempDir>), Failure> {
+    let mut global = cli.global.clone();
+    let chosen =
+        global.embedded.is_some() || global.config.is_some() || env.storpool_conf.is_some();
+    if !matches!(cli.command, Command::Demo { .. }) || chosen {
+        return Ok((global, None));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("sp-volume-demo-cluster-")
+        .tempdir()
+        .map_err(|err| {
+            Failure::usage(anyhow::Error::new(err).context("cannot make a temporary folder"))
+        })?;
+    global.embedded = Some(Some(dir.path().to_owned()));
+    Ok((global, Some(dir)))
+}

@@ -1,0 +1,415 @@
+//! Everything `sp-volume` prints. stdout carries the result only: text for people, or with
+//! `--json` one JSON document with stable field names (the driver's result types, serialized
+//! as they are). Notices go to stderr.
+#![allow(clippy::print_stderr)]
+
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+
+use serde::Serialize;
+use storpool_cli::{emit, emit_json};
+use storpool_driver_core::{
+    ConnectionInfo, Deletion, GroupDeletion, GroupSnapshot, ManageableVolume, MigrationUpdate,
+    RetypeOutcome, Snapshot, Stats, Unmanaged, Volume,
+};
+
+use crate::demo::DemoReport;
+use crate::image::{Exported, Imported};
+
+/// The line saying which cluster is used, when it is the embedded simulator.
+pub(crate) fn notice(text: &str) {
+    eprintln!("{}: {text}", crate::BIN);
+}
+
+/// A remark on stderr (not data).
+pub(crate) fn note(text: &str) {
+    eprintln!("{}: {text}", crate::BIN);
+}
+
+fn or_dash(value: Option<&str>) -> &str {
+    value.unwrap_or("-")
+}
+
+fn limit(value: Option<u64>, unit: &str) -> String {
+    value.map_or_else(|| "unlimited".to_owned(), |v| format!("{v}{unit}"))
+}
+
+/// `key  value` lines, keys padded to one width.
+fn fields(rows: &[(&str, String)]) -> String {
+    let width = rows.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+    let mut text = String::new();
+    for (key, value) in rows {
+        let _ = writeln!(text, "{key:<width$}  {value}");
+    }
+    text
+}
+
+/// A table with a header; the last column is not padded.
+fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let header = header.map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ");
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn volume_text(volume: &Volume) -> String {
+    let mut rows = vec![
+        ("id", volume.id.clone()),
+        ("name", volume.name.clone()),
+        (
+            "size",
+            format!("{} GiB ({} bytes)", volume.size_gib, volume.size_bytes),
+        ),
+        ("template", or_dash(volume.template.as_deref()).to_owned()),
+        ("replication", volume.replication.to_string()),
+        ("global id", volume.global_id.clone()),
+        (
+            "parent",
+            or_dash(volume.parent_snapshot.as_deref()).to_owned(),
+        ),
+        ("iops", limit(volume.iops, "")),
+        ("bw", limit(volume.bw, " MiB/s")),
+    ];
+    if !volume.tags.is_empty() {
+        let tags: Vec<String> = volume
+            .tags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        rows.push(("tags", tags.join(" ")));
+    }
+    fields(&rows)
+}
+
+/// A volume: `key value` lines, or the driver's `Volume` as JSON.
+pub(crate) fn volume(volume: &Volume, json: bool) -> io::Result<()> {
+    if json {
+        emit_json(volume)
+    } else {
+        emit(&volume_text(volume))
+    }
+}
+
+/// `list --json`.
+#[derive(Serialize)]
+struct VolumesJson<'a> {
+    volumes: &'a [Volume],
+}
+
+/// The volumes: a table, or `{"volumes": [...]}`.
+pub(crate) fn volumes(volumes: &[Volume], json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(&VolumesJson { volumes });
+    }
+    let rows: Vec<[String; 6]> = volumes
+        .iter()
+        .map(|v| {
+            [
+                v.id.clone(),
+                v.name.clone(),
+                format!("{} GiB", v.size_gib),
+                v.template
+                    .clone()
+                    .unwrap_or_else(|| format!("- (replication {})", v.replication)),
+                v.global_id.clone(),
+                or_dash(v.parent_snapshot.as_deref()).to_owned(),
+            ]
+        })
+        .collect();
+    emit(&table(
+        ["ID", "NAME", "SIZE", "TEMPLATE", "GLOBAL_ID", "PARENT"],
+        &rows,
+    ))
+}
+
+/// A delete: one line, or `{"id", "name", "existed"}`.
+pub(crate) fn deletion(kind: &str, deletion: &Deletion, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(deletion);
+    }
+    emit(&if deletion.existed {
+        format!("deleted {kind} `{}` ({})\n", deletion.id, deletion.name)
+    } else {
+        format!(
+            "{kind} `{}` ({}) did not exist: nothing to delete\n",
+            deletion.id, deletion.name
+        )
+    })
+}
+
+/// A snapshot: `key value` lines, or the driver's `Snapshot` as JSON.
+pub(crate) fn snapshot(snapshot: &Snapshot, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(snapshot);
+    }
+    emit(&fields(&[
+        ("id", snapshot.id.clone()),
+        ("name", snapshot.name.clone()),
+        ("volume", or_dash(snapshot.volume.as_deref()).to_owned()),
+        (
+            "size",
+            format!("{} GiB ({} bytes)", snapshot.size_gib, snapshot.size_bytes),
+        ),
+        ("template", or_dash(snapshot.template.as_deref()).to_owned()),
+        ("global id", snapshot.global_id.clone()),
+    ]))
+}
+
+/// A retype: one line, or `{"retyped", "refused", "changed"}`. A refusal prints nothing in
+/// text (the error line says it).
+pub(crate) fn retype(id: &str, outcome: &RetypeOutcome, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(outcome);
+    }
+    if !outcome.retyped {
+        return Ok(());
+    }
+    emit(&if outcome.changed.is_empty() {
+        format!("volume `{id}` already matches the new type: nothing changed\n")
+    } else {
+        format!(
+            "retyped volume `{id}`: changed {}\n",
+            outcome.changed.join(", ")
+        )
+    })
+}
+
+/// A finished migration: one line, or Cinder's model update `{"_name_id": ...}`.
+pub(crate) fn migration(id: &str, update: &MigrationUpdate, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(update);
+    }
+    emit(&match &update.name_id {
+        None => {
+            format!("volume `{id}` holds the migrated data under its own name (_name_id: null)\n")
+        }
+        Some(name_id) => format!(
+            "the migrated data of volume `{id}` stays under the name of id `{name_id}` \
+             (_name_id: {name_id})\n"
+        ),
+    })
+}
+
+/// A group snapshot: a table of its members, or the driver's `GroupSnapshot` as JSON.
+pub(crate) fn group_snapshot(group: &GroupSnapshot, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(group);
+    }
+    let rows: Vec<[String; 4]> = group
+        .snapshots
+        .iter()
+        .map(|s| {
+            [
+                s.id.clone(),
+                s.name.clone(),
+                format!("{} GiB", s.size_gib),
+                s.global_id.clone(),
+            ]
+        })
+        .collect();
+    emit(&table(
+        ["VOLUME_ID", "SNAPSHOT", "SIZE", "GLOBAL_ID"],
+        &rows,
+    ))
+}
+
+/// A deleted group snapshot: one line, or `{"id", "deleted"}`.
+pub(crate) fn group_deletion(deletion: &GroupDeletion, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(deletion);
+    }
+    emit(&format!(
+        "deleted {} snapshots of group snapshot `{}`\n",
+        deletion.deleted.len(),
+        deletion.id
+    ))
+}
+
+/// `manageable --json`.
+#[derive(Serialize)]
+struct ManageableJson<'a> {
+    volumes: &'a [ManageableVolume],
+}
+
+/// Volumes outside the driver's names: a table, or `{"volumes": [...]}`.
+pub(crate) fn manageable(volumes: &[ManageableVolume], json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(&ManageableJson { volumes });
+    }
+    let rows: Vec<[String; 5]> = volumes
+        .iter()
+        .map(|v| {
+            [
+                v.name.clone(),
+                format!("{} GiB", v.size_gib),
+                or_dash(v.template.as_deref()).to_owned(),
+                if v.safe_to_manage { "yes" } else { "no" }.to_owned(),
+                or_dash(v.reason_not_safe.as_deref()).to_owned(),
+            ]
+        })
+        .collect();
+    emit(&table(
+        ["NAME", "SIZE", "TEMPLATE", "SAFE", "REASON"],
+        &rows,
+    ))
+}
+
+/// A released volume: one line, or `{"id", "name"}`.
+pub(crate) fn unmanaged(unmanaged: &Unmanaged, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(unmanaged);
+    }
+    emit(&format!(
+        "volume `{}` released: it is now `{}`\n",
+        unmanaged.id, unmanaged.name
+    ))
+}
+
+/// Stats: the backend and a table of pools, or Cinder's stats shape as JSON.
+pub(crate) fn stats(stats: &Stats, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(stats);
+    }
+    let mut text = format!(
+        "backend {} ({} {}, driver {})\n",
+        stats.volume_backend_name, stats.vendor_name, stats.storage_protocol, stats.driver_version
+    );
+    let gb = |v: f64| format!("{v:.1}");
+    let rows: Vec<[String; 4]> = stats
+        .pools
+        .iter()
+        .map(|p| {
+            [
+                p.pool_name.clone(),
+                gb(p.total_capacity_gb),
+                gb(p.free_capacity_gb),
+                p.template_free_capacity_gb
+                    .map_or_else(|| "-".to_owned(), gb),
+            ]
+        })
+        .collect();
+    text.push_str(&table(
+        ["POOL", "TOTAL_GB", "FREE_GB", "TEMPLATE_FREE_GB"],
+        &rows,
+    ));
+    emit(&text)
+}
+
+/// Connection info: `key value` lines, or exactly Cinder's connection info as JSON.
+pub(crate) fn connection_info(info: &ConnectionInfo, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(info);
+    }
+    emit(&fields(&[
+        ("driver_volume_type", info.driver_volume_type.clone()),
+        ("client_id", info.data.client_id.to_string()),
+        ("volume", info.data.volume.clone()),
+        ("access_mode", info.data.access_mode.clone()),
+    ]))
+}
+
+/// An import: one line, or `{"volume", "created", "image", "device", "seconds"}`.
+pub(crate) fn imported(imported: &Imported, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(imported);
+    }
+    emit(&format!(
+        "imported {} ({}, {} bytes) into {} volume `{}` ({} GiB) in {:.2} s\n",
+        imported.image.path.display(),
+        imported.image.format,
+        imported.image.virtual_size,
+        if imported.created { "new" } else { "existing" },
+        imported.volume.id,
+        imported.volume.size_gib,
+        imported.seconds
+    ))
+}
+
+/// An export: one line, or `{"id", "name", "file", "format", ...}`.
+pub(crate) fn exported(exported: &Exported, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(exported);
+    }
+    emit(&format!(
+        "exported volume `{}` ({} bytes) to {} ({}, {} bytes) in {:.2} s\n",
+        exported.id,
+        exported.virtual_size,
+        exported.file.display(),
+        exported.format,
+        exported.file_size,
+        exported.seconds
+    ))
+}
+
+/// The demo's first line.
+pub(crate) fn demo_intro(cluster: &str) {
+    let _ = emit(&format!(
+        "sp-volume demo: booting instances from a volume, on {cluster}\n"
+    ));
+}
+
+/// The start of a demo step: its number and what it does (the time follows on the same line).
+pub(crate) fn demo_step_begin(number: usize, text: &str) {
+    let mut out = io::stdout().lock();
+    let _ = write!(out, "{number:>2}. {text} ...");
+    let _ = out.flush();
+}
+
+/// The end of a demo step: what came of it, and how long it took.
+pub(crate) fn demo_step_end(detail: &str, seconds: f64) {
+    let _ = emit(&if detail.is_empty() {
+        format!(" {seconds:.3} s\n")
+    } else {
+        format!(" {detail} ({seconds:.3} s)\n")
+    });
+}
+
+/// The demo's end: the total time, or the whole report as JSON.
+pub(crate) fn demo_report(report: &DemoReport, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(report);
+    }
+    emit(&format!(
+        "done in {:.2} s: {} bytes of an instance volume checked against the image\n",
+        report.total_seconds, report.verified_bytes
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_pad_every_column_but_the_last() {
+        let text = table(
+            ["A", "BB", "C"],
+            &[["xxx".to_owned(), "y".to_owned(), "z".to_owned()]],
+        );
+        assert_eq!(text, "A    BB  C\nxxx  y   z\n");
+    }
+
+    #[test]
+    fn fields_align_their_values() {
+        assert_eq!(
+            fields(&[("id", "1".to_owned()), ("name", "v".to_owned())]),
+            "id    1\nname  v\n"
+        );
+    }
+}

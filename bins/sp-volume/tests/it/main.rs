@@ -1,0 +1,333 @@
+//! End-to-end tests: the real `sp-volume` binary against an in-process simulator (pointed at
+//! by a storpool.conf in a temporary folder), and against its own embedded simulator.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod demo;
+mod embedded;
+mod failures;
+mod images;
+mod manage;
+mod snapshots;
+mod stats;
+mod types;
+mod volumes;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde::Deserialize;
+use storpool_sim::Sim;
+
+/// The client id the simulator serves as this node.
+pub const ID: u16 = 7;
+/// One GiB.
+pub const GIB: u64 = 1 << 30;
+
+/// A simulator and a storpool.conf pointing at it.
+pub struct Node {
+    /// The simulator.
+    pub sim: Sim,
+    /// Holds the configuration file and a home folder.
+    pub dir: tempfile::TempDir,
+}
+
+/// A node whose storpool.conf says `SP_OURID=ID`.
+pub fn node() -> Node {
+    node_with(Sim::builder().serve_client(ID).keep_alive(true))
+}
+
+/// A node on a simulator built by `builder`.
+pub fn node_with(builder: storpool_sim::SimBuilder) -> Node {
+    let sim = builder.start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("storpool.conf"),
+        sim.storpool_conf(Some(ID)),
+    )
+    .unwrap();
+    Node { sim, dir }
+}
+
+/// `sp-volume` with a clean environment: no StorPool variables, `HOME` in `home`.
+pub fn command(home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sp-volume"));
+    command
+        .env_remove("SP_AUTH_TOKEN")
+        .env_remove("SP_API_HTTP_HOST")
+        .env_remove("SP_API_HTTP_PORT")
+        .env_remove("STORPOOL_CONF")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("RUST_LOG")
+        .env("HOME", home)
+        .env("NO_COLOR", "1");
+    command
+}
+
+impl Node {
+    /// The configuration file.
+    pub fn conf(&self) -> PathBuf {
+        self.dir.path().join("storpool.conf")
+    }
+
+    /// Runs `sp-volume --config CONF --dev-root ROOT ARGS...`; checks that the token shows
+    /// nowhere in its output.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut command = command(self.dir.path());
+        command
+            .arg("--config")
+            .arg(self.conf())
+            .arg("--dev-root")
+            .arg(self.sim.dev_root())
+            .args(args);
+        self.checked(command, args)
+    }
+
+    /// Runs a prepared command; checks that the token shows nowhere in its output.
+    pub fn checked(&self, mut command: Command, args: &[&str]) -> Run {
+        let run = Run::from(command.output().unwrap());
+        for text in [&run.stdout, &run.stderr] {
+            assert!(
+                !text.contains(self.sim.token()),
+                "the token leaked in `sp-volume {}`:\n{text}",
+                args.join(" ")
+            );
+        }
+        run
+    }
+
+    /// The cluster's volume of that name, if any.
+    pub fn volume(&self, name: &str) -> Option<storpool_sim::VolumeState> {
+        self.sim.state().volume(name).cloned()
+    }
+}
+
+/// What a run of the binary gave.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// stdout.
+    pub stdout: String,
+    /// stderr.
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code(),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts exit 0 and returns stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, Some(0), "{self:#?}");
+        &self.stdout
+    }
+
+    /// Asserts exit `code`, nothing on stdout, and on stderr one `sp-volume: error: ...`
+    /// line, hints after it, and nothing else (no log lines repeating it); returns that line.
+    pub fn failed(&self, code: i32) -> &str {
+        assert_eq!(self.code, Some(code), "{self:#?}");
+        assert_eq!(self.stdout, "", "{self:#?}");
+        for line in self.stderr.lines() {
+            assert!(
+                line.starts_with("sp-volume: ") || line.starts_with("hint: "),
+                "only the error line and hints: {self:#?}"
+            );
+        }
+        self.error_line()
+    }
+
+    /// The one `sp-volume: error: ...` line on stderr.
+    pub fn error_line(&self) -> &str {
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|line| line.starts_with("sp-volume: error: "))
+            .collect();
+        assert_eq!(lines.len(), 1, "one error line: {self:#?}");
+        lines[0]
+    }
+
+    /// The JSON document on stdout, parsed strictly.
+    pub fn json<T: for<'de> Deserialize<'de>>(&self) -> T {
+        let text = self.ok();
+        assert_eq!(text.lines().count(), 1, "one document on one line: {text}");
+        serde_json::from_str(text).unwrap_or_else(|err| panic!("{err}: {text}"))
+    }
+}
+
+/// A volume as `--json` prints it.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeJson {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) size_gib: u64,
+    pub(crate) size_bytes: u64,
+    pub(crate) template: Option<String>,
+    pub(crate) replication: u8,
+    pub(crate) global_id: String,
+    pub(crate) parent_snapshot: Option<String>,
+    pub(crate) iops: Option<u64>,
+    pub(crate) bw: Option<u64>,
+    pub(crate) tags: BTreeMap<String, String>,
+}
+
+/// `list --json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListJson {
+    pub(crate) volumes: Vec<VolumeJson>,
+}
+
+/// A deletion.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeletionJson {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) existed: bool,
+}
+
+/// A snapshot.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotJson {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) volume: Option<String>,
+    pub(crate) size_gib: u64,
+    pub(crate) size_bytes: u64,
+    pub(crate) template: Option<String>,
+    pub(crate) global_id: String,
+}
+
+/// A retype.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetypeJson {
+    pub(crate) retyped: bool,
+    pub(crate) refused: Option<serde_json::Value>,
+    pub(crate) changed: Vec<String>,
+}
+
+/// A group snapshot.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupJson {
+    pub(crate) id: String,
+    pub(crate) snapshots: Vec<SnapshotJson>,
+}
+
+/// A deleted group snapshot.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupDeletionJson {
+    pub(crate) id: String,
+    pub(crate) deleted: Vec<String>,
+}
+
+/// `manageable --json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManageableListJson {
+    pub(crate) volumes: Vec<ManageableJson>,
+}
+
+/// One manageable volume.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManageableJson {
+    pub(crate) name: String,
+    pub(crate) global_id: String,
+    pub(crate) size_gib: u64,
+    pub(crate) size_bytes: u64,
+    pub(crate) template: Option<String>,
+    pub(crate) safe_to_manage: bool,
+    pub(crate) reason_not_safe: Option<String>,
+}
+
+/// `unmanage --json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnmanagedJson {
+    pub(crate) id: String,
+    pub(crate) name: String,
+}
+
+/// `stats --json`: Cinder's stats.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsJson {
+    pub(crate) volume_backend_name: String,
+    pub(crate) vendor_name: String,
+    pub(crate) driver_version: String,
+    pub(crate) storage_protocol: String,
+    pub(crate) clone_across_pools: bool,
+    pub(crate) sparse_copy_volume: bool,
+    pub(crate) pools: Vec<PoolJson>,
+}
+
+/// One pool of the stats.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(non_snake_case, clippy::struct_excessive_bools)] // Cinder's names and flags
+pub struct PoolJson {
+    pub(crate) pool_name: String,
+    pub(crate) total_capacity_gb: f64,
+    pub(crate) free_capacity_gb: f64,
+    pub(crate) reserved_percentage: u8,
+    pub(crate) multiattach: bool,
+    pub(crate) QoS_support: bool,
+    pub(crate) thick_provisioning_support: bool,
+    pub(crate) thin_provisioning_support: bool,
+    #[serde(default)]
+    pub(crate) storpool_template: Option<String>,
+    #[serde(default)]
+    pub(crate) template_total_capacity_gb: Option<f64>,
+    #[serde(default)]
+    pub(crate) template_free_capacity_gb: Option<f64>,
+    #[serde(default)]
+    pub(crate) template_provisioned_capacity_gb: Option<f64>,
+}
+
+/// The image part of `import-image --json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageJson {
+    pub(crate) path: PathBuf,
+    pub(crate) format: String,
+    pub(crate) virtual_size: u64,
+}
+
+/// `import-image --json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportedJson {
+    pub(crate) volume: VolumeJson,
+    pub(crate) created: bool,
+    pub(crate) image: ImageJson,
+    pub(crate) device: PathBuf,
+    pub(crate) seconds: f64,
+}
+
+/// `export-image --json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportedJson {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) file: PathBuf,
+    pub(crate) format: String,
+    pub(crate) virtual_size: u64,
+    pub(crate) file_size: u64,
+    pub(crate) snapshot: String,
+    pub(crate) seconds: f64,
+}
