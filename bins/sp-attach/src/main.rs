@@ -190,7 +190,12 @@ async fn main() -> ExitCode {
 
 async fn run(cli: &Cli) -> Result<(), Failure> {
     let settings = cli.settings();
-    let cluster = Cluster::connect(&cli.global, &Environment::from_process()).await?;
+    let cluster = Cluster::connect(
+        &cli.global,
+        &Environment::from_process(),
+        settings.dev_root.as_deref(),
+    )
+    .await?;
     if let Some(notice) = cluster.notice()
         && !settings.quiet
     {
@@ -256,7 +261,7 @@ async fn execute(cli: &Cli, settings: &Settings, connector: &Connector) -> Resul
 
 /// The connector for this node: its client id, the API client, the device root, the deadline.
 fn connector(cluster: &Cluster, settings: &Settings) -> Result<Connector, Failure> {
-    let dev_root = cluster.device_root(settings.dev_root.as_deref());
+    let dev_root = cluster.device_root();
     let connector = Connector::from_conf(cluster.config(), cluster.client())
         .map_err(failure)?
         .with_device_root(DeviceRoot::new(dev_root))

@@ -41,7 +41,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
     let settings = Settings::resolve(cli)?;
     let env = Environment::from_process();
     let (global, _demo_dir) = cluster_args(cli, &env)?;
-    let cluster = Cluster::connect(&global, &env).await?;
+    let cluster = Cluster::connect(&global, &env, settings.dev_root.as_deref()).await?;
     if let Some(notice) = cluster.notice()
         && !settings.quiet
     {

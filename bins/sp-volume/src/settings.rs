@@ -98,7 +98,7 @@ impl Ctx {
     /// The connector of this node (`SP_OURID`; client 1 on the embedded simulator), for
     /// image import and export.
     pub(crate) fn connector(&self) -> Result<Connector, Failure> {
-        let root = self.cluster.device_root(self.settings.dev_root.as_deref());
+        let root = self.cluster.device_root();
         Ok(
             Connector::from_conf(self.cluster.config(), self.cluster.client())
                 .map_err(attach_failure)?

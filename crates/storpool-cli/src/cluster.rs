@@ -183,14 +183,16 @@ impl Choice {
     }
 }
 
-/// The cluster a command talks to, ready: its configuration, an API client, and, for the
-/// embedded simulator, the running simulator (stopped by [`Cluster::shutdown`] or on drop).
+/// The cluster a command talks to, ready: its configuration, an API client, this node's
+/// device root, and, for the embedded simulator, the running simulator (stopped by
+/// [`Cluster::shutdown`] or on drop).
 #[derive(Debug)]
 pub struct Cluster {
     config: Config,
     hosts: Loader,
     client: Client,
     source: String,
+    device_root: PathBuf,
     embedded: Option<Embedded>,
 }
 
@@ -199,9 +201,17 @@ impl Cluster {
     /// starts the embedded simulator in this runtime (waiting up to [`EMBEDDED_LOCK_WAIT`] for
     /// another command using the same folder), and builds the API client.
     ///
+    /// `dev_root` is the device root the command was given (`--dev-root`); without it, this
+    /// node's devices are under `/dev`, or `DIR/dev` for the embedded simulator, which makes
+    /// its device links under the device root either way.
+    ///
     /// Errors: configuration problems exit 2; an embedded folder still in use after the wait
     /// exits 1.
-    pub async fn connect(args: &GlobalArgs, env: &Environment) -> Result<Self, Failure> {
+    pub async fn connect(
+        args: &GlobalArgs,
+        env: &Environment,
+        dev_root: Option<&Path>,
+    ) -> Result<Self, Failure> {
         match Choice::resolve(args, env)? {
             Choice::Configured { main_file, origin } => {
                 let loader =
@@ -226,11 +236,13 @@ impl Cluster {
                     hosts: loader,
                     client,
                     source,
+                    device_root: dev_root.map_or_else(|| PathBuf::from("/dev"), Path::to_owned),
                     embedded: None,
                 })
             }
             Choice::Embedded { dir, automatic } => {
-                let embedded = Embedded::start(&dir, automatic).await?;
+                let device_root = dev_root.map_or_else(|| dir.join("dev"), Path::to_owned);
+                let embedded = Embedded::start(&dir, &device_root, automatic).await?;
                 let port = embedded.port.to_string();
                 let id = EMBEDDED_CLIENT_ID.to_string();
                 let config = Config::from_vars([
@@ -246,6 +258,7 @@ impl Cluster {
                     hosts: Loader::new(dir.join(HOSTS_FILE)).use_env(false),
                     client,
                     source,
+                    device_root,
                     embedded: Some(embedded),
                 })
             }
@@ -280,14 +293,10 @@ impl Cluster {
         self.embedded.as_ref()
     }
 
-    /// The device root: `explicit` when given, else the embedded simulator's `DIR/dev`, else
-    /// `/dev`.
-    pub fn device_root(&self, explicit: Option<&Path>) -> PathBuf {
-        match (explicit, &self.embedded) {
-            (Some(root), _) => root.to_owned(),
-            (None, Some(embedded)) => embedded.dev_root().to_owned(),
-            (None, None) => PathBuf::from("/dev"),
-        }
+    /// This node's device root: the one given to [`Cluster::connect`], else the embedded
+    /// simulator's `DIR/dev`, else `/dev`.
+    pub fn device_root(&self) -> &Path {
+        &self.device_root
     }
 
     /// The line a binary prints on stderr (unless `-q`) when it uses the embedded simulator.
@@ -316,7 +325,7 @@ pub struct Embedded {
 }
 
 impl Embedded {
-    async fn start(dir: &Path, automatic: bool) -> Result<Self, Failure> {
+    async fn start(dir: &Path, dev_root: &Path, automatic: bool) -> Result<Self, Failure> {
         let cannot =
             |what: String| move |err| Failure::usage(anyhow::Error::new(err).context(what));
         std::fs::create_dir_all(dir).map_err(cannot(format!(
@@ -328,10 +337,9 @@ impl Embedded {
             std::fs::write(&hosts, HOSTS_FILE_TEXT)
                 .map_err(cannot(format!("cannot write {}", hosts.display())))?;
         }
-        let dev_root = dir.join("dev");
         let builder = SimBuilder::new()
             .state_dir(dir.join("state"))
-            .dev_root(&dev_root)
+            .dev_root(dev_root)
             .serve_client(EMBEDDED_CLIENT_ID)
             .sync(true)
             .keep_alive(true)
@@ -369,7 +377,7 @@ impl Embedded {
         tracing::debug!(dir = %dir.display(), port, "embedded StorPool simulator started");
         Ok(Self {
             dir: dir.to_owned(),
-            dev_root,
+            dev_root: dev_root.to_owned(),
             automatic,
             port,
             handle,
@@ -383,7 +391,8 @@ impl Embedded {
         &self.dir
     }
 
-    /// Where the simulator makes the device links of client 1 (`DIR/dev`).
+    /// Where the simulator makes the device links of client 1 (`DIR/dev` unless the command
+    /// named another device root).
     pub fn dev_root(&self) -> &Path {
         &self.dev_root
     }
@@ -539,7 +548,9 @@ mod tests {
             config: Some(tmp.path().join("nowhere.conf")),
             ..args()
         };
-        let failure = Cluster::connect(&args, &env(tmp.path())).await.unwrap_err();
+        let failure = Cluster::connect(&args, &env(tmp.path()), None)
+            .await
+            .unwrap_err();
         assert_eq!(failure.status(), crate::ExitStatus::Error);
         assert!(
             failure
@@ -556,13 +567,11 @@ mod tests {
             embedded: Some(Some(dir.clone())),
             ..args()
         };
-        let cluster = Cluster::connect(&args, &env(tmp.path())).await.unwrap();
+        let cluster = Cluster::connect(&args, &env(tmp.path()), None)
+            .await
+            .unwrap();
         assert_eq!(cluster.config().our_id().unwrap(), Some(EMBEDDED_CLIENT_ID));
-        assert_eq!(cluster.device_root(None), dir.join("dev"));
-        assert_eq!(
-            cluster.device_root(Some(Path::new("/x"))),
-            PathBuf::from("/x")
-        );
+        assert_eq!(cluster.device_root(), dir.join("dev"));
         let notice = cluster.notice().unwrap();
         assert_eq!(
             notice,
@@ -581,8 +590,13 @@ mod tests {
         assert_eq!(hosts.our_id().unwrap(), Some(EMBEDDED_CLIENT_ID));
         cluster.shutdown().await;
 
-        // The next command sees the same cluster.
-        let cluster = Cluster::connect(&args, &env(tmp.path())).await.unwrap();
+        // The next command sees the same cluster, and may move the device links.
+        let elsewhere = tmp.path().join("devices");
+        let cluster = Cluster::connect(&args, &env(tmp.path()), Some(&elsewhere))
+            .await
+            .unwrap();
+        assert_eq!(cluster.device_root(), elsewhere);
+        assert_eq!(cluster.embedded().unwrap().dev_root(), elsewhere);
         let names: Vec<String> = cluster
             .client()
             .volumes()
