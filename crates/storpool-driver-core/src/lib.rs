@@ -19,3 +19,8 @@ pub use types::{
     ConnectionData, ConnectionInfo, Deletion, GIB, GroupDeletion, GroupSnapshot, ManageableVolume,
     MigrationUpdate, Pool, RetypeOutcome, RetypeRefusal, Snapshot, Stats, Unmanaged, Volume,
 };
+
+/// The workspace README's embedding example compiles as a doctest of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadme;
