@@ -6,7 +6,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::{ExportedJson, GIB, ImportedJson, command, node};
+use crate::{ExportedJson, GIB, ImportedJson, Run, command, node};
 
 const MIB: u64 = 1 << 20;
 
@@ -377,4 +377,44 @@ fn leftovers(dir: &Path) -> Vec<PathBuf> {
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.to_string_lossy().ends_with(".partial"))
         .collect()
+}
+
+#[test]
+fn import_draws_progress_on_a_terminal_only() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` (util-linux) to give the command a terminal");
+        return;
+    }
+    let node = node();
+    let image = node.dir.path().join("disk.raw");
+    raw_image(&image, 4 * MIB);
+    let base = format!(
+        "{} --config {} --dev-root {} import-image",
+        env!("CARGO_BIN_EXE_sp-volume"),
+        node.conf().display(),
+        node.sim.dev_root().display()
+    );
+    // `script` runs the command with a pseudo-terminal as stdin, stdout and stderr.
+    let on_terminal = |args: &str| {
+        let output = Command::new("script")
+            .args(["-qec", &format!("{base} {args}"), "/dev/null"])
+            .env_remove("STORPOOL_CONF")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap();
+        Run::from(output)
+    };
+    let shown = on_terminal(&format!("a {}", image.display()));
+    assert_eq!(shown.code, Some(0), "{shown:#?}");
+    assert!(shown.stdout.contains("/100%)"), "{shown:#?}");
+    assert!(shown.stdout.contains("into new volume `a`"), "{shown:#?}");
+    for quiet in ["--no-progress", "--json", "-q"] {
+        let run = on_terminal(&format!(
+            "b-{} {} {quiet}",
+            quiet.trim_start_matches('-'),
+            image.display()
+        ));
+        assert_eq!(run.code, Some(0), "{run:#?}");
+        assert!(!run.stdout.contains("/100%)"), "{quiet}: {run:#?}");
+    }
 }
