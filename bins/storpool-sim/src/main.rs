@@ -75,6 +75,9 @@ struct Args {
     /// How long a stalled request hangs.
     #[arg(long, default_value_t = 60_000, value_name = "MS")]
     fault_stall_ms: u64,
+    /// Fraction of API requests that take effect but whose answer is lost (connection closed).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = parse_rate)]
+    fault_lost_answer_rate: f64,
     /// Latency added to every API answer.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     fault_latency_ms: u64,
@@ -172,6 +175,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         drop_rate: args.fault_drop_rate,
         stall_rate: args.fault_stall_rate,
         stall: Duration::from_millis(args.fault_stall_ms),
+        lost_answer_rate: args.fault_lost_answer_rate,
         errors: Vec::new(),
     };
     let mut builder = SimBuilder::new()
