@@ -5,6 +5,7 @@
 
 mod attachments;
 mod conf;
+mod decode_fuzz;
 mod disks;
 mod errors;
 mod paths;
