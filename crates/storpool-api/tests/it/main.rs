@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 mod attachments;
+mod concurrency;
 mod conf;
 mod decode_fuzz;
 mod disks;
