@@ -286,6 +286,10 @@ fn lists(args: &BenchArgs, runtime: &tokio::runtime::Runtime, report: &mut Repor
             let v = client.raw(Method::GET, "VolumesList", None).await.unwrap();
             assert_eq!(v.as_array().map(Vec::len), Some(count));
         }));
+        let bare = Stats::measure("", runs, || {
+            let (status, body) = fetch(&url, &token, "GET", "VolumesList", None).unwrap();
+            assert_eq!((status, body.len()), (200, bytes.len()));
+        });
         let decode_typed = Stats::measure("", runs, || {
             black_box(decode_response::<Vec<VolumeSummary>>(200, black_box(&bytes)).unwrap());
         });
@@ -305,6 +309,11 @@ fn lists(args: &BenchArgs, runtime: &tokio::runtime::Runtime, report: &mut Repor
                 format!("list/{count}/fetch-value"),
                 "fetch + decode, Value: client.raw(GET, VolumesList)",
                 value,
+            ),
+            Row::time(
+                format!("list/{count}/fetch-bare"),
+                "fetch only: bare HTTP client, bytes (the server's share)",
+                bare.samples,
             ),
             Row::time(
                 format!("list/{count}/decode-typed"),

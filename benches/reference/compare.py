@@ -100,7 +100,17 @@ def main():
         r = ratio(rows.get(("rust", f"list/{n}/fetch-typed")), rows.get(("storpool", f"list/{n}/fetch-typed")))
         if r is not None:
             check(f"VolumesList of {n}: typed fetch+decode >= 10x the bindings' typed path", r >= 10, f"{r:.1f}x")
-        typed, value = rows.get(("rust", f"list/{n}/fetch-typed")), rows.get(("rust", f"list/{n}/fetch-value"))
+        typed, bare = rows.get(("rust", f"list/{n}/fetch-typed")), rows.get(("rust", f"list/{n}/fetch-bare"))
+        ref = rows.get(("storpool", f"list/{n}/fetch-typed"))
+        if typed and bare and ref:
+            print(f"- [info] VolumesList of {n}: the server's answer alone (bare fetch) takes "
+                  f"{bare['median'] * 1e3:.0f} ms of Rust's {typed['median'] * 1e3:.0f} ms; with that share "
+                  f"the most any client can be ahead of the bindings' {ref['median'] * 1e3:.0f} ms is "
+                  f"{ref['median'] / bare['median']:.1f}x")
+        decode = ratio(rows.get(("rust", f"list/{n}/decode-typed")), rows.get(("storpool", f"list/{n}/decode-typed")))
+        if decode is not None:
+            print(f"- [info] VolumesList of {n}: decoding alone (bytes in memory) is {decode:.1f}x the bindings' typed decoding")
+        value = rows.get(("rust", f"list/{n}/fetch-value"))
         if typed and value:
             f = typed["median"] / value["median"]
             check(f"VolumesList of {n}: typed fetch+decode within 2x of the Value floor", f <= 2,
