@@ -266,7 +266,12 @@ def startup(args, sims, token):
         t = Table(args, client, f"Process start to exit, {client}")
         for row_id, name, code in rows:
             def run():
-                subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
+                # stderr is kept for errors only: the bindings warn on every import that
+                # simplejson is missing.
+                out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+                if out.returncode != 0:
+                    raise SystemExit(f"{name} failed: {out.stderr}")
             t.add(row_id, name, "s", timed(runs, run))
         t.emit()
 
