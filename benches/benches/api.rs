@@ -4,10 +4,11 @@
 //!    client: `VolumeCreate`+`VolumeDelete` pairs and `Volume/NAME` lookups, against the
 //!    simulator in its default mode (`Connection: close`, so the client reconnects for every
 //!    call, as the reference clients always do) and in keep-alive mode (the client reuses its
-//!    connections);
+//!    connections), each next to the same calls from a bare HTTP client (the server's limit);
 //! 2. fetching and decoding `VolumesList` of 1,000 and 100,000 volumes into
 //!    `Vec<VolumeSummary>`, next to `serde_json::Value` parsing of the same bytes (the floor),
-//!    end to end and decode-only, with the peak memory of decoding (in a child process).
+//!    end to end and decode-only, with the server's share (a bare fetch of the bytes) and the
+//!    peak memory of decoding (in a child process).
 //!
 //! `cargo bench -p storpool-benches --bench api` starts in-process simulators. Given
 //! `-- --token T --sim close=URL --sim keep-alive=URL --sim list-1000=URL

@@ -2,7 +2,7 @@
 //! starts in-process.
 
 use serde_json::{Value, json};
-use storpool_sim::{Sim, SimBuilder, SimError, SimHandle};
+use storpool_sim::{Sim, SimError, SimHandle};
 
 use crate::BenchArgs;
 
@@ -32,11 +32,6 @@ impl SimTarget {
         }
     }
 
-    /// An in-process simulator built by `builder`.
-    pub fn start(builder: SimBuilder) -> Result<Self, SimError> {
-        builder.start().map(Self::InProcess)
-    }
-
     /// `http://host:port`.
     pub fn url(&self) -> String {
         match self {
@@ -58,14 +53,6 @@ impl SimTarget {
         match self {
             Self::InProcess(_) => "in-process storpool-sim",
             Self::External { .. } => "storpool-sim process",
-        }
-    }
-
-    /// The in-process simulator, if it is one.
-    pub fn handle(&self) -> Option<SimHandle> {
-        match self {
-            Self::InProcess(sim) => Some(sim.handle()),
-            Self::External { .. } => None,
         }
     }
 }
