@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::hint::black_box;
 
-use storpool_benches::{Stats, print_table};
+use storpool_benches::{Row, Stats, print_table};
 use storpool_conf::Loader;
 
 fn typical(dir: &std::path::Path) -> std::path::PathBuf {
@@ -59,5 +59,5 @@ fn main() {
             black_box(Loader::new(&main).sections().unwrap());
         }),
     ];
-    print_table("storpool-conf", &rows);
+    print_table("storpool-conf", &rows.map(Row::from));
 }

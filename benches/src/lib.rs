@@ -1,6 +1,29 @@
-//! Helpers shared by the workspace benchmarks: timing a closure many times and printing the
-//! results as a table of medians with min and max. Benchmarks print; tests never time anything.
+//! Helpers shared by the workspace benchmarks: timing, throughput and peak-memory rows, tables
+//! of medians with min and max (and the same rows as JSON lines for the comparison with the
+//! reference Python clients), the command line every bench target understands, simulators to
+//! measure against, and a bare HTTP client that measures the server without our client in the
+//! way. Benchmarks print; tests never time anything.
+//!
+//! Every bench target accepts (after `cargo bench -p storpool-benches --bench NAME --`):
+//!
+//! - `--quick`: tiny sizes and one repetition (also the default when the target runs without
+//!   `--bench`, i.e. under `cargo test --benches`), to check that it works;
+//! - `--json FILE`: also append every row to FILE as one JSON object per line;
+//! - `--sim NAME=URL` (repeatable) and `--token T`: measure against running `storpool-sim`
+//!   servers instead of in-process ones (each target says which names it uses).
 #![allow(clippy::print_stdout)]
+
+mod args;
+mod http;
+mod memory;
+mod sims;
+mod table;
+
+pub use args::BenchArgs;
+pub use http::{Conn, fetch};
+pub use memory::{child_peak, peak_rss_bytes, reset_peak_rss, rss_bytes, run_measuring_peak};
+pub use sims::{SimTarget, seed_volumes, volume_body};
+pub use table::{Measure, Report, Row, human, print_table};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -20,13 +43,19 @@ impl Stats {
         for _ in 0..=runs / 10 {
             f();
         }
-        let mut samples: Vec<Duration> = (0..runs.max(1))
+        let samples: Vec<Duration> = (0..runs.max(1))
             .map(|_| {
                 let start = Instant::now();
                 f();
                 start.elapsed()
             })
             .collect();
+        Self::from_samples(name, samples)
+    }
+
+    /// Stats of durations measured elsewhere.
+    pub fn from_samples(name: impl Into<String>, mut samples: Vec<Duration>) -> Self {
+        assert!(!samples.is_empty(), "no samples");
         samples.sort_unstable();
         Self {
             name: name.into(),
@@ -51,48 +80,19 @@ impl Stats {
 
     /// The given quantile (0.0..=1.0) of the runs.
     pub fn quantile(&self, q: f64) -> Duration {
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
-        let index = ((self.samples.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
-        self.samples[index]
+        self.samples[quantile_index(self.samples.len(), q)]
     }
 }
 
-/// Formats a duration with a unit that keeps three significant digits.
-pub fn human(d: Duration) -> String {
-    let ns = d.as_secs_f64() * 1e9;
-    if ns < 1e3 {
-        format!("{ns:.0} ns")
-    } else if ns < 1e6 {
-        format!("{:.1} µs", ns / 1e3)
-    } else if ns < 1e9 {
-        format!("{:.2} ms", ns / 1e6)
-    } else {
-        format!("{:.2} s", ns / 1e9)
-    }
-}
-
-/// Prints a table: one row per measurement with runs, median, min and max.
-pub fn print_table(title: &str, rows: &[Stats]) {
-    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0).max(9);
-    println!("\n{title}");
-    println!(
-        "{:<width$}  {:>6}  {:>10}  {:>10}  {:>10}",
-        "benchmark", "runs", "median", "min", "max"
-    );
-    for row in rows {
-        println!(
-            "{:<width$}  {:>6}  {:>10}  {:>10}  {:>10}",
-            row.name,
-            row.samples.len(),
-            human(row.median()),
-            human(row.min()),
-            human(row.max()),
-        );
-    }
+/// The index of quantile `q` in a sorted list of `len` samples (nearest rank).
+pub(crate) fn quantile_index(len: usize, q: f64) -> usize {
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let index = ((len - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
+    index
 }
 
 /// The release build of a workspace binary, for benchmarks that run whole processes.

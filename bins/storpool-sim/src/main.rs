@@ -75,6 +75,9 @@ struct Args {
     /// How long a stalled request hangs.
     #[arg(long, default_value_t = 60_000, value_name = "MS")]
     fault_stall_ms: u64,
+    /// Fraction of API requests that take effect but whose answer is lost (connection closed).
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", value_parser = parse_rate)]
+    fault_lost_answer_rate: f64,
     /// Latency added to every API answer.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     fault_latency_ms: u64,
@@ -132,27 +135,40 @@ mod output {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Installs the SIGINT and SIGTERM handlers at once, so that a signal arriving as soon as the
+/// server has announced itself (even before it serves) stops it cleanly, and returns a future
+/// that completes on the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
+            (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
-                    _ = ctrl_c => {}
                     _ = term.recv() => {}
+                    _ = int.recv() => {}
                 }
             }
-            Err(_) => {
-                let _ = ctrl_c.await;
+            (Ok(mut one), Err(_)) | (Err(_), Ok(mut one)) => {
+                one.recv().await;
+            }
+            (Err(_), Err(_)) => {
+                let _ = tokio::signal::ctrl_c().await;
             }
         }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
-    tracing::info!("shutting down");
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
@@ -172,6 +188,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         drop_rate: args.fault_drop_rate,
         stall_rate: args.fault_stall_rate,
         stall: Duration::from_millis(args.fault_stall_ms),
+        lost_answer_rate: args.fault_lost_answer_rate,
         errors: Vec::new(),
     };
     let mut builder = SimBuilder::new()
@@ -200,6 +217,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .build()
         .context("cannot open the simulator's state")?;
     let handle = service.handle();
+    // Before announcing the address: a signal from then on must stop the server cleanly.
+    let shutdown = shutdown_signal();
     if let Some(path) = &args.write_config {
         let host = if addr.ip().is_unspecified() {
             "127.0.0.1".to_owned()
@@ -218,7 +237,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         &format!("http://{addr}"),
         args.token.is_none().then(|| handle.token()),
     );
-    service.serve(listener, shutdown_signal()).await;
+    service.serve(listener, shutdown).await;
     Ok(())
 }
 

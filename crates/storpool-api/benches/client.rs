@@ -1,15 +1,11 @@
-//! Benchmark of the client (not a test): prints a table.
+//! Micro-benchmark of the client's own overhead (not a test): small calls per second,
+//! sequential and from 16 concurrent tasks sharing one client, against a tiny local keep-alive
+//! HTTP/1.1 server that answers instantly and counts the TCP connections it accepts (proving
+//! reuse), and against wiremock.
 //!
-//! 1. Decoding a `VolumesList` of 1,000 and 100,000 synthetic volumes into
-//!    `Vec<VolumeSummary>`, next to `serde_json::Value` parsing of the same bytes (the floor),
-//!    with peak memory measured in a child process (`VmHWM` after resetting it through
-//!    `/proc/self/clear_refs`).
-//! 2. The same list end to end through the client over loopback.
-//! 3. Small calls per second, sequential and from 16 concurrent tasks sharing one client,
-//!    against a tiny local keep-alive HTTP/1.1 server that counts the TCP connections it
-//!    accepts (proving reuse), and against wiremock.
-//!
-//! Run with `cargo bench -p storpool-api`.
+//! Run with `cargo bench -p storpool-api`. The figures against the simulator, `VolumesList`
+//! decoding with peak memory, and the comparison with the reference clients are the workspace
+//! benchmarks (`benches/`, see `docs/benchmarks.md`).
 // A bench binary prints its table; panicking on a broken setup is fine here, and counts
 // far below 2^52 convert to f64 exactly.
 #![allow(
@@ -24,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use storpool_api::{Client, RetryPolicy, VolumeRef, VolumeSummary};
+use storpool_api::{Client, RetryPolicy, VolumeRef};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -67,97 +63,6 @@ fn stats(mut samples: Vec<f64>) -> Stats {
         min: samples[0],
         max: samples[samples.len() - 1],
     }
-}
-
-fn time_runs(runs: usize, mut f: impl FnMut()) -> Stats {
-    f(); // warm-up
-    stats(
-        (0..runs)
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                start.elapsed().as_secs_f64() * 1000.0
-            })
-            .collect(),
-    )
-}
-
-fn proc_status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
-/// Child process: decode once and print the peak memory growth in KiB.
-fn measure_memory(kind: &str, count: usize) {
-    let bytes = volumes_json(count).into_bytes();
-    let before = proc_status_kib("VmRSS:");
-    std::fs::write("/proc/self/clear_refs", "5").expect("reset VmHWM");
-    let retained_items = match kind {
-        "typed" => {
-            let volumes: Vec<VolumeSummary> = serde_json::from_slice(&bytes).unwrap();
-            let peak = proc_status_kib("VmHWM:");
-            println!("{}", peak.saturating_sub(before));
-            volumes.len()
-        }
-        "value" => {
-            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            let peak = proc_status_kib("VmHWM:");
-            println!("{}", peak.saturating_sub(before));
-            value.as_array().map_or(0, Vec::len)
-        }
-        other => panic!("unknown kind {other}"),
-    };
-    assert_eq!(retained_items, count);
-}
-
-fn peak_kib(kind: &str, count: usize) -> Option<u64> {
-    let output = std::process::Command::new(std::env::current_exe().ok()?)
-        .args(["--memory", kind, &count.to_string()])
-        .output()
-        .ok()?;
-    String::from_utf8(output.stdout).ok()?.trim().parse().ok()
-}
-
-fn decode_section() {
-    println!("## Decoding VolumesList (bytes already in memory)\n");
-    println!(
-        "| volumes | input | decoder | median ms | min ms | max ms | MB/s (median) | peak extra memory |"
-    );
-    println!("|---:|---:|---|---:|---:|---:|---:|---:|");
-    for (count, runs) in [(1_000, 200), (100_000, 7)] {
-        let text = volumes_json(count);
-        let bytes = text.as_bytes();
-        let mb = bytes.len() as f64 / 1e6;
-        let typed = time_runs(runs, || {
-            let v: Vec<VolumeSummary> = serde_json::from_slice(bytes).unwrap();
-            assert_eq!(v.len(), count);
-        });
-        let value = time_runs(runs, || {
-            let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
-            assert!(v.is_array());
-        });
-        for (name, s, kind) in [
-            ("typed Vec<VolumeSummary>", &typed, "typed"),
-            ("serde_json::Value", &value, "value"),
-        ] {
-            let peak = peak_kib(kind, count).map_or_else(
-                || "n/a".to_owned(),
-                |k| format!("{:.1} MiB", k as f64 / 1024.0),
-            );
-            println!(
-                "| {count} | {mb:.1} MB | {name} | {:.2} | {:.2} | {:.2} | {:.0} | {peak} |",
-                s.median,
-                s.min,
-                s.max,
-                mb / (s.median / 1000.0)
-            );
-        }
-    }
-    println!();
 }
 
 /// Reads one request from a keep-alive connection; `false` at end of stream.
@@ -306,40 +211,10 @@ async fn http_section() {
         );
     }
     println!();
-
-    let big = Arc::new(envelope(&volumes_json(100_000)).into_bytes());
-    let size_mb = big.len() as f64 / 1e6;
-    let (port, accepted) = keep_alive_server(big).await;
-    let client = client_for(&format!("http://127.0.0.1:{port}"));
-    let mut samples = Vec::new();
-    client.volumes().list().await.unwrap();
-    for _ in 0..5 {
-        let start = Instant::now();
-        let list = client.volumes().list().await.unwrap();
-        assert_eq!(list.len(), 100_000);
-        samples.push(start.elapsed().as_secs_f64() * 1000.0);
-    }
-    let s = stats(samples);
-    println!("| call | response | median ms | min ms | max ms | connections |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    println!(
-        "| `volumes().list()` of 100,000 volumes | {size_mb:.1} MB | {:.1} | {:.1} | {:.1} | {} |",
-        s.median,
-        s.min,
-        s.max,
-        accepted.load(Ordering::SeqCst)
-    );
-    println!();
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(pos) = args.iter().position(|a| a == "--memory") {
-        measure_memory(&args[pos + 1], args[pos + 2].parse().unwrap());
-        return;
-    }
-    println!("# storpool-api benchmark\n");
-    decode_section();
+    println!("# storpool-api client overhead\n");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

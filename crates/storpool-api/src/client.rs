@@ -521,30 +521,11 @@ impl Client {
                     %method, path, status = status.as_u16(), elapsed_ms, attempt,
                     "StorPool API response"
                 );
-                match decode::<T>(status, &bytes) {
-                    Decoded::Data(data) => Attempt::Done(Ok(data)),
-                    Decoded::Invalid(source) => Attempt::Done(Err(ApiError::Decode {
-                        call: request.call(),
-                        status: status.as_u16(),
-                        excerpt: excerpt(&bytes),
-                        source,
-                    })),
-                    Decoded::Server(raw) => {
-                        let err = ApiError::Server(Box::new(ServerError {
-                            call: request.call(),
-                            status: status.as_u16(),
-                            name: raw.name,
-                            descr: raw.descr,
-                            transient: raw.transient,
-                            attempts: attempt,
-                            elapsed: request.started.elapsed(),
-                        }));
-                        if raw.transient {
-                            Attempt::Retryable(err, "transient API error")
-                        } else {
-                            Attempt::Done(Err(err))
-                        }
+                match answer::<T>(status, &bytes, || request.call(), attempt, request.started) {
+                    Err(ApiError::Server(err)) if err.transient => {
+                        Attempt::Retryable(ApiError::Server(err), "transient API error")
                     }
+                    result => Attempt::Done(result),
                 }
             }
             Err(source) => {
@@ -681,6 +662,36 @@ pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> De
             Some(Ok(raw)) => Decoded::Server(raw),
             _ => Decoded::Invalid(err),
         },
+    }
+}
+
+/// What a call returns for an answer: the `data` member as `T`, an [`ApiError::Server`] for an
+/// API error (with `attempt` and the time since `started`), or an [`ApiError::Decode`].
+/// `call` names the call (`METHOD /ctrl/1.0/PATH`) and is only evaluated for an error.
+pub(crate) fn answer<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &[u8],
+    call: impl FnOnce() -> String,
+    attempt: u32,
+    started: Instant,
+) -> Result<T, ApiError> {
+    match decode::<T>(status, body) {
+        Decoded::Data(data) => Ok(data),
+        Decoded::Invalid(source) => Err(ApiError::Decode {
+            call: call(),
+            status: status.as_u16(),
+            excerpt: excerpt(body),
+            source,
+        }),
+        Decoded::Server(raw) => Err(ApiError::Server(Box::new(ServerError {
+            call: call(),
+            status: status.as_u16(),
+            name: raw.name,
+            descr: raw.descr,
+            transient: raw.transient,
+            attempts: attempt,
+            elapsed: started.elapsed(),
+        }))),
     }
 }
 

@@ -4,6 +4,8 @@ mod attachments;
 mod client;
 mod disks;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod models;
 mod names;
 pub mod naming;

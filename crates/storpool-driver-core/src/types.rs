@@ -111,7 +111,8 @@ pub struct Deletion {
     pub id: String,
     /// The name on the cluster.
     pub name: String,
-    /// Whether the object existed (false: it was already gone).
+    /// Whether the object existed when the call began (false: it was already gone). A delete
+    /// retried after its answer was lost still reports true.
     pub existed: bool,
 }
 

@@ -7,7 +7,9 @@ use crate::error::{ApiErr, names};
 /// Faults the server injects, decided per request by a pseudo-random generator seeded with
 /// `seed` (the same seed and the same request order give the same faults).
 ///
-/// Faults are decided before a call runs, so a faulted call never has an effect.
+/// Faults are decided before a call runs. Every fault but a lost answer happens before the call
+/// has any effect; a lost answer happens after it took effect (the case only idempotent callers
+/// get right).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Faults {
     /// Seed of the generator.
@@ -24,6 +26,9 @@ pub struct Faults {
     pub stall_rate: f64,
     /// How long a stalled request hangs.
     pub stall: Duration,
+    /// Fraction (0..=1) of API requests that take effect but whose answer is lost: the
+    /// connection is closed after the change is made.
+    pub lost_answer_rate: f64,
     /// Scripted errors, used before the random ones; each applies to its next `times` matching
     /// calls.
     pub errors: Vec<InjectedError>,
@@ -67,6 +72,8 @@ pub(crate) enum Action {
     Fail(ApiErr),
     Drop,
     Stall(Duration),
+    /// Run the call, then close the connection without answering.
+    LoseAnswer,
 }
 
 /// The fault settings with their generator.
@@ -125,6 +132,10 @@ impl FaultState {
                 ApiErr::new(names::BUSY, "injected transient fault: the cluster is busy")
                     .transient(),
             );
+        }
+        let lost_answer_rate = self.faults.lost_answer_rate;
+        if lost_answer_rate > 0.0 && self.next() < lost_answer_rate {
+            return Action::LoseAnswer;
         }
         Action::Proceed
     }

@@ -294,7 +294,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> (Outcome, String
         tokio::time::sleep(latency).await;
     }
     match action {
-        Action::Proceed => {}
+        Action::Proceed | Action::LoseAnswer => {}
         Action::Fail(e) => return (Outcome::Reply(shared.error_reply(&e)), label),
         Action::Drop => return (Outcome::Drop, label),
         Action::Stall(d) => {
@@ -330,6 +330,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> (Outcome, String
         Err(e) => return (Outcome::Reply(shared.error_reply(&e)), label),
     };
     let reply = run(&shared, routed, json).await;
+    if action == Action::LoseAnswer {
+        return (Outcome::Drop, label);
+    }
     (Outcome::Reply(reply), label)
 }
 

@@ -6,7 +6,9 @@
 
 mod against_sim;
 mod attachments;
+mod concurrency;
 mod conf;
+mod decode_fuzz;
 mod disks;
 mod errors;
 mod paths;

@@ -110,12 +110,14 @@ impl Driver {
             Err(err) if err.is_object_not_found() => return Ok(false),
             Err(err) => return Err(op.fail(object, err)),
         }
+        // It was there when the detach went through: a delete that now finds it gone is a
+        // retry of our own delete whose answer was lost.
         match op
             .call("SnapshotDelete", self.client.snapshots().delete(&sref))
             .await
         {
             Ok(_) => Ok(true),
-            Err(err) if err.is_object_not_found() => Ok(false),
+            Err(err) if err.is_object_not_found() => Ok(true),
             Err(err) => Err(op.fail(object, err)),
         }
     }

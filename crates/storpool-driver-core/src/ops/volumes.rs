@@ -111,12 +111,14 @@ impl Driver {
             )
             .await
         {
+            // It was there when the detach went through: a delete that now finds it gone is
+            // a retry of our own delete whose answer was lost.
             Ok(_) => match op
                 .call("VolumeDelete", self.client.volumes().delete(&vref))
                 .await
             {
                 Ok(_) => true,
-                Err(err) if err.is_object_not_found() => false,
+                Err(err) if err.is_object_not_found() => true,
                 Err(err) => return Err(op.fail(&object, err)),
             },
             Err(err) if err.is_object_not_found() => false,

@@ -34,6 +34,31 @@ fn scripted_transient_errors_fail_the_next_calls_without_effect() {
 }
 
 #[test]
+fn a_lost_answer_closes_the_connection_after_the_change_is_made() {
+    let sim = Sim::builder()
+        .faults(Faults {
+            seed: 3,
+            lost_answer_rate: 1.0,
+            ..Faults::default()
+        })
+        .start()
+        .unwrap();
+    let mut s = TcpStream::connect(sim.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let body = json!({"name": "kept", "size": GIB, "replication": 2}).to_string();
+    let req = format!(
+        "POST /ctrl/1.0/VolumeCreate HTTP/1.1\r\nHost: x\r\nAuthorization: Storpool v1:{}\r\nContent-Length: {}\r\n\r\n{body}",
+        sim.token(),
+        body.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    assert!(out.is_empty(), "got {}", String::from_utf8_lossy(&out));
+    assert!(sim.state().volume("kept").is_some());
+}
+
+#[test]
 fn dropped_connections_close_without_an_answer() {
     let sim = Sim::builder()
         .faults(Faults {

@@ -1,0 +1,382 @@
+//! The API client against the simulator (items 1 and 2 of the benchmark issue):
+//!
+//! 1. control-plane calls per second, sequential and from 16 concurrent tasks sharing one
+//!    client: `VolumeCreate`+`VolumeDelete` pairs and `Volume/NAME` lookups, against the
+//!    simulator in its default mode (`Connection: close`, so the client reconnects for every
+//!    call, as the reference clients always do) and in keep-alive mode (the client reuses its
+//!    connections), each next to the same calls from a bare HTTP client (the server's limit);
+//! 2. fetching and decoding `VolumesList` of 1,000 and 100,000 volumes into
+//!    `Vec<VolumeSummary>`, next to `serde_json::Value` parsing of the same bytes (the floor),
+//!    end to end and decode-only, with the server's share (a bare fetch of the bytes) and the
+//!    peak memory of decoding (in a child process).
+//!
+//! `cargo bench -p storpool-benches --bench api` starts in-process simulators. Given
+//! `-- --token T --sim close=URL --sim keep-alive=URL --sim list-1000=URL
+//! --sim list-100000=URL` it measures running `storpool-sim` processes instead (what
+//! `scripts/bench-reference.sh` does, so that the reference clients meet the same servers);
+//! `-- seed DIR N` writes a state directory holding volumes `0..N` of the listing, for
+//! `storpool-sim --state DIR`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+// Byte counts far below 2^52 convert to f64 exactly.
+#![allow(clippy::cast_precision_loss)]
+
+use std::future::Future;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use serde::de::IgnoredAny;
+use serde_json::Value;
+use storpool_api::fuzzing::decode_response;
+use storpool_api::{
+    Client, Method, RetryPolicy, VolumeCreate, VolumeName, VolumeRef, VolumeSummary,
+};
+use storpool_benches::{
+    BenchArgs, Conn, Report, Row, SimTarget, Stats, child_peak, fetch, run_measuring_peak,
+    seed_volumes,
+};
+use storpool_sim::Sim;
+
+/// The volume the lookups read.
+const LOOKUP: &str = "bench-lookup";
+/// Concurrent tasks of the concurrent rows.
+const TASKS: usize = 16;
+
+fn main() {
+    let args = BenchArgs::from_env();
+    if let Some(child) = &args.child {
+        peak_child(child);
+        return;
+    }
+    if args.rest.first().map(String::as_str) == Some("seed") {
+        let (dir, count) = (&args.rest[1], args.rest[2].parse().unwrap());
+        let service = Sim::builder().state_dir(dir).sync(false).build().unwrap();
+        seed_volumes(&service.handle(), 0, count).unwrap();
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut report = Report::new(&args);
+    calls(&args, &runtime, &mut report);
+    lists(&args, &runtime, &mut report);
+}
+
+fn client(target: &SimTarget) -> Client {
+    Client::builder()
+        .base_url(target.url())
+        .token(target.token())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
+/// What one step of a task does.
+#[derive(Clone, Copy)]
+enum Op {
+    /// `GET Volume/bench-lookup`.
+    Lookup,
+    /// `VolumeCreate` of a fresh name, then `VolumeDelete` of it.
+    CreateDelete,
+}
+
+/// Runs `ops` steps split over `tasks` concurrent tasks; returns the wall-clock time.
+async fn run_tasks(client: &Client, tasks: usize, ops: usize, op: Op) -> Duration {
+    let start = Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|task| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let lookup = VolumeRef::new(LOOKUP).unwrap();
+                for i in 0..ops / tasks {
+                    match op {
+                        Op::Lookup => {
+                            let v = client.volumes().get(&lookup).await.unwrap();
+                            assert_eq!(v.name, LOOKUP);
+                        }
+                        Op::CreateDelete => {
+                            let name = VolumeName::new(format!("rs-bench-{task}-{i}")).unwrap();
+                            client
+                                .volumes()
+                                .create(&VolumeCreate {
+                                    name: Some(name.clone()),
+                                    size: Some(1 << 30),
+                                    replication: Some(3),
+                                    ..VolumeCreate::default()
+                                })
+                                .await
+                                .unwrap();
+                            client.volumes().delete(&name.into()).await.unwrap();
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    start.elapsed()
+}
+
+/// The floor: `ops` steps split over `tasks` threads of a bare blocking HTTP client (a new
+/// connection per call, or one kept-alive connection per thread); the wall-clock time.
+fn bare(url: &str, token: &str, keep_alive: bool, tasks: usize, ops: usize, op: Op) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for task in 0..tasks {
+            s.spawn(move || {
+                let mut conn = keep_alive.then(|| Conn::new(url, token).unwrap());
+                let mut call = |method: &str, call: &str, body: Option<&[u8]>| {
+                    let (status, out) = match &mut conn {
+                        Some(conn) => conn.call(method, call, body).unwrap(),
+                        None => fetch(url, token, method, call, body).unwrap(),
+                    };
+                    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&out));
+                };
+                for i in 0..ops / tasks {
+                    match op {
+                        Op::Lookup => call("GET", &format!("Volume/{LOOKUP}"), None),
+                        Op::CreateDelete => {
+                            let name = format!("bare-bench-{task}-{i}");
+                            let body =
+                                format!(r#"{{"name":"{name}","size":1073741824,"replication":3}}"#);
+                            call("POST", "VolumeCreate", Some(body.as_bytes()));
+                            call("POST", &format!("VolumeDelete/{name}"), None);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    start.elapsed()
+}
+
+/// Item 1: calls per second in both modes of the simulator.
+fn calls(args: &BenchArgs, runtime: &tokio::runtime::Runtime, report: &mut Report) {
+    let reps = args.pick(5, 1);
+    let (lookups, pairs) = args.pick((2000, 500), (32, 16));
+    for (mode, keep_alive, about) in [
+        (
+            "close",
+            false,
+            "Connection: close, a new connection per call",
+        ),
+        ("keep-alive", true, "keep-alive, connections reused"),
+    ] {
+        let target =
+            SimTarget::named(args, mode, || Sim::builder().keep_alive(keep_alive).start()).unwrap();
+        let client = client(&target);
+        let mut rows = runtime.block_on(async {
+            let created = client
+                .volumes()
+                .create(&VolumeCreate {
+                    name: Some(VolumeName::new(LOOKUP).unwrap()),
+                    size: Some(10 << 30),
+                    replication: Some(3),
+                    ..VolumeCreate::default()
+                })
+                .await;
+            assert!(created.is_ok() || created.unwrap_err().is_object_exists());
+            let mut rows = Vec::new();
+            for (op, what, count) in [
+                (Op::Lookup, "lookup", lookups),
+                (Op::CreateDelete, "create-delete", pairs),
+            ] {
+                for tasks in [1, TASKS] {
+                    run_tasks(&client, tasks, (count / 10).max(tasks), op).await; // warm-up
+                    let mut runs = Vec::new();
+                    for _ in 0..reps {
+                        runs.push(run_tasks(&client, tasks, count, op).await);
+                    }
+                    let (key, label) = if tasks == 1 {
+                        ("seq", "sequential".to_owned())
+                    } else {
+                        ("16", format!("{tasks} concurrent tasks"))
+                    };
+                    let name = match op {
+                        Op::Lookup => format!("Volume/NAME lookups, {label}"),
+                        Op::CreateDelete => format!("VolumeCreate+VolumeDelete pairs, {label}"),
+                    };
+                    rows.push(Row::rate(
+                        format!("calls/{what}/{mode}/{key}"),
+                        name,
+                        count as u64,
+                        &runs,
+                    ));
+                }
+            }
+            rows
+        });
+        // The floor: the same steps from a bare blocking HTTP client.
+        let (url, token) = (target.url(), target.token());
+        for (op, what, count) in [
+            (Op::Lookup, "lookup", lookups),
+            (Op::CreateDelete, "create-delete", pairs),
+        ] {
+            for tasks in [1, TASKS] {
+                bare(&url, &token, keep_alive, tasks, (count / 10).max(tasks), op); // warm-up
+                let runs: Vec<Duration> = (0..reps)
+                    .map(|_| bare(&url, &token, keep_alive, tasks, count, op))
+                    .collect();
+                let (key, label) = if tasks == 1 {
+                    ("seq", "sequential".to_owned())
+                } else {
+                    ("16", format!("{tasks} threads"))
+                };
+                rows.push(Row::rate(
+                    format!("calls/{what}/{mode}/{key}/bare"),
+                    format!("floor: {what} with a bare HTTP client (std), {label}"),
+                    count as u64,
+                    &runs,
+                ));
+            }
+        }
+        report.table(
+            &format!(
+                "Calls per second through storpool-api: {} ({about})",
+                target.describe()
+            ),
+            &rows,
+        );
+    }
+}
+
+/// Times `runs` awaited calls of `f` after one warm-up call.
+async fn time_async<F: Future<Output = ()>>(
+    runs: usize,
+    mut f: impl FnMut() -> F,
+) -> Vec<Duration> {
+    f().await;
+    let mut samples = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = Instant::now();
+        f().await;
+        samples.push(start.elapsed());
+    }
+    samples
+}
+
+/// Item 2: `VolumesList` of 1,000 and 100,000 volumes.
+fn lists(args: &BenchArgs, runtime: &tokio::runtime::Runtime, report: &mut Report) {
+    for count in args.pick([1_000, 100_000], [100, 1_000]) {
+        let target = SimTarget::named(args, &format!("list-{count}"), || {
+            let sim = Sim::builder().start()?;
+            seed_volumes(&sim, 0, count)?;
+            Ok(sim)
+        })
+        .unwrap();
+        let (url, token) = (target.url(), target.token());
+        let (status, bytes) = fetch(&url, &token, "GET", "VolumesList", None).unwrap();
+        assert_eq!(status, 200);
+        let listed = decode_response::<Vec<VolumeSummary>>(200, &bytes)
+            .unwrap()
+            .len();
+        assert_eq!(
+            listed, count,
+            "the simulator should hold exactly {count} volumes"
+        );
+        let runs = args.pick(if count > 10_000 { 7 } else { 50 }, 2);
+        let client = client(&target);
+
+        let typed = runtime.block_on(time_async(runs, || async {
+            assert_eq!(client.volumes().list().await.unwrap().len(), count);
+        }));
+        let value = runtime.block_on(time_async(runs, || async {
+            let v = client.raw(Method::GET, "VolumesList", None).await.unwrap();
+            assert_eq!(v.as_array().map(Vec::len), Some(count));
+        }));
+        let bare = Stats::measure("", runs, || {
+            let (status, body) = fetch(&url, &token, "GET", "VolumesList", None).unwrap();
+            assert_eq!((status, body.len()), (200, bytes.len()));
+        });
+        let decode_typed = Stats::measure("", runs, || {
+            black_box(decode_response::<Vec<VolumeSummary>>(200, black_box(&bytes)).unwrap());
+        });
+        let decode_value = Stats::measure("", runs, || {
+            black_box(serde_json::from_slice::<Value>(black_box(&bytes)).unwrap());
+        });
+        let syntax = Stats::measure("", runs, || {
+            black_box(serde_json::from_slice::<IgnoredAny>(black_box(&bytes)).unwrap());
+        });
+        let mut rows = vec![
+            Row::time(
+                format!("list/{count}/fetch-typed"),
+                "fetch + decode, typed: client.volumes().list()",
+                typed,
+            ),
+            Row::time(
+                format!("list/{count}/fetch-value"),
+                "fetch + decode, Value: client.raw(GET, VolumesList)",
+                value,
+            ),
+            Row::time(
+                format!("list/{count}/fetch-bare"),
+                "fetch only: bare HTTP client, bytes (the server's share)",
+                bare.samples,
+            ),
+            Row::time(
+                format!("list/{count}/decode-typed"),
+                "decode only, typed (envelope + Vec<VolumeSummary>)",
+                decode_typed.samples,
+            ),
+            Row::time(
+                format!("list/{count}/decode-value"),
+                "decode only, serde_json::Value (the floor)",
+                decode_value.samples,
+            ),
+            Row::time(
+                format!("list/{count}/decode-syntax"),
+                "decode only, syntax check (serde::de::IgnoredAny)",
+                syntax.samples,
+            ),
+        ];
+        for (kind, what) in [("typed", "typed"), ("value", "serde_json::Value")] {
+            let id = format!("list/{count}/peak-{kind}");
+            let name = format!("peak memory growth of decoding, {what}");
+            let peaks: Vec<u64> = (0..args.pick(3, 1))
+                .filter_map(|_| child_peak(&["peak", kind, &url, &token]))
+                .collect();
+            rows.push(if peaks.is_empty() {
+                Row::skipped(id, name, "needs /proc/self/clear_refs (Linux)")
+            } else {
+                Row::memory(id, name, peaks)
+            });
+        }
+        report.table(
+            &format!(
+                "VolumesList of {count} volumes ({:.1} MB), {}",
+                bytes.len() as f64 / 1e6,
+                target.describe()
+            ),
+            &rows,
+        );
+    }
+}
+
+/// In a fresh process: fetch the listing, then print how far decoding it raised the peak
+/// resident memory.
+fn peak_child(args: &[String]) {
+    let [what, kind, url, token] = args else {
+        panic!("usage: --child peak typed|value URL TOKEN");
+    };
+    assert_eq!(what, "peak");
+    let (status, bytes) = fetch(url, token, "GET", "VolumesList", None).unwrap();
+    assert_eq!(status, 200);
+    let (items, peak) = match kind.as_str() {
+        "typed" => run_measuring_peak(|| {
+            decode_response::<Vec<VolumeSummary>>(200, &bytes)
+                .unwrap()
+                .len()
+        }),
+        "value" => run_measuring_peak(|| {
+            serde_json::from_slice::<Value>(&bytes).unwrap()["data"]
+                .as_array()
+                .map_or(0, Vec::len)
+        }),
+        other => panic!("unknown kind {other}"),
+    };
+    assert!(items > 0);
+    println!("{}", peak.expect("/proc is readable"));
+}
