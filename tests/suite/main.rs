@@ -2,6 +2,7 @@
 //! one simulator, under injected faults and under concurrency. Each test is bounded (seconds).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod binaries;
 mod concurrency;
 mod faults;
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use storpool_attach::{
     AccessMode, AttachError, Connector, DetachOptions, DetachRetry, DeviceRoot, Target, WaitOptions,
 };
@@ -177,10 +177,10 @@ impl Cli {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = Cli::parse_from(storpool_cli::normalize_args(
-        &Cli::command(),
-        std::env::args_os(),
-    ));
+    let cli = match storpool_cli::parse_args::<Cli>(BIN) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     storpool_cli::init_logging(&cli.global, "sp_attach");
     match run(&cli).await {
         Ok(()) => ExitStatus::Success.into(),
@@ -309,6 +309,8 @@ fn failure(err: AttachError) -> Failure {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory as _;
+
     use super::*;
 
     #[test]

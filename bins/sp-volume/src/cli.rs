@@ -306,11 +306,9 @@ pub(crate) enum Command {
 /// A size in whole GiB, 1 or more.
 pub(crate) fn parse_gib(text: &str) -> Result<u64, String> {
     match text.trim().parse::<u64>() {
-        Ok(0) => Err(format!("`{text}`: a volume holds at least 1 GiB")),
+        Ok(0) => Err("a volume holds at least 1 GiB".to_owned()),
         Ok(gib) => Ok(gib),
-        Err(_) => Err(format!(
-            "`{text}` is not a size in GiB: expected a whole number, 1 or more"
-        )),
+        Err(_) => Err("expected a whole number of GiB, 1 or more".to_owned()),
     }
 }
 

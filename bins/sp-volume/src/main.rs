@@ -15,7 +15,6 @@ mod settings;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory as _, Parser as _};
 use storpool_cli::{Cluster, Environment, ExitStatus, Failure, GlobalArgs};
 
 use crate::cli::{Cli, Command};
@@ -26,10 +25,10 @@ const BIN: &str = "sp-volume";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = Cli::parse_from(storpool_cli::normalize_args(
-        &Cli::command(),
-        std::env::args_os(),
-    ));
+    let cli = match storpool_cli::parse_args::<Cli>(BIN) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     storpool_cli::init_logging(&cli.global, "sp_volume");
     match run(&cli).await {
         Ok(()) => ExitStatus::Success.into(),

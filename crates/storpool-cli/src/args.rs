@@ -150,6 +150,60 @@ where
     out
 }
 
+/// Parses the process's command line (through [`normalize_args`]) into `P`.
+///
+/// `--help` and `--version` print as clap prints them and give exit code 0. A usage error
+/// prints one line, `BIN: error: WHAT`, then its usage and clap's tip as hint lines, and gives
+/// exit code 2: the caller returns the `Err` from `main`.
+pub fn parse_args<P: clap::Parser>(bin: &str) -> Result<P, std::process::ExitCode> {
+    let args = normalize_args(&P::command(), std::env::args_os());
+    P::try_parse_from(args).map_err(|err| {
+        use clap::error::ErrorKind;
+        if matches!(
+            err.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ) {
+            // Help goes to stdout with exit 0, or to stderr with exit 2 (nothing asked for).
+            let _ = err.print();
+            return std::process::ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+        let (message, hints) = usage_error(&err.render().to_string());
+        let mut failure = crate::Failure::usage(anyhow::anyhow!(message));
+        for hint in hints {
+            failure = failure.with_hint(hint);
+        }
+        failure.report(bin)
+    })
+}
+
+/// Splits clap's rendered usage error into one message line and hint lines.
+fn usage_error(rendered: &str) -> (String, Vec<String>) {
+    let mut blocks = rendered.trim().split("\n\n");
+    let message = blocks
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let hints = blocks
+        .flat_map(str::lines)
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let line = line.strip_prefix("tip: ").unwrap_or(line);
+            match line.strip_prefix("Usage: ") {
+                Some(usage) => format!("usage: {usage}"),
+                None => line.to_owned(),
+            }
+        })
+        .collect();
+    (message, hints)
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory as _, Parser};
@@ -287,5 +341,29 @@ mod tests {
         assert_eq!(client.retry_policy().retries, 1);
         let client = GlobalArgs::default().client(&config, "x").unwrap();
         assert_eq!(*client.retry_policy(), RetryPolicy::default());
+    }
+
+    #[test]
+    fn clap_usage_errors_fold_into_one_line_and_hints() {
+        let rendered = "error: the following required arguments were not provided:\n  --size <GIB>\n\n\
+                        Usage: sp-volume create --size <GIB> <VOLUME_ID>\n\n\
+                        For more information, try '--help'.\n";
+        let (message, hints) = usage_error(rendered);
+        assert_eq!(
+            message,
+            "the following required arguments were not provided: --size <GIB>"
+        );
+        assert_eq!(
+            hints,
+            [
+                "usage: sp-volume create --size <GIB> <VOLUME_ID>",
+                "For more information, try '--help'."
+            ]
+        );
+        let (message, hints) = usage_error(
+            "error: unrecognized subcommand 'crate'\n\n  tip: a similar subcommand exists: 'create'\n",
+        );
+        assert_eq!(message, "unrecognized subcommand 'crate'");
+        assert_eq!(hints, ["a similar subcommand exists: 'create'"]);
     }
 }

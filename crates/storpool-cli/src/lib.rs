@@ -6,7 +6,7 @@ mod exit;
 mod logging;
 mod output;
 
-pub use args::{GlobalArgs, normalize_args, parse_secs};
+pub use args::{GlobalArgs, normalize_args, parse_args, parse_secs};
 pub use cluster::{
     Choice, Cluster, ConfigOrigin, EMBEDDED_CLIENT_ID, EMBEDDED_LOCK_WAIT, Embedded, Environment,
     HOSTS_FILE, env_vars,

@@ -185,7 +185,9 @@ pub enum DriverError {
     ClientSetup(#[source] Box<ApiError>),
 
     /// A host's client id (`SP_OURID` in its storpool.conf section) could not be read.
-    #[error("invalid {variable} in the `[{section}]` section of the StorPool configuration")]
+    #[error(
+        "cannot read {variable} of host `{section}` (its `[{section}]` section) from the StorPool configuration"
+    )]
     ClientId {
         /// The section (host name) that was read.
         section: String,

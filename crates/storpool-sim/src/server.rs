@@ -303,6 +303,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> (Outcome, String
         }
     }
     let limit = shared.max_body;
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if let Some(length) = declared.filter(|&length| length > limit as u64) {
+        // Refused before reading it: a client that sends a huge body learns at once.
+        let e = ApiErr::invalid(format!(
+            "request body of {length} bytes is larger than the limit of {limit} bytes"
+        ));
+        return (Outcome::Reply(shared.error_reply(&e)), label);
+    }
     let body = match Limited::new(req.into_body(), limit).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {

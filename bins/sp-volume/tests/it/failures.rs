@@ -30,10 +30,19 @@ fn bad_sizes_are_usage_errors() {
     let node = node();
     for (size, needle) in [
         ("0", "at least 1 GiB"),
-        ("-1", "`-1` is not a size in GiB"),
-        ("1.5", "`1.5` is not a size in GiB"),
-        ("ten", "`ten` is not a size in GiB"),
-        ("", "is not a size in GiB"),
+        (
+            "-1",
+            "invalid value '-1' for '--size <GIB>': expected a whole number of GiB",
+        ),
+        (
+            "1.5",
+            "invalid value '1.5' for '--size <GIB>': expected a whole number of GiB",
+        ),
+        (
+            "ten",
+            "invalid value 'ten' for '--size <GIB>': expected a whole number of GiB",
+        ),
+        ("", "expected a whole number of GiB"),
     ] {
         let run = node.run(&["create", "v", "--size", size]);
         assert_eq!(run.code, Some(2), "{size}: {run:#?}");

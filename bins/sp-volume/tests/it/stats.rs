@@ -84,7 +84,7 @@ fn a_non_numeric_sp_ourid_is_a_configuration_error_naming_section_and_variable()
     let run = node.run(&["connection-info", "v1", "--host", "compute-3"]);
     let line = run.failed(2);
     assert!(
-        line.contains("invalid SP_OURID in the `[compute-3]` section"),
+        line.contains("cannot read SP_OURID of host `compute-3` (its `[compute-3]` section)"),
         "{line}"
     );
     assert!(line.contains("`three`"), "{line}");
