@@ -79,7 +79,7 @@ fn main() {
             "qcow2-1g-sparse",
             "1 GiB qcow2, 32 MiB of data",
             dir.path().join("sparse.qcow2"),
-            1024,
+            1024_u32,
         ),
         (
             "raw-256m-dense",
@@ -95,55 +95,14 @@ fn main() {
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     for (id, what, image, virtual_mib) in &images {
-        let image = image.to_str().unwrap();
-        let mut import = Vec::new();
-        let mut floor = Vec::new();
-        for run_index in 0..runs {
-            let volume = format!("{id}-{run_index}");
-            let start = Instant::now();
-            run(
-                &sp_volume,
-                &[
-                    "--embedded",
-                    cluster.to_str().unwrap(),
-                    "-q",
-                    "--json",
-                    "import-image",
-                    &volume,
-                    image,
-                ],
-            );
-            import.push(start.elapsed());
-            run(
-                &sp_volume,
-                &[
-                    "--embedded",
-                    cluster.to_str().unwrap(),
-                    "-q",
-                    "delete",
-                    &volume,
-                ],
-            );
-
-            let out = dir.path().join("floor.raw");
-            let start = Instant::now();
-            qemu(
-                "qemu-img",
-                &["convert", "-O", "raw", image, out.to_str().unwrap()],
-            );
-            floor.push(start.elapsed());
-            std::fs::remove_file(out).unwrap();
-        }
-        let median = |samples: &mut Vec<Duration>| {
-            samples.sort_unstable();
-            samples[samples.len() / 2]
+        let (import, floor) = measure(&sp_volume, &cluster, dir.path(), id, image, runs);
+        let mib_s = |samples: &[Duration]| {
+            f64::from(*virtual_mib) / samples[samples.len() / 2].as_secs_f64()
         };
-        #[allow(clippy::cast_precision_loss)]
-        let mib_s = |d: Duration| *virtual_mib as f64 / d.as_secs_f64();
         notes.push(format!(
             "{what}: import {:.0} MiB/s, plain qemu-img convert {:.0} MiB/s (of the virtual size)",
-            mib_s(median(&mut import)),
-            mib_s(median(&mut floor)),
+            mib_s(&import),
+            mib_s(&floor),
         ));
         rows.push(Row::time(
             format!("import/{id}/sp-volume"),
@@ -163,4 +122,49 @@ fn main() {
     for note in notes {
         println!("{note}");
     }
+}
+
+/// `runs` imports of `image` into fresh volumes (each deleted afterwards, untimed), and as many
+/// plain conversions to a file: both lists of durations, sorted.
+fn measure(
+    sp_volume: &Path,
+    cluster: &Path,
+    scratch: &Path,
+    id: &str,
+    image: &Path,
+    runs: usize,
+) -> (Vec<Duration>, Vec<Duration>) {
+    let (cluster, image) = (cluster.to_str().unwrap(), image.to_str().unwrap());
+    let mut import = Vec::new();
+    let mut floor = Vec::new();
+    for run_index in 0..runs {
+        let volume = format!("{id}-{run_index}");
+        let start = Instant::now();
+        run(
+            sp_volume,
+            &[
+                "--embedded",
+                cluster,
+                "-q",
+                "--json",
+                "import-image",
+                &volume,
+                image,
+            ],
+        );
+        import.push(start.elapsed());
+        run(sp_volume, &["--embedded", cluster, "-q", "delete", &volume]);
+
+        let out = scratch.join("floor.raw");
+        let start = Instant::now();
+        qemu(
+            "qemu-img",
+            &["convert", "-O", "raw", image, out.to_str().unwrap()],
+        );
+        floor.push(start.elapsed());
+        std::fs::remove_file(out).unwrap();
+    }
+    import.sort_unstable();
+    floor.sort_unstable();
+    (import, floor)
 }
