@@ -85,11 +85,11 @@ fn main() {
             "raw-256m-dense",
             "256 MiB raw, dense",
             dir.path().join("dense.raw"),
-            256,
+            args.pick(256, 16),
         ),
     ];
     sparse_qcow2(&images[0].2, args.pick(32, 8));
-    dense_raw(&images[1].2, args.pick(256, 16));
+    dense_raw(&images[1].2, u64::from(images[1].3));
 
     let cluster = dir.path().join("cluster");
     let mut rows = Vec::new();
