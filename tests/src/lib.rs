@@ -90,3 +90,8 @@ pub fn read_at(device: &Path, offset: u64, len: usize) -> std::io::Result<Vec<u8
     file.read_exact(&mut data)?;
     Ok(data)
 }
+
+/// The workspace README's examples compile as doctests of this (unpublished) package.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;

@@ -20,7 +20,3 @@ pub use types::{
     MigrationUpdate, Pool, RetypeOutcome, RetypeRefusal, Snapshot, Stats, Unmanaged, Volume,
 };
 
-/// The workspace README's embedding example compiles as a doctest of this crate.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct WorkspaceReadme;
