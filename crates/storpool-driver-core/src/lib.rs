@@ -19,4 +19,3 @@ pub use types::{
     ConnectionData, ConnectionInfo, Deletion, GIB, GroupDeletion, GroupSnapshot, ManageableVolume,
     MigrationUpdate, Pool, RetypeOutcome, RetypeRefusal, Snapshot, Stats, Unmanaged, Volume,
 };
-
