@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use storpool_conf::{AuthToken, Config};
 use crate::error::{ApiError, ServerError, error_name};
 use crate::names::ClusterName;
 use crate::retry::{RetryPolicy, transport_fault};
+use crate::transport::{Exchange, Failure, Transport};
 
 /// The path prefix of every call.
 pub const API_PREFIX: &str = "/ctrl/1.0";
@@ -150,7 +151,10 @@ impl ClientBuilder {
         let raw_url = self
             .base_url
             .ok_or_else(|| ApiError::invalid("base URL", "", "no base URL was given"))?;
-        let base = check_base_url(&raw_url)?;
+        let url = check_base_url(&raw_url)?;
+        let base = url.as_str().trim_end_matches('/').to_owned();
+        // The path prefix in front of `/ctrl/1.0` (empty, or `/PREFIX`).
+        let prefix = url.path().trim_end_matches('/').to_owned();
         let token = self
             .token
             .ok_or_else(|| ApiError::invalid("API token", "", "no API token was given"))?;
@@ -169,17 +173,12 @@ impl ClientBuilder {
         if self.timeout.is_zero() {
             return Err(ApiError::invalid("timeout", "0 s", "must be positive"));
         }
-        let mut http = reqwest::Client::builder()
-            .no_proxy()
-            .user_agent(concat!("storpool-rs/", env!("CARGO_PKG_VERSION")));
-        if let Some(timeout) = self.connect_timeout {
-            http = http.connect_timeout(timeout);
-        }
-        let http = http.build().map_err(ApiError::HttpClient)?;
+        let http = Transport::new(&url, self.connect_timeout).map_err(ApiError::HttpClient)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
                 base,
+                prefix,
                 auth,
                 timeout: self.timeout,
                 retry: self.retry,
@@ -190,8 +189,8 @@ impl ClientBuilder {
     }
 }
 
-/// `scheme://host[:port][/prefix]` without a trailing slash, query or fragment.
-fn check_base_url(raw: &str) -> Result<String, ApiError> {
+/// `scheme://host[:port][/prefix]` without query or fragment.
+fn check_base_url(raw: &str) -> Result<reqwest::Url, ApiError> {
     let invalid = |reason: &str| ApiError::invalid("base URL", raw, reason);
     let url = reqwest::Url::parse(raw).map_err(|err| invalid(&err.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -208,13 +207,15 @@ fn check_base_url(raw: &str) -> Result<String, ApiError> {
             "credentials do not belong in the URL: use the token",
         ));
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    Ok(url)
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: Transport,
     /// `scheme://host:port[/prefix]`, no trailing slash.
     base: String,
+    /// `/prefix` of the base URL, or empty.
+    prefix: String,
     /// `Storpool v1:TOKEN`, marked sensitive.
     auth: HeaderValue,
     timeout: Duration,
@@ -431,20 +432,25 @@ impl Client {
         path: &str,
         payload: Payload,
     ) -> Result<T, ApiError> {
-        let mut url = format!("{}{API_PREFIX}/{path}", self.inner.base);
+        let prefix = &self.inner.prefix;
+        let mut target = String::with_capacity(prefix.len() + API_PREFIX.len() + path.len() + 1);
+        target.push_str(prefix);
+        target.push_str(API_PREFIX);
+        target.push('/');
+        target.push_str(path);
         let body = match payload {
             Payload::None => None,
             Payload::Json(bytes) => Some(bytes),
             Payload::Query(query) => {
-                url.push_str("?json=");
-                url.push_str(&query);
+                target.push_str("?json=");
+                target.push_str(&query);
                 None
             }
         };
         let request = Request {
             method,
             path,
-            url,
+            target,
             body,
             started: Instant::now(),
         };
@@ -492,27 +498,17 @@ impl Client {
                 .min(deadline.saturating_sub(request.started.elapsed())),
             None => inner.timeout,
         };
-        let mut builder = inner
-            .http
-            .request(request.method.clone(), &request.url)
-            .header(AUTHORIZATION, inner.auth.clone())
-            .timeout(timeout);
-        if let Some(body) = &request.body {
-            builder = builder
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
-        } else if request.method == Method::POST {
-            // As the official bindings (through Python's http.client) do for a POST without body.
-            builder = builder.header(CONTENT_LENGTH, "0").body(Bytes::new());
-        }
         let sent = Instant::now();
-        let outcome = match builder.send().await {
-            Ok(response) => {
-                let status = response.status();
-                response.bytes().await.map(|bytes| (status, bytes))
-            }
-            Err(err) => Err(err),
-        };
+        let outcome = inner
+            .http
+            .exchange(&Exchange {
+                method: &request.method,
+                target: &request.target,
+                auth: &inner.auth,
+                body: request.body.as_ref(),
+                timeout,
+            })
+            .await;
         let elapsed_ms = sent.elapsed().as_millis();
         let (method, path) = (&request.method, request.path);
         match outcome {
@@ -528,21 +524,25 @@ impl Client {
                     result => Attempt::Done(result),
                 }
             }
-            Err(source) => {
+            Err(Failure::Timeout(source)) => {
+                tracing::debug!(
+                    %method, path, elapsed_ms, attempt, error = %source,
+                    "StorPool API request timed out"
+                );
+                Attempt::Done(Err(ApiError::Timeout {
+                    call: request.call(),
+                    timeout,
+                    attempts: attempt,
+                    elapsed: request.started.elapsed(),
+                    source,
+                }))
+            }
+            Err(Failure::Transport(source)) => {
                 tracing::debug!(
                     %method, path, elapsed_ms, attempt, error = %source,
                     "StorPool API request failed"
                 );
-                if source.is_timeout() {
-                    return Attempt::Done(Err(ApiError::Timeout {
-                        call: request.call(),
-                        timeout,
-                        attempts: attempt,
-                        elapsed: request.started.elapsed(),
-                        source,
-                    }));
-                }
-                let reason = transport_fault(&source);
+                let reason = transport_fault(&*source);
                 let err = ApiError::Transport {
                     call: request.call(),
                     attempts: attempt,
@@ -563,7 +563,8 @@ struct Request<'a> {
     method: Method,
     /// The part after `/ctrl/1.0/`, for logs and errors.
     path: &'a str,
-    url: String,
+    /// Path and query after the host.
+    target: String,
     /// Encoded once; the same bytes go out on every attempt.
     body: Option<Bytes>,
     started: Instant,

@@ -171,9 +171,11 @@ pub enum ApiError {
         attempts: u32,
         /// Time from the first attempt to the last failure.
         elapsed: Duration,
-        /// What the HTTP stack said.
+        /// What the HTTP stack said: an [`std::io::Error`] (e.g. connection refused), a
+        /// [`hyper::Error`] (e.g. the connection closed before a complete answer), or for
+        /// `https://` servers a [`reqwest::Error`].
         #[source]
-        source: reqwest::Error,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
 
     /// An attempt took longer than the request timeout (or the rest of the retry deadline).
@@ -192,9 +194,9 @@ pub enum ApiError {
         attempts: u32,
         /// Time from the first attempt to the timeout.
         elapsed: Duration,
-        /// What the HTTP stack said.
+        /// What the HTTP stack said (for `http://` servers the elapsed timer).
         #[source]
-        source: reqwest::Error,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
 
     /// The response body is not the JSON this call returns (for instance an HTML page from a
@@ -314,7 +316,7 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Server(err) => err.transient,
-            Self::Transport { source, .. } => crate::retry::transport_fault(source).is_some(),
+            Self::Transport { source, .. } => crate::retry::transport_fault(&**source).is_some(),
             _ => false,
         }
     }

@@ -14,6 +14,7 @@ mod retry;
 mod services;
 mod snapshots;
 mod templates;
+mod transport;
 mod volumes;
 
 pub use attachments::Attachments;

@@ -81,8 +81,11 @@ impl RetryPolicy {
 }
 
 /// Why a transport error may be retried; `None` when it must not be.
-pub(crate) fn transport_fault(err: &reqwest::Error) -> Option<&'static str> {
-    if err.is_timeout() {
+pub(crate) fn transport_fault(err: &(dyn StdError + 'static)) -> Option<&'static str> {
+    if err
+        .downcast_ref::<reqwest::Error>()
+        .is_some_and(reqwest::Error::is_timeout)
+    {
         return None;
     }
     let mut source: Option<&(dyn StdError + 'static)> = Some(err);

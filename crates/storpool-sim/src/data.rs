@@ -68,6 +68,12 @@ impl DataPlane {
         }
     }
 
+    /// Whether no change can block on this data plane for long: no fsync, and no object holds
+    /// data (so there is nothing to copy).
+    pub(crate) fn never_blocks(&self) -> bool {
+        !self.sync && self.with_data.lock().is_ok_and(|s| s.is_empty())
+    }
+
     pub(crate) fn gids_with_data(&self) -> Vec<String> {
         self.with_data
             .lock()

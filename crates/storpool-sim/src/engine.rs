@@ -120,6 +120,12 @@ impl Core {
         }
     }
 
+    /// Whether a change can neither fsync nor copy data (the store then only writes to the
+    /// write-ahead log in the page cache).
+    pub(crate) fn changes_never_block(&self) -> bool {
+        self.data.as_ref().is_none_or(DataPlane::never_blocks)
+    }
+
     /// Run a read call.
     pub(crate) fn read(&self, f: ReadFn, args: &[String], body: Option<Value>) -> Answer {
         let ctx = self.ctx();

@@ -55,7 +55,7 @@ impl FuzzCluster {
     /// Returns the HTTP status and the JSON body. Never panics.
     pub fn request(&mut self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
         let reply = self.reply(method, path, body);
-        (reply.status, reply.body)
+        (reply.status, reply.into_body())
     }
 
     fn reply(&mut self, method: &str, path: &str, body: &[u8]) -> Reply {
@@ -65,14 +65,14 @@ impl FuzzCluster {
             "POST" => Method::Post,
             _ => return err(crate::error::ApiErr::invalid("unsupported method").with_status(405)),
         };
-        let cluster = (
-            self.core.cl.meta.cluster_name.clone(),
-            format!(
-                "{}.{}",
-                self.core.cl.meta.location_id, self.core.cl.meta.sub_id
-            ),
-        );
-        let routed = match server::route(m, path, (&cluster.0, &cluster.1)) {
+        let meta = &self.core.cl.meta;
+        let cluster = || {
+            (
+                meta.cluster_name.clone(),
+                format!("{}.{}", meta.location_id, meta.sub_id),
+            )
+        };
+        let routed = match server::route(m, path, cluster) {
             Ok(r) => r,
             Err(e) => return err(e),
         };

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CACHE_CONTROL, CONNECTION, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
@@ -18,7 +18,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::api;
 use crate::args::parse_body;
-use crate::engine::{Answer, Core, Data, Handler, Method};
+use crate::engine::{Answer, CallDef, Core, Data, Handler, Method};
 use crate::error::ApiErr;
 use crate::faults::{Action, FaultState};
 use crate::lock::StateLock;
@@ -40,36 +40,93 @@ pub(crate) struct Shared {
     pub(crate) _state_lock: StateLock,
 }
 
-/// A finished answer: status and JSON body.
+/// A finished answer: status and JSON body, in parts that are sent one after the other (a
+/// listing is written once, and the envelope goes around it without copying it).
 pub(crate) struct Reply {
     pub(crate) status: u16,
-    pub(crate) body: Vec<u8>,
+    parts: Vec<Bytes>,
 }
 
 impl Reply {
     pub(crate) fn error(status: u16, e: &ApiErr) -> Self {
         Self {
             status,
-            body: serde_json::to_vec(&e.envelope()).unwrap_or_default(),
+            parts: vec![Bytes::from(
+                serde_json::to_vec(&e.envelope()).unwrap_or_default(),
+            )],
         }
     }
 
     /// `{"generation": G, "data": DATA}`.
     pub(crate) fn ok(generation: u64, data: Data) -> Self {
-        let body = match data {
+        let mut head = Vec::with_capacity(256);
+        head.extend_from_slice(format!("{{\"generation\":{generation},\"data\":").as_bytes());
+        let parts = match data {
             Data::Json(v) => {
-                serde_json::to_vec(&serde_json::json!({"generation": generation, "data": v}))
-                    .unwrap_or_default()
+                let len = head.len();
+                if serde_json::to_writer(&mut head, &v).is_err() {
+                    head.truncate(len);
+                    head.extend_from_slice(b"null");
+                }
+                head.push(b'}');
+                vec![Bytes::from(head)]
             }
-            Data::Raw(s) => {
-                let mut b = Vec::with_capacity(s.len() + 40);
-                b.extend_from_slice(format!("{{\"generation\":{generation},\"data\":").as_bytes());
-                b.extend_from_slice(s.as_bytes());
-                b.push(b'}');
-                b
-            }
+            Data::Raw(s) => vec![
+                Bytes::from(head),
+                Bytes::from(s.into_bytes()),
+                Bytes::from_static(b"}"),
+            ],
         };
-        Self { status: 200, body }
+        Self { status: 200, parts }
+    }
+
+    /// The whole body in one buffer.
+    pub(crate) fn into_body(self) -> Vec<u8> {
+        match <[Bytes; 1]>::try_from(self.parts) {
+            Ok([one]) => one.into(),
+            Err(parts) => parts.concat(),
+        }
+    }
+}
+
+/// An HTTP body made of the parts of a [`Reply`], with its exact length (so that hyper sends
+/// `Content-Length`).
+pub(crate) struct ReplyBody {
+    parts: std::collections::VecDeque<Bytes>,
+    len: u64,
+}
+
+impl ReplyBody {
+    fn new(parts: Vec<Bytes>) -> Self {
+        let len = parts.iter().map(|p| p.len() as u64).sum();
+        Self {
+            parts: parts.into(),
+            len,
+        }
+    }
+}
+
+impl hyper::body::Body for ReplyBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        let next = self.parts.pop_front();
+        if let Some(part) = &next {
+            self.len -= part.len() as u64;
+        }
+        std::task::Poll::Ready(next.map(|part| Ok(hyper::body::Frame::data(part))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.len)
     }
 }
 
@@ -110,17 +167,36 @@ impl Shared {
     }
 
     /// Run a routed call against the core (blocking).
-    pub(crate) fn execute(
-        &self,
-        def: &crate::engine::CallDef,
-        args: &[String],
-        body: Option<Value>,
-    ) -> Answer {
+    pub(crate) fn execute(&self, def: &CallDef, args: &[String], body: Option<Value>) -> Answer {
         match def.handler {
             Handler::Read(f) => self.read_core().read(f, args, body),
             Handler::Raw(f) => self.read_core().read_raw(f, args, body),
             Handler::Write(f) => self.write_core().write(f, args, body),
         }
+    }
+
+    /// Whether a call runs right on the connection's task rather than on the blocking pool
+    /// (which costs two thread switches): reads of one object, which take microseconds, and,
+    /// without fsync, changes while no object holds data: such a change only appends a few
+    /// pages to the write-ahead log in the page cache (a checkpoint now and then takes a few
+    /// milliseconds). Listings of everything, and changes that may fsync or copy data, go to
+    /// the blocking pool.
+    fn runs_inline(&self, def: &CallDef) -> bool {
+        match def.handler {
+            Handler::Read(_) => def.nargs > 0,
+            Handler::Raw(_) => false,
+            Handler::Write(_) => self.read_core().changes_never_block(),
+        }
+    }
+
+    /// (name, id) of the simulated cluster, as `RemoteCommand/` accepts them.
+    pub(crate) fn cluster_identity(&self) -> (String, String) {
+        let core = self.read_core();
+        let meta = &core.cl.meta;
+        (
+            meta.cluster_name.clone(),
+            format!("{}.{}", meta.location_id, meta.sub_id),
+        )
     }
 
     /// Are all these clients running and caught up?
@@ -134,7 +210,7 @@ impl Shared {
 
 /// A routed request.
 pub(crate) struct Routed {
-    pub(crate) def: &'static crate::engine::CallDef,
+    pub(crate) def: &'static CallDef,
     pub(crate) args: Vec<String>,
 }
 
@@ -159,8 +235,13 @@ fn percent_decode(s: &str) -> Result<String, ApiErr> {
     String::from_utf8(out).map_err(|_| ApiErr::invalid("the path is not valid UTF-8"))
 }
 
-/// Route a path (after the host) to a call. `cluster` = (name, id) of the simulated cluster.
-pub(crate) fn route(method: Method, path: &str, cluster: (&str, &str)) -> Result<Routed, ApiErr> {
+/// Route a path (after the host) to a call. `cluster` gives (name, id) of the simulated
+/// cluster; it is only asked for `RemoteCommand/` paths.
+pub(crate) fn route(
+    method: Method,
+    path: &str,
+    cluster: impl FnOnce() -> (String, String),
+) -> Result<Routed, ApiErr> {
     let rest = path.strip_prefix(PREFIX).ok_or_else(|| {
         ApiErr::invalid(format!("unknown path {}", crate::names::shorten(path))).with_status(404)
     })?;
@@ -174,7 +255,8 @@ pub(crate) fn route(method: Method, path: &str, cluster: (&str, &str)) -> Result
     let mut i = 0;
     if segs.first().map(String::as_str) == Some("RemoteCommand") {
         let name = segs.get(1).map_or("", String::as_str);
-        let ok = name == cluster.0 || name.strip_prefix('~') == Some(cluster.1);
+        let (cluster_name, cluster_id) = cluster();
+        let ok = name == cluster_name || name.strip_prefix('~') == Some(cluster_id.as_str());
         if !ok {
             return Err(ApiErr::not_found(format!(
                 "cluster {} does not exist",
@@ -269,14 +351,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> (Outcome, String
         .with_status(405);
         return (Outcome::Reply(shared.error_reply(&e)), label);
     };
-    let cluster = {
-        let core = shared.read_core();
-        (
-            core.cl.meta.cluster_name.clone(),
-            format!("{}.{}", core.cl.meta.location_id, core.cl.meta.sub_id),
-        )
-    };
-    let routed = match route(method, &path, (&cluster.0, &cluster.1)) {
+    let routed = match route(method, &path, || shared.cluster_identity()) {
         Ok(r) => r,
         Err(e) => return (Outcome::Reply(shared.error_reply(&e)), label),
     };
@@ -351,17 +426,15 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> (Outcome, String
 /// Execute a call, waiting for clients when the call asks for it.
 pub(crate) async fn run(shared: &Arc<Shared>, routed: Routed, json: Option<Value>) -> Reply {
     let Routed { def, args } = routed;
-    let mut rx = shared.clients_changed.subscribe();
-    let call = {
-        let shared = shared.clone();
-        let args = args.clone();
-        let json = json.clone();
-        move || shared.execute(def, &args, json)
-    };
-    let Ok(mut answer) = tokio::task::spawn_blocking(call).await else {
+    // Only a read can ask to be run again after a wait (`ClientConfigWait`).
+    let again = matches!(def.handler, Handler::Read(_)).then(|| json.clone());
+    let Some(mut answer) = execute(shared, def, args.clone(), json).await else {
         return shared.error_reply(&ApiErr::invalid("internal error while handling the call"));
     };
     while let Some(wait) = answer.wait.take() {
+        // Subscribing after the call is enough: every check below first marks the current
+        // value as seen, then looks at the clients, then waits for a newer value.
+        let mut rx = shared.clients_changed.subscribe();
         let deadline = wait.timeout.map(|t| Instant::now() + t);
         loop {
             rx.borrow_and_update();
@@ -384,18 +457,11 @@ pub(crate) async fn run(shared: &Arc<Shared>, routed: Routed, json: Option<Value
             }
         }
         if wait.rerun {
-            let shared2 = shared.clone();
-            let args = args.clone();
-            let json = json.clone();
-            answer = match tokio::task::spawn_blocking(move || shared2.execute(def, &args, json))
-                .await
-            {
-                Ok(a) => a,
-                Err(_) => {
-                    return shared
-                        .error_reply(&ApiErr::invalid("internal error while handling the call"));
-                }
+            let Some(a) = execute(shared, def, args.clone(), again.clone().flatten()).await else {
+                return shared
+                    .error_reply(&ApiErr::invalid("internal error while handling the call"));
             };
+            answer = a;
             if answer.wait.is_some() && deadline.is_some() {
                 answer.wait = None;
             }
@@ -404,8 +470,28 @@ pub(crate) async fn run(shared: &Arc<Shared>, routed: Routed, json: Option<Value
     shared.answer_reply(answer)
 }
 
-fn http_response(shared: &Shared, reply: &Reply) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(reply.body.clone())));
+/// Run a call: on this task when it cannot block (see [`Shared::runs_inline`]), else on the
+/// blocking pool. `None` when the call panicked.
+async fn execute(
+    shared: &Arc<Shared>,
+    def: &'static CallDef,
+    args: Vec<String>,
+    json: Option<Value>,
+) -> Option<Answer> {
+    if shared.runs_inline(def) {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            shared.execute(def, &args, json)
+        }))
+        .ok();
+    }
+    let shared = shared.clone();
+    tokio::task::spawn_blocking(move || shared.execute(def, &args, json))
+        .await
+        .ok()
+}
+
+fn http_response(shared: &Shared, reply: Reply) -> Response<ReplyBody> {
+    let mut resp = Response::new(ReplyBody::new(reply.parts));
     *resp.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
@@ -446,11 +532,25 @@ pub(crate) async fn serve(
             }
         })
     };
-    tokio::pin!(shutdown);
+    // The connections are served by a task of their own, so that they run on a worker thread:
+    // the caller's future may be polled outside the pool (under `block_on`), and each I/O event
+    // would then cost a thread switch to reach it.
+    let server = tokio::spawn(accept(shared, listener, stop_rx));
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    let _ = expiry.await;
+}
+
+/// Accepts connections and serves them all from this one task (they are I/O-bound and
+/// answered without blocking), until `stop` changes; then drops them.
+async fn accept(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
+    let mut conns = futures_util::stream::FuturesUnordered::new();
     loop {
         let accepted = tokio::select! {
-            () = &mut shutdown => break,
+            _ = stop.changed() => break,
             a = listener.accept() => a,
+            Some(()) = futures_util::StreamExt::next(&mut conns), if !conns.is_empty() => continue,
         };
         let (stream, _) = match accepted {
             Ok(a) => a,
@@ -461,55 +561,51 @@ pub(crate) async fn serve(
             }
         };
         let _ = stream.set_nodelay(true);
+        conns.push(connection(shared.clone(), stream));
+    }
+}
+
+/// Serves one connection until the client or the server closes it, or an injected fault
+/// drops it.
+async fn connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
+    let drop_conn = Arc::new(Notify::new());
+    let svc = {
         let shared = shared.clone();
-        let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
-            let drop_conn = Arc::new(Notify::new());
-            let svc = {
-                let shared = shared.clone();
-                let drop_conn = drop_conn.clone();
-                hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let shared = shared.clone();
-                    let drop_conn = drop_conn.clone();
-                    async move {
-                        let start = Instant::now();
-                        let method = req.method().clone();
-                        let (outcome, path) = handle(shared.clone(), req).await;
-                        match outcome {
-                            Outcome::Reply(reply) => {
-                                tracing::info!(
-                                    "{method} {path} -> {} in {:.1} ms",
-                                    reply.status,
-                                    start.elapsed().as_secs_f64() * 1000.0
-                                );
-                                Ok::<_, Infallible>(http_response(&shared, &reply))
-                            }
-                            Outcome::Drop => {
-                                tracing::info!(
-                                    "{method} {path} -> connection dropped (injected fault)"
-                                );
-                                drop_conn.notify_one();
-                                std::future::pending::<Result<Response<Full<Bytes>>, Infallible>>()
-                                    .await
-                            }
-                        }
+        let drop_conn = drop_conn.clone();
+        hyper::service::service_fn(move |req: Request<Incoming>| {
+            let shared = shared.clone();
+            let drop_conn = drop_conn.clone();
+            async move {
+                let start = Instant::now();
+                let method = req.method().clone();
+                let (outcome, path) = handle(shared.clone(), req).await;
+                match outcome {
+                    Outcome::Reply(reply) => {
+                        tracing::info!(
+                            "{method} {path} -> {} in {:.1} ms",
+                            reply.status,
+                            start.elapsed().as_secs_f64() * 1000.0
+                        );
+                        Ok::<_, Infallible>(http_response(&shared, reply))
                     }
-                })
-            };
-            let conn = hyper::server::conn::http1::Builder::new()
-                .keep_alive(shared.keep_alive)
-                .serve_connection(TokioIo::new(stream), svc);
-            tokio::select! {
-                r = conn => {
-                    if let Err(e) = r {
-                        tracing::debug!(error = %e, "connection ended with an error");
+                    Outcome::Drop => {
+                        tracing::info!("{method} {path} -> connection dropped (injected fault)");
+                        drop_conn.notify_one();
+                        std::future::pending::<Result<Response<ReplyBody>, Infallible>>().await
                     }
                 }
-                () = drop_conn.notified() => {}
-                _ = stop.changed() => {}
             }
-        });
+        })
+    };
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(shared.keep_alive)
+        .serve_connection(TokioIo::new(stream), svc);
+    tokio::select! {
+        r = conn => {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        }
+        () = drop_conn.notified() => {}
     }
-    let _ = stop_tx.send(true);
-    let _ = expiry.await;
 }

@@ -663,19 +663,13 @@ impl SimHandle {
             "POST" | "post" => Method::Post,
             other => return Err(SimError::Option(format!("unsupported method {other}"))),
         };
-        let (name, id) = {
-            let core = self.shared.read_core();
-            (
-                core.cl.meta.cluster_name.clone(),
-                format!("{}.{}", core.cl.meta.location_id, core.cl.meta.sub_id),
-            )
-        };
         let full = if path.starts_with(server::PREFIX) {
             path.to_owned()
         } else {
             format!("{}{}", server::PREFIX, path.trim_start_matches('/'))
         };
-        let routed = server::route(m, &full, (&name, &id)).map_err(SimError::Api)?;
+        let routed =
+            server::route(m, &full, || self.shared.cluster_identity()).map_err(SimError::Api)?;
         let answer = self.shared.execute(routed.def, &routed.args, body);
         answer.result.map(Data::into_value).map_err(SimError::Api)
     }

@@ -1,5 +1,10 @@
 //! Durable metadata: `SQLite` in WAL mode, one transaction per mutating call, only the rows the
 //! call changed (so the cost of a change does not grow with the number of objects).
+//!
+//! A change writes as few pages as it can: the meta row is updated in place (a replace would
+//! also rewrite its primary-key index), and the database is opened in exclusive locking mode
+//! (one simulator owns its state directory), which spares the file locks and the shared-memory
+//! index every transaction would otherwise take.
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +33,9 @@ impl Store {
             source,
         };
         let conn = Connection::open(path).map_err(err)?;
+        // Before the first access: the WAL index then lives in this process's memory.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", if sync { "FULL" } else { "NORMAL" })
@@ -151,9 +159,15 @@ impl Store {
                 }
                 .map_err(|e| e.to_string())?;
             }
-            tx.prepare_cached("INSERT OR REPLACE INTO meta (k, v) VALUES ('meta', ?1)")
+            let updated = tx
+                .prepare_cached("UPDATE meta SET v = ?1 WHERE k = 'meta'")
                 .and_then(|mut s| s.execute(params![meta]))
                 .map_err(|e| e.to_string())?;
+            if updated == 0 {
+                tx.prepare_cached("INSERT INTO meta (k, v) VALUES ('meta', ?1)")
+                    .and_then(|mut s| s.execute(params![meta]))
+                    .map_err(|e| e.to_string())?;
+            }
             for (tmp, gid) in pending {
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO pending_replace (tmp, gid) VALUES (?1, ?2)",

@@ -8,6 +8,7 @@ mod against_sim;
 mod attachments;
 mod concurrency;
 mod conf;
+mod connections;
 mod decode_fuzz;
 mod disks;
 mod errors;
