@@ -71,7 +71,10 @@ impl Args {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match storpool_cli::parse_args::<Args>("sp-conf") {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     match run(&args) {
         Ok(code) => code,
         Err(err) => {

@@ -163,8 +163,15 @@ fn a_missing_main_file_exits_2_unless_missing_ok() {
 }
 
 #[test]
-fn bad_usage_exits_2() {
+fn bad_usage_is_one_error_line_naming_the_flag_then_hints_and_exit_2() {
     let dir = etc();
     let out = sp_conf(dir.path(), &["--no-such-flag"]);
     assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    let mut lines = err.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.starts_with("sp-conf: error: "), "{err}");
+    assert!(first.contains("--no-such-flag"), "{err}");
+    assert!(lines.all(|line| line.starts_with("hint: ")), "{err}");
 }

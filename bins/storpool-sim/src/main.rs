@@ -243,7 +243,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = match storpool_cli::parse_args::<Args>("storpool-sim") {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     let filter = if args.quiet { "warn" } else { "info" };
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -169,15 +169,19 @@ fn sigterm_stops_the_server_cleanly() {
 }
 
 #[test]
-fn bad_usage_exits_with_2() {
-    let out = Command::new(BIN)
-        .args(["--fault-error-rate", "2"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(BIN)
-        .args(["--serve-client", "0"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+fn bad_usage_is_one_error_line_naming_the_value_and_exit_2() {
+    for (args, named) in [
+        (["--fault-error-rate", "2"], "2"),
+        (["--serve-client", "0"], "0"),
+        (["--no-such-flag", "x"], "--no-such-flag"),
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let mut lines = err.lines();
+        let first = lines.next().unwrap_or_default();
+        assert!(first.starts_with("storpool-sim: error: "), "{err}");
+        assert!(first.contains(named), "{err}");
+        assert!(lines.all(|line| line.starts_with("hint: ")), "{err}");
+    }
 }
