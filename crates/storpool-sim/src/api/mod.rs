@@ -58,9 +58,10 @@ pub(crate) const CALLS: &[CallDef] = &[
     get("VolumesGetStatus", true, 0, volumes::status),
     get("VolumesGetStatusQuick", true, 0, volumes::status_quick),
     get("VolumesSpace", true, 0, volumes::space),
+    // Not in the bindings; the spec gives it no MultiCluster/ form.
     get(
         "VolumesAndSnapshotsList",
-        true,
+        false,
         0,
         volumes::volumes_and_snapshots,
     ),

@@ -600,6 +600,8 @@ fn status_space_describe_and_info_shapes() {
     let both = api.read("VolumesAndSnapshotsList");
     assert_eq!(both["volumes"].as_array().unwrap().len(), 1);
     assert_eq!(both["snapshots"].as_array().unwrap().len(), 1);
+    let multi = api.get("MultiCluster/VolumesAndSnapshotsList");
+    assert_eq!(multi.err(), "invalidParam");
     api.read("SnapshotDescribe/s");
     api.read("SnapshotGetInfo/s");
 }
