@@ -262,6 +262,9 @@ impl Plain {
             .idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Connections below the top are only looked at here: drop the ones that expired or
+        // that the server closed, so that a burst of concurrent calls leaves no sockets behind.
+        idle.retain(|(sender, since)| since.elapsed() < IDLE_TIMEOUT && !sender.is_closed());
         if idle.len() >= MAX_IDLE {
             idle.remove(0);
         }
