@@ -289,7 +289,7 @@ fn failure(err: AttachError) -> Failure {
             "devices are looked for under `--dev-root {}`",
             root.display()
         )),
-        AttachError::Timeout { waiting_for, .. } if !waiting_for.contains("StorPool API") => Some(
+        AttachError::Timeout { .. } => Some(
             "is `storpool_block` running on this node for its `SP_OURID`? A longer \
                  `--timeout` may help"
                 .to_owned(),

@@ -1,13 +1,12 @@
 //! Everything `sp-attach` prints on stdout: one line of text per result, or one JSON document
 //! with `--json`. Field names are stable.
 
-use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use storpool_attach::{AccessMode, Attached, Detached, Extended, NodeAttachment, ObjectKind};
-use storpool_cli::{emit, emit_json};
+use storpool_cli::{emit, emit_json, table};
 
 /// The one line saying that the embedded simulator is used.
 #[allow(clippy::print_stderr)]
@@ -158,25 +157,8 @@ pub(crate) fn list(client_id: u16, list: &[NodeAttachment], json: bool) -> io::R
             ]
         })
         .collect();
-    let header = ["ID", "NAME", "KIND", "RIGHTS", "PRESENT", "PATH"].map(str::to_owned);
-    let mut widths = header.clone().map(|h| h.len());
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<width$}  ");
-            }
-        }
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    emit(&text)
+    emit(&table(
+        ["ID", "NAME", "KIND", "RIGHTS", "PRESENT", "PATH"],
+        &rows,
+    ))
 }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write as _};
 
 use serde::Serialize;
-use storpool_cli::{emit, emit_json};
+use storpool_cli::{emit, emit_json, table};
 use storpool_driver_core::{
     ConnectionInfo, Deletion, GroupDeletion, GroupSnapshot, ManageableVolume, MigrationUpdate,
     RetypeOutcome, Snapshot, Stats, Unmanaged, Volume,
@@ -40,31 +40,6 @@ fn fields(rows: &[(&str, String)]) -> String {
     let mut text = String::new();
     for (key, value) in rows {
         let _ = writeln!(text, "{key:<width$}  {value}");
-    }
-    text
-}
-
-/// A table with a header; the last column is not padded.
-fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
-    let header = header.map(str::to_owned);
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut text = String::new();
-    for row in std::iter::once(&header).chain(rows) {
-        let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == N {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<width$}  ");
-            }
-        }
-        text.push_str(line.trim_end());
-        text.push('\n');
     }
     text
 }
@@ -395,15 +370,6 @@ pub(crate) fn demo_report(report: &DemoReport, json: bool) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tables_pad_every_column_but_the_last() {
-        let text = table(
-            ["A", "BB", "C"],
-            &[["xxx".to_owned(), "y".to_owned(), "z".to_owned()]],
-        );
-        assert_eq!(text, "A    BB  C\nxxx  y   z\n");
-    }
 
     #[test]
     fn fields_align_their_values() {

@@ -142,7 +142,7 @@ pub(crate) fn attach_failure(err: AttachError) -> Failure {
             "set `SP_OURID` (this node's StorPool client id) in storpool.conf to import or \
              export images",
         ),
-        AttachError::Timeout { .. } => {
+        AttachError::Timeout { .. } | AttachError::ApiTimeout { .. } => {
             Some("is `storpool_block` running on this node? A longer `--attach-timeout` may help")
         }
         _ => None,

@@ -824,8 +824,8 @@ impl Connector {
                 action: action(),
                 source: Box::new(source),
             }),
-            Err(_) => Err(AttachError::Timeout {
-                waiting_for: format!("the StorPool API to answer `{call}`"),
+            Err(_) => Err(AttachError::ApiTimeout {
+                call: call.to_owned(),
                 waited: deadline.elapsed(),
             }),
         }

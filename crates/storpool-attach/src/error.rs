@@ -136,11 +136,24 @@ pub enum AttachError {
         source: Box<ApiError>,
     },
 
-    /// A deadline passed: the device did not appear (or go away), or the API did not answer.
+    /// A deadline passed: the device did not appear (or go away).
     #[error("gave up after {:.1} s waiting for {waiting_for}", waited.as_secs_f64())]
     Timeout {
         /// What was awaited.
         waiting_for: String,
+        /// How long it waited.
+        waited: Duration,
+    },
+
+    /// The StorPool API did not answer a call before the deadline (the device side never
+    /// got its turn).
+    #[error(
+        "gave up after {:.1} s waiting for the StorPool API to answer `{call}`",
+        waited.as_secs_f64()
+    )]
+    ApiTimeout {
+        /// The API call, e.g. `VolumesReassignWait`.
+        call: String,
         /// How long it waited.
         waited: Duration,
     },
@@ -204,15 +217,20 @@ impl AttachError {
             Self::Busy { .. }
             | Self::InvalidGlobalId { .. }
             | Self::Timeout { .. }
+            | Self::ApiTimeout { .. }
             | Self::NotAttached { .. }
             | Self::SizeMismatch { .. }
             | Self::Device { .. } => false,
         }
     }
 
-    /// Whether a deadline passed ([`AttachError::Timeout`] or [`AttachError::SizeMismatch`]).
+    /// Whether a deadline passed ([`AttachError::Timeout`], [`AttachError::ApiTimeout`] or
+    /// [`AttachError::SizeMismatch`]).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::Timeout { .. } | Self::SizeMismatch { .. })
+        matches!(
+            self,
+            Self::Timeout { .. } | Self::ApiTimeout { .. } | Self::SizeMismatch { .. }
+        )
     }
 
     /// Whether a detach was refused because the device is open ([`AttachError::Busy`]).

@@ -1,6 +1,7 @@
 //! Writing data to stdout.
 
 use std::ffi::OsStr;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -24,6 +25,32 @@ pub fn emit_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
     let mut text = serde_json::to_string(value).map_err(io::Error::other)?;
     text.push('\n');
     emit(&text)
+}
+
+/// A text table with a header line: every column but the last padded to its widest cell,
+/// two spaces between columns, no trailing blanks.
+pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let header = header.map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ");
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
 }
 
 /// Whether colours may be used: on a terminal, unless `NO_COLOR` is set to a non-empty value
@@ -65,6 +92,15 @@ mod tests {
         let mut buffer = Vec::new();
         emit_to(&mut buffer, "data\n").unwrap();
         assert_eq!(buffer, b"data\n");
+    }
+
+    #[test]
+    fn tables_pad_every_column_but_the_last() {
+        let text = table(
+            ["A", "BB", "C"],
+            &[["xxx".to_owned(), "y".to_owned(), "z".to_owned()]],
+        );
+        assert_eq!(text, "A    BB  C\nxxx  y   z\n");
     }
 
     #[test]
