@@ -28,12 +28,10 @@ pub struct Capacity {
     pub free_gb: f64,
 }
 
-const GIB: f64 = 1_073_741_824.0;
-
 /// Bytes in GiB, as a float (Cinder reports capacities in floating-point GiB).
 #[allow(clippy::cast_precision_loss)] // byte counts far below 2^53
 pub fn gib(bytes: u64) -> f64 {
-    bytes as f64 / GIB
+    bytes as f64 / crate::types::GIB as f64
 }
 
 /// Sums the disks that are up: total and used are allocation groups x 512 MiB; free is

@@ -142,7 +142,7 @@ impl Driver {
     /// `options.multi_cluster`). Hosts' client ids are read from the system storpool.conf
     /// (`$STORPOOL_CONF` or `/etc/storpool.conf`); see [`Driver::with_host_config`].
     pub fn new(client: Client, options: DriverOptions) -> Result<Self, DriverError> {
-        if !(1..=3).contains(&options.default_replication) {
+        if !storpool_api::REPLICATION_RANGE.contains(&options.default_replication) {
             return Err(DriverError::InvalidOption {
                 option: "default replication",
                 value: options.default_replication.to_string(),
@@ -322,6 +322,18 @@ pub(crate) struct Wanted {
     pub(crate) qos: Qos,
     /// The backend the type names.
     pub(crate) backend: Option<String>,
+}
+
+impl Wanted {
+    /// The template an existing volume made for this type must have: the wanted one; any
+    /// when none is wanted (a clone or a volume from a snapshot inherits its source's, which
+    /// cannot be cleared).
+    pub(crate) fn template_check(&self) -> TemplateCheck<'_> {
+        match &self.template {
+            Some(template) => TemplateCheck::Is(Some(template)),
+            None => TemplateCheck::Any,
+        }
+    }
 }
 
 fn describe_template(template: Option<&str>) -> String {

@@ -14,11 +14,8 @@ pub fn gib_ceil(bytes: u64) -> u64 {
     bytes.div_ceil(GIB)
 }
 
-fn template_of(name: &str) -> Option<String> {
-    (!name.is_empty()).then(|| name.to_owned())
-}
-
-fn parent_of(name: &str) -> Option<String> {
+/// A name the cluster reports as `""` when there is none (template, parent).
+pub(crate) fn non_empty(name: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
@@ -57,10 +54,10 @@ impl Volume {
             name: v.name.clone(),
             size_gib: gib_ceil(v.size),
             size_bytes: v.size,
-            template: template_of(&v.template_name),
+            template: non_empty(&v.template_name),
             replication: v.replication,
             global_id: v.global_id.clone(),
-            parent_snapshot: parent_of(&v.parent_name),
+            parent_snapshot: non_empty(&v.parent_name),
             iops: Limit::value(v.iops),
             bw: Limit::value(v.bw),
             tags: v.tags.clone(),
@@ -96,7 +93,7 @@ impl Snapshot {
             volume: (s.on_volume != "-" && !s.on_volume.is_empty()).then(|| s.on_volume.clone()),
             size_gib: gib_ceil(s.size),
             size_bytes: s.size,
-            template: template_of(&s.template_name),
+            template: non_empty(&s.template_name),
             global_id: s.global_id.clone(),
         }
     }

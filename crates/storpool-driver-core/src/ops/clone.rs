@@ -8,8 +8,7 @@ use tracing::Instrument;
 
 use super::volumes::qos_members;
 use crate::driver::{
-    Driver, Op, Specs, TemplateCheck, Wanted, bytes, mismatch, snapshot_name, snapshot_ref,
-    volume_ref,
+    Driver, Op, Specs, Wanted, bytes, mismatch, snapshot_name, snapshot_ref, volume_ref,
 };
 use crate::error::{DriverError, Object};
 use crate::naming::IdKind;
@@ -31,17 +30,6 @@ struct CloneJob<'a> {
     source_object: Object,
     size: u64,
     wanted: Wanted,
-}
-
-impl CloneJob<'_> {
-    /// The template an existing clone must have: the wanted one; any when none is wanted
-    /// (the clone keeps the source's, which cannot be cleared).
-    fn template_check(&self) -> TemplateCheck<'_> {
-        match &self.wanted.template {
-            Some(template) => TemplateCheck::Is(Some(template)),
-            None => TemplateCheck::Any,
-        }
-    }
 }
 
 impl Driver {
@@ -139,21 +127,35 @@ impl Driver {
             .await
         {
             Ok(_) => Ok(None),
-            Err(err) if err.is_object_exists() => {
-                let existing = op
-                    .run(
-                        &job.object,
-                        "Volume",
-                        self.client.volumes().get(&volume_ref(&job.name)),
-                    )
-                    .await?;
-                let template = job.template_check();
-                match mismatch(&existing, job.size, template, None) {
-                    Some(reason) => Err(op.conflict(&job.object, reason)),
-                    None => Ok(Some(existing)),
-                }
-            }
+            Err(err) if err.is_object_exists() => self
+                .existing_as_created(op, &job.name, &job.object, job.size, &job.wanted)
+                .await
+                .map(Some),
             Err(err) => Err(op.fail(&job.object, err)),
+        }
+    }
+
+    /// After a create answered `objectExists` (a retry of a create whose answer was lost):
+    /// the volume that is there, if it is what the create would have made (size; template
+    /// per [`Wanted::template_check`]), else a conflict saying how it differs.
+    pub(crate) async fn existing_as_created(
+        &self,
+        op: &mut Op,
+        name: &VolumeName,
+        object: &Object,
+        size: u64,
+        wanted: &Wanted,
+    ) -> Result<VolumeSummary, DriverError> {
+        let existing = op
+            .run(
+                object,
+                "Volume",
+                self.client.volumes().get(&volume_ref(name)),
+            )
+            .await?;
+        match mismatch(&existing, size, wanted.template_check(), None) {
+            Some(reason) => Err(op.conflict(object, reason)),
+            None => Ok(existing),
         }
     }
 
@@ -300,7 +302,7 @@ impl Driver {
                     // The volume does not come from this snapshot: it is a leftover.
                     self.discard_clone_snapshot(op, snapshot).await;
                 }
-                let template = job.template_check();
+                let template = job.wanted.template_check();
                 if let Some(reason) = mismatch(&existing, job.size, template, None) {
                     return Err(op.conflict(&job.object, reason));
                 }

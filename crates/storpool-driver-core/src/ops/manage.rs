@@ -8,7 +8,7 @@ use tracing::Instrument;
 use crate::driver::{Driver, Op, volume_name, volume_ref};
 use crate::error::{DriverError, Object};
 use crate::naming::IdKind;
-use crate::types::{GIB, ManageableVolume, Unmanaged, Volume, gib_ceil};
+use crate::types::{GIB, ManageableVolume, Unmanaged, Volume, gib_ceil, non_empty};
 
 impl Driver {
     /// The cluster's volumes that are not the driver's (outside its `{prefix}--` namespace),
@@ -45,7 +45,7 @@ impl Driver {
                         global_id: v.global_id.clone(),
                         size_gib: gib_ceil(v.size),
                         size_bytes: v.size,
-                        template: (!v.template_name.is_empty()).then(|| v.template_name.clone()),
+                        template: non_empty(&v.template_name),
                         safe_to_manage: reason.is_none(),
                         reason_not_safe: reason.map(str::to_owned),
                     }
@@ -101,31 +101,9 @@ impl Driver {
             }
             let existing = VolumeRef::new(existing_name).map_err(|err| refuse(&err.to_string()))?;
             let existing_object = Object::new(IdKind::Volume, existing_name, None);
-            let request = VolumeUpdate {
-                rename: Some(name.clone()),
-                ..VolumeUpdate::default()
-            };
-            match op
-                .call(
-                    "VolumeUpdate",
-                    self.client.volumes().update(&existing, &request),
-                )
+            self.rename(op, &existing, &name)
                 .await
-            {
-                Ok(_) => {}
-                Err(err) if err.is_object_not_found() => {
-                    // Renamed by an attempt whose answer was lost, or really not there.
-                    if op
-                        .call("Volume", self.client.volumes().get(&volume_ref(&name)))
-                        .await
-                        .is_err()
-                    {
-                        return Err(op.fail(&existing_object, err));
-                    }
-                    tracing::info!(volume = %name, "the volume was renamed by an earlier attempt");
-                }
-                Err(err) => return Err(op.fail(&existing_object, err)),
-            }
+                .map_err(|err| op.fail(&existing_object, err))?;
         }
         let volume = self.read_volume(op, id, &name, &object).await?;
         if volume.size_bytes.is_multiple_of(GIB) {
@@ -154,7 +132,7 @@ impl Driver {
         let result = async {
             let (name, object) = self.volume(id)?;
             let target = volume_name(self.naming.unmanaged(id)?)?;
-            self.rename(&mut op, &name, &target)
+            self.rename(&mut op, &volume_ref(&name), &target)
                 .await
                 .map_err(|err| op.fail(&object, err))?;
             Ok(Unmanaged {

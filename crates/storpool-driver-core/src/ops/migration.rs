@@ -1,12 +1,10 @@
 //! Finishing a migration: give the migrated data the original volume's name.
 
-use std::collections::BTreeSet;
-
-use storpool_api::{ApiError, VolumeName, VolumeUpdate};
+use storpool_api::{ApiError, VolumeName, VolumeRef, VolumeUpdate};
 use tracing::Instrument;
 
 use crate::driver::{Driver, Op, volume_name, volume_ref};
-use crate::error::DriverError;
+use crate::error::{DriverError, Object};
 use crate::naming::{IdKind, Naming};
 use crate::types::MigrationUpdate;
 
@@ -75,22 +73,15 @@ impl Driver {
             name_id: Some(temp_name_id.unwrap_or(temp_volume_id).to_owned()),
         };
         let done = MigrationUpdate { name_id: None };
-        let names: BTreeSet<String> = op
-            .run(&object, "VolumesList", self.client.volumes().list())
-            .await?
-            .into_iter()
-            .map(|v| v.name)
-            .collect();
-        let has = |name: &VolumeName| names.contains(name.as_str());
         let swap = Swap {
             original,
             temporary,
             intermediate,
         };
         let (o, t, i) = (
-            has(&swap.original),
-            has(&swap.temporary),
-            has(&swap.intermediate),
+            self.volume_exists(op, &object, &swap.original).await?,
+            self.volume_exists(op, &object, &swap.temporary).await?,
+            self.volume_exists(op, &object, &swap.intermediate).await?,
         );
         let first_step = match (o, t, i) {
             (true, true, false) => 0,
@@ -98,7 +89,10 @@ impl Driver {
             (true, false, true) => 2,
             (false, true, false) => {
                 return Ok(
-                    match self.rename(op, &swap.temporary, &swap.original).await {
+                    match self
+                        .rename(op, &volume_ref(&swap.temporary), &swap.original)
+                        .await
+                    {
                         Ok(()) => done,
                         Err(err) => {
                             tracing::error!(
@@ -116,7 +110,10 @@ impl Driver {
                     "the migrated volume is gone while an interrupted swap left the original \
                      under the intermediate name: restoring the original name"
                 );
-                if let Err(err) = self.rename(op, &swap.intermediate, &swap.original).await {
+                if let Err(err) = self
+                    .rename(op, &volume_ref(&swap.intermediate), &swap.original)
+                    .await
+                {
                     tracing::error!(error = %err, "could not restore the original name");
                 }
                 return Ok(failed);
@@ -155,11 +152,11 @@ impl Driver {
         }
         for step in first_step..3 {
             let (from, to) = swap.step(step);
-            if let Err(err) = self.rename(op, from, to).await {
+            if let Err(err) = self.rename(op, &volume_ref(from), to).await {
                 tracing::error!(%from, %to, error = %err, "could not rename a volume: rolling the swap back");
                 for undo in (0..step).rev() {
                     let (from, to) = swap.step(undo);
-                    if let Err(err) = self.rename(op, to, from).await {
+                    if let Err(err) = self.rename(op, &volume_ref(to), from).await {
                         tracing::error!(
                             from = %to, to = %from, error = %err,
                             "could not roll the swap back; the next call completes it"
@@ -173,12 +170,30 @@ impl Driver {
         true
     }
 
-    /// Renames `from` to `to`, a name that is free. When `from` is not found but `to` exists,
-    /// an earlier attempt whose answer was lost did the rename: that is success.
+    /// Whether volume `name` exists (one lookup, not a listing of the whole cluster).
+    async fn volume_exists(
+        &self,
+        op: &mut Op,
+        object: &Object,
+        name: &VolumeName,
+    ) -> Result<bool, DriverError> {
+        match op
+            .call("Volume", self.client.volumes().get(&volume_ref(name)))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err) if err.is_object_not_found() => Ok(false),
+            Err(err) => Err(op.fail(object, err)),
+        }
+    }
+
+    /// Renames `from` (a name or `~GLOBALID`) to `to`, a name that is free. When `from` is not
+    /// found but `to` exists, an earlier attempt whose answer was lost did the rename: that is
+    /// success.
     pub(crate) async fn rename(
         &self,
         op: &mut Op,
-        from: &VolumeName,
+        from: &VolumeRef,
         to: &VolumeName,
     ) -> Result<(), ApiError> {
         let request = VolumeUpdate {
@@ -186,10 +201,7 @@ impl Driver {
             ..VolumeUpdate::default()
         };
         match op
-            .call(
-                "VolumeUpdate",
-                self.client.volumes().update(&volume_ref(from), &request),
-            )
+            .call("VolumeUpdate", self.client.volumes().update(from, &request))
             .await
         {
             Ok(_) => Ok(()),

@@ -9,9 +9,7 @@ use storpool_api::{
 use tracing::Instrument;
 
 use super::volumes::qos_members;
-use crate::driver::{
-    Driver, Op, Specs, TemplateCheck, bytes, mismatch, snapshot_name, snapshot_ref, volume_ref,
-};
+use crate::driver::{Driver, Op, Specs, bytes, snapshot_name, snapshot_ref, volume_ref};
 use crate::error::{DriverError, Object};
 use crate::naming::IdKind;
 use crate::types::{Deletion, GroupDeletion, GroupSnapshot, Snapshot, Volume};
@@ -199,21 +197,9 @@ impl Driver {
         {
             Ok(_) => self.read_volume(op, volume_id, &name, &object).await,
             Err(err) if err.is_object_exists() => {
-                let existing = op
-                    .run(
-                        &object,
-                        "Volume",
-                        self.client.volumes().get(&volume_ref(&name)),
-                    )
+                let existing = self
+                    .existing_as_created(op, &name, &object, size, &wanted)
                     .await?;
-                // Without a template wish, the volume inherits the snapshot's: any is fine.
-                let template = match &wanted.template {
-                    Some(t) => TemplateCheck::Is(Some(t)),
-                    None => TemplateCheck::Any,
-                };
-                if let Some(reason) = mismatch(&existing, size, template, None) {
-                    return Err(op.conflict(&object, reason));
-                }
                 Ok(Volume::from_summary(volume_id, &existing))
             }
             Err(err) if err.is_object_not_found() => {
