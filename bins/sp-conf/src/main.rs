@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
+use storpool_cli::Failure;
 use storpool_conf::{Config, Loader, STORPOOL_CONF};
 
 /// Show the effective StorPool configuration (storpool.conf, its drop-ins, defaults and
@@ -77,10 +78,7 @@ fn main() -> ExitCode {
     };
     match run(&args) {
         Ok(code) => code,
-        Err(err) => {
-            output::error(&err);
-            ExitCode::from(2)
-        }
+        Err(err) => Failure::usage(err).report("sp-conf"),
     }
 }
 

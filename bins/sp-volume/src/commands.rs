@@ -92,8 +92,7 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
                 .retype_volume(id, &specs(s)?, *encryption_changed)
                 .await
                 .map_err(driver_failure)?;
-            output::retype(id, &outcome, json)
-                .map_err(|err| Failure::operation(err).context("cannot write the output"))?;
+            output::retype(id, &outcome, json).map_err(output::failed)?;
             return match &outcome.refused {
                 None => Ok(()),
                 Some(refusal) => Err(Failure::operation(anyhow::anyhow!(
@@ -215,7 +214,7 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
             output::demo_report(&report, json)
         }
     }
-    .map_err(|err| Failure::operation(err).context("cannot write the output"))
+    .map_err(output::failed)
 }
 
 fn describe_refusal(refusal: &RetypeRefusal) -> String {

@@ -280,7 +280,7 @@ async fn flow(
     let stats = ctx.driver.stats().await.map_err(driver_failure)?;
     steps.end(&text, "", started);
     if !steps.json {
-        output::stats(&stats, false).map_err(output_failure)?;
+        output::stats(&stats, false).map_err(output::failed)?;
     }
     let text = "list".to_owned();
     steps.begin(&text);
@@ -288,7 +288,7 @@ async fn flow(
     let volumes = ctx.driver.list_volumes().await.map_err(driver_failure)?;
     steps.end(&text, "", started);
     if !steps.json {
-        output::volumes(&volumes, false).map_err(output_failure)?;
+        output::volumes(&volumes, false).map_err(output::failed)?;
     }
 
     // 8. Clean up.
@@ -317,10 +317,6 @@ async fn flow(
         volumes,
         total_seconds: steps.started.elapsed().as_secs_f64(),
     })
-}
-
-fn output_failure(err: io::Error) -> Failure {
-    Failure::operation(anyhow::Error::new(err).context("cannot write the output"))
 }
 
 /// Best effort after a failure: detach, delete what the demo made.

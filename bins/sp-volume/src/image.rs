@@ -382,46 +382,41 @@ async fn volume_for(
     info: &ImageInfo,
     needed: u64,
 ) -> Result<(Volume, bool), Failure> {
-    Ok(
-        match ctx
-            .driver
-            .find_volume(req.id)
-            .await
-            .map_err(driver_failure)?
-        {
-            Some(existing) if existing.size_bytes >= info.virtual_size => {
-                if !ctx.settings.quiet {
-                    output::note(&format!(
-                        "volume `{}` exists ({} GiB): writing the image into it",
-                        req.id, existing.size_gib
-                    ));
-                }
-                (existing, false)
+    let existing = ctx
+        .driver
+        .find_volume(req.id)
+        .await
+        .map_err(driver_failure)?;
+    match existing {
+        Some(existing) if existing.size_bytes >= info.virtual_size => {
+            if !ctx.settings.quiet {
+                output::note(&format!(
+                    "volume `{}` exists ({} GiB): writing the image into it",
+                    req.id, existing.size_gib
+                ));
             }
-            Some(existing) => {
-                return Err(Failure::operation(anyhow::anyhow!(
-                "volume `{}` exists and holds {} GiB, less than the {needed} GiB disk of the \
-                 image {}",
-                req.id,
-                existing.size_gib,
-                req.image.display()
-            ))
-            .with_hint(format!(
-                "grow it with `sp-volume extend {} --size {needed}`, or import under another id",
-                req.id
-            )));
-            }
-            None => {
-                let size = req.size.unwrap_or(needed);
-                let volume = ctx
-                    .driver
-                    .create_volume(req.id, size, req.specs)
-                    .await
-                    .map_err(driver_failure)?;
-                (volume, true)
-            }
-        },
-    )
+            Ok((existing, false))
+        }
+        Some(existing) => Err(Failure::operation(anyhow::anyhow!(
+            "volume `{}` exists and holds {} GiB, less than the {needed} GiB disk of the image {}",
+            req.id,
+            existing.size_gib,
+            req.image.display()
+        ))
+        .with_hint(format!(
+            "grow it with `sp-volume extend {} --size {needed}`, or import under another id",
+            req.id
+        ))),
+        None => {
+            let size = req.size.unwrap_or(needed);
+            let volume = ctx
+                .driver
+                .create_volume(req.id, size, req.specs)
+                .await
+                .map_err(driver_failure)?;
+            Ok((volume, true))
+        }
+    }
 }
 
 /// A short suffix that makes temporary names unique.

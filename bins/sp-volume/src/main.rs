@@ -44,7 +44,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
     if let Some(notice) = cluster.notice()
         && !settings.quiet
     {
-        output::notice(&notice);
+        output::note(&notice);
     }
     let ctx = Ctx::new(settings, cluster)?;
     let result = commands::execute(&ctx, &cli.command).await;

@@ -4,10 +4,10 @@
 #![allow(clippy::print_stderr)]
 
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
+use std::io;
 
 use serde::Serialize;
-use storpool_cli::{emit, emit_json, table};
+use storpool_cli::{Failure, emit, emit_json, table};
 use storpool_driver_core::{
     ConnectionInfo, Deletion, GroupDeletion, GroupSnapshot, ManageableVolume, MigrationUpdate,
     RetypeOutcome, Snapshot, Stats, Unmanaged, Volume,
@@ -16,12 +16,13 @@ use storpool_driver_core::{
 use crate::demo::DemoReport;
 use crate::image::{Exported, Imported};
 
-/// The line saying which cluster is used, when it is the embedded simulator.
-pub(crate) fn notice(text: &str) {
-    eprintln!("{}: {text}", crate::BIN);
+/// Writing the result to stdout failed (exit 1: the operation itself was done).
+pub(crate) fn failed(err: io::Error) -> Failure {
+    Failure::operation(anyhow::Error::new(err).context("cannot write the output"))
 }
 
-/// A remark on stderr (not data).
+/// A remark on stderr (not data), such as which cluster is used when it is the embedded
+/// simulator.
 pub(crate) fn note(text: &str) {
     eprintln!("{}: {text}", crate::BIN);
 }
@@ -342,9 +343,7 @@ pub(crate) fn demo_intro(cluster: &str) {
 
 /// The start of a demo step: its number and what it does (the time follows on the same line).
 pub(crate) fn demo_step_begin(number: usize, text: &str) {
-    let mut out = io::stdout().lock();
-    let _ = write!(out, "{number:>2}. {text} ...");
-    let _ = out.flush();
+    let _ = emit(&format!("{number:>2}. {text} ..."));
 }
 
 /// The end of a demo step: what came of it, and how long it took.

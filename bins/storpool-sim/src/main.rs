@@ -129,10 +129,6 @@ mod output {
             eprintln!("storpool-sim: generated token: {t}");
         }
     }
-
-    pub(crate) fn error(e: &anyhow::Error) {
-        eprintln!("storpool-sim: error: {e:#}");
-    }
 }
 
 /// Installs the SIGINT and SIGTERM handlers at once, so that a signal arriving as soon as the
@@ -247,24 +243,22 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    let filter = if args.quiet { "warn" } else { "info" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter)),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && std::env::var_os("NO_COLOR").is_none(),
-        )
-        .with_target(false)
-        .init();
+    // `RUST_LOG` when it is a valid filter, else requests at info (`-q`: warnings only).
+    let default = if args.quiet { "warn" } else { "info" };
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|filter| tracing_subscriber::EnvFilter::try_new(filter).is_ok())
+        .unwrap_or_else(|| default.to_owned());
+    storpool_cli::LogSettings {
+        filter,
+        color: storpool_cli::color_allowed(
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        ),
+    }
+    .init();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            output::error(&e);
-            ExitCode::from(2)
-        }
+        Err(e) => storpool_cli::Failure::usage(e).report("storpool-sim"),
     }
 }

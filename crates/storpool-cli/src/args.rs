@@ -156,26 +156,33 @@ where
 /// prints one line, `BIN: error: WHAT`, then its usage and clap's tip as hint lines, and gives
 /// exit code 2: the caller returns the `Err` from `main`.
 pub fn parse_args<P: clap::Parser>(bin: &str) -> Result<P, std::process::ExitCode> {
-    let args = normalize_args(&P::command(), std::env::args_os());
-    P::try_parse_from(args).map_err(|err| {
-        use clap::error::ErrorKind;
-        if matches!(
-            err.kind(),
-            ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-        ) {
-            // Help goes to stdout with exit 0, or to stderr with exit 2 (nothing asked for).
-            let _ = err.print();
-            return std::process::ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
-        }
-        let (message, hints) = usage_error(&err.render().to_string());
-        let mut failure = crate::Failure::usage(anyhow::anyhow!(message));
-        for hint in hints {
-            failure = failure.with_hint(hint);
-        }
-        failure.report(bin)
-    })
+    // One command tree for both steps: building it is most of a parse's cost.
+    let mut command = P::command();
+    let args = normalize_args(&command, std::env::args_os());
+    command
+        .try_get_matches_from_mut(args)
+        .and_then(|mut matches| {
+            P::from_arg_matches_mut(&mut matches).map_err(|err| err.format(&mut command))
+        })
+        .map_err(|err| {
+            use clap::error::ErrorKind;
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                // Help goes to stdout with exit 0, or to stderr with exit 2 (nothing asked for).
+                let _ = err.print();
+                return std::process::ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+            }
+            let (message, hints) = usage_error(&err.render().to_string());
+            let mut failure = crate::Failure::usage(anyhow::anyhow!(message));
+            for hint in hints {
+                failure = failure.with_hint(hint);
+            }
+            failure.report(bin)
+        })
 }
 
 /// Splits clap's rendered usage error into one message line and hint lines.
