@@ -31,10 +31,6 @@ pub enum NamingError {
     },
 }
 
-fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
-}
-
 /// Maps orchestrator ids to cluster names under one prefix.
 ///
 /// ```
@@ -62,7 +58,7 @@ impl Naming {
     /// Names under `prefix`, which must itself be usable in a volume name.
     pub fn new(prefix: impl Into<String>) -> Result<Self, NamingError> {
         let prefix = prefix.into();
-        if prefix.is_empty() || !prefix.chars().all(is_name_char) {
+        if prefix.is_empty() || !prefix.chars().all(crate::names::is_base_char) {
             return Err(NamingError::InvalidPrefix { prefix });
         }
         Ok(Self { prefix })
@@ -77,7 +73,7 @@ impl Naming {
     pub fn checked(id: &str, name: String) -> Result<String, NamingError> {
         let reason = if id.is_empty() {
             "it is empty"
-        } else if !id.chars().all(is_name_char) {
+        } else if !id.chars().all(crate::names::is_base_char) {
             "only letters, digits and `_`, `-`, `.`, `:` are allowed"
         } else if name.len() > MAX_NAME_LEN {
             "the cluster name it makes would be longer than 199 characters"
@@ -130,13 +126,19 @@ impl Naming {
 
     /// The volume id a cluster name stands for, if it is one of our volume names.
     pub fn volume_id_of<'a>(&self, name: &'a str) -> Option<&'a str> {
-        name.strip_prefix(self.volume_name_start().as_str())
-            .filter(|id| !id.is_empty())
+        self.id_after(name, "--volume-")
     }
 
     /// The snapshot id a cluster name stands for, if it is one of our snapshot names.
     pub fn snapshot_id_of<'a>(&self, name: &'a str) -> Option<&'a str> {
-        name.strip_prefix(self.snapshot_name_start("snap", None).as_str())
+        self.id_after(name, "--snap--none--snapshot-")
+    }
+
+    /// The non-empty rest of `name` after the prefix and then `form` (no allocation: this
+    /// runs for every entry of a listing).
+    fn id_after<'a>(&self, name: &'a str, form: &str) -> Option<&'a str> {
+        name.strip_prefix(self.prefix.as_str())?
+            .strip_prefix(form)
             .filter(|id| !id.is_empty())
     }
 

@@ -82,12 +82,6 @@ impl RetryPolicy {
 
 /// Why a transport error may be retried; `None` when it must not be.
 pub(crate) fn transport_fault(err: &(dyn StdError + 'static)) -> Option<&'static str> {
-    if err
-        .downcast_ref::<reqwest::Error>()
-        .is_some_and(reqwest::Error::is_timeout)
-    {
-        return None;
-    }
     let mut source: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(current) = source {
         if let Some(io_err) = current.downcast_ref::<io::Error>() {

@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{
@@ -217,24 +217,17 @@ impl Plain {
                 .get_all(CONNECTION)
                 .iter()
                 .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-        let length = response
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut body = response.into_body();
-        // One buffer of the announced size (capped: the header is the server's word).
-        let mut bytes = BytesMut::with_capacity(length.unwrap_or(0).min(256 << 20));
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(transport)?;
-            if let Ok(data) = frame.into_data() {
-                bytes.extend_from_slice(&data);
-            }
-        }
+        // A body of one frame (most answers) is handed over without a copy.
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(transport)?
+            .to_bytes();
         if reusable && !sender.is_closed() {
             self.put_back(sender);
         }
-        Ok((status, bytes.freeze()))
+        Ok((status, bytes))
     }
 
     /// An idle connection that is still open, if there is one.
@@ -264,11 +257,14 @@ impl Plain {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         // Connections below the top are only looked at here: drop the ones that expired or
         // that the server closed, so that a burst of concurrent calls leaves no sockets behind.
-        idle.retain(|(sender, since)| since.elapsed() < IDLE_TIMEOUT && !sender.is_closed());
+        let now = Instant::now();
+        idle.retain(|(sender, since)| {
+            now.duration_since(*since) < IDLE_TIMEOUT && !sender.is_closed()
+        });
         if idle.len() >= MAX_IDLE {
             idle.remove(0);
         }
-        idle.push((sender, Instant::now()));
+        idle.push((sender, now));
     }
 
     /// A new connection, its driver running as a task of the current runtime.
