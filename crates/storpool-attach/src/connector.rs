@@ -200,10 +200,6 @@ impl Lookup {
 }
 
 /// Whether `name` can be a single path component (a name the server made could be anything).
-fn is_file_name(name: &str) -> bool {
-    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
-}
-
 fn kind_of(attachment: &Attachment) -> ObjectKind {
     if attachment.snapshot {
         ObjectKind::Snapshot
@@ -360,11 +356,10 @@ impl Connector {
         let held_mode = held
             .as_ref()
             .and_then(|a| AccessMode::from_rights(a.rights));
-        let access_mode = match held_mode {
-            Some(held) if held.covers(mode) => held,
-            _ => mode,
+        let (access_mode, changed) = match held_mode {
+            Some(held) if held.covers(mode) => (held, false),
+            _ => (mode, true),
         };
-        let changed = held_mode.is_none_or(|held| !held.covers(mode));
         if changed {
             let entry = match kind {
                 ObjectKind::Volume => {
@@ -618,9 +613,7 @@ impl Connector {
                     .as_deref()
                     .filter(|id| GlobalId::new(*id).is_ok())
                     .map(|id| self.root.by_id(id));
-                let name_path = Some(&a.volume)
-                    .filter(|name| is_file_name(name) && !name.starts_with('~'))
-                    .map(|name| self.root.by_name(name));
+                let name_path = self.root.name_link(&a.volume);
                 let known: Vec<&PathBuf> = path.iter().chain(&name_path).collect();
                 let present = !known.is_empty() && known.iter().all(|p| p.exists());
                 NodeAttachment {
@@ -703,11 +696,7 @@ impl Connector {
             .as_deref()
             .map(|id| self.root.by_id(id))
             .into_iter()
-            .chain(
-                Some(&name)
-                    .filter(|name| is_file_name(name) && !name.starts_with('~'))
-                    .map(|name| self.root.by_name(name)),
-            )
+            .chain(self.root.name_link(&name))
             .collect();
         let deadline = Deadline::after(self.wait.timeout);
         let waited = wait_until(&self.root, deadline.wait_options(self.wait.recheck), || {

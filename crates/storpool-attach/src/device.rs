@@ -74,12 +74,18 @@ impl DeviceRoot {
         self.by_id_dir().join(global_id)
     }
 
+    /// `ROOT/storpool/NAME` for a name `storpool_block` makes a link for: not `~GLOBALID`
+    /// (unnamed objects only have their by-id link), and one path component.
+    pub(crate) fn name_link(&self, name: &str) -> Option<PathBuf> {
+        (is_file_name(name) && !name.starts_with('~')).then(|| self.by_name(name))
+    }
+
     /// What a device path refers to, or `None` when it is not directly in one of the two
     /// StorPool folders of this root (or names nothing there).
     pub fn target_of(&self, device: &Path) -> Option<DeviceTarget> {
         let parent = device.parent()?;
         let name = device.file_name()?.to_str()?;
-        if name.is_empty() || name == "." || name == ".." {
+        if !is_file_name(name) {
             return None;
         }
         if parent == self.by_id_dir() {
@@ -194,6 +200,11 @@ fn holders_in(proc_root: &Path, path: &Path) -> Vec<Holder> {
     }
     found.sort_by_key(|holder| holder.pid);
     found
+}
+
+/// One path component: not empty, `.` or `..`, without `/` or NUL.
+fn is_file_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
 }
 
 #[cfg(test)]
