@@ -231,11 +231,14 @@ impl Driver {
         if !parsed.ignored.is_empty() {
             tracing::debug!(ignored = ?parsed.ignored, "volume-type specs this driver does not use");
         }
+        let template = parsed
+            .template
+            .or_else(|| self.options.default_template.clone());
         Ok(Wanted {
-            template: parsed
-                .template
-                .or_else(|| self.options.default_template.clone()),
-            replication: self.options.default_replication,
+            replication: template
+                .is_none()
+                .then_some(self.options.default_replication),
+            template,
             qos: parsed.qos,
             backend: parsed.backend,
         })
@@ -316,8 +319,8 @@ pub(crate) fn bytes(gib: u64, object: &Object) -> Result<u64, DriverError> {
 pub(crate) struct Wanted {
     /// The template (the type's, else the backend default).
     pub(crate) template: Option<TemplateName>,
-    /// The replication when there is no template.
-    pub(crate) replication: u8,
+    /// The replication, only when there is no template (a template sets its own).
+    pub(crate) replication: Option<u8>,
     /// The QoS limits the type sets.
     pub(crate) qos: Qos,
     /// The backend the type names.

@@ -238,11 +238,7 @@ impl Driver {
             size: Some(job.size),
             parent: Some(snapshot_ref(snapshot)),
             template: job.wanted.template.clone(),
-            replication: job
-                .wanted
-                .template
-                .is_none()
-                .then_some(job.wanted.replication),
+            replication: job.wanted.replication,
             iops,
             bw,
             ..VolumeCreate::default()

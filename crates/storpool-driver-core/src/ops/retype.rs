@@ -89,7 +89,7 @@ impl Driver {
                 template_limits = self.template_limits(op, template).await?;
             }
         } else if current_template.is_some() {
-            update.replication = Some(wanted.replication);
+            update.replication = wanted.replication;
             changed.push("replication".to_owned());
         }
         let (template_iops, template_bw) = template_limits;

@@ -49,7 +49,7 @@ impl Driver {
         let size = bytes(size_gib, &object)?;
         let wanted = self.wanted(specs)?;
         let (iops, bw) = qos_members(&wanted);
-        let replication = wanted.template.is_none().then_some(wanted.replication);
+        let replication = wanted.replication;
         let request = VolumeCreate {
             name: Some(name.clone()),
             size: Some(size),
