@@ -288,6 +288,7 @@ pub struct PoolJson {
     pub(crate) QoS_support: bool,
     pub(crate) thick_provisioning_support: bool,
     pub(crate) thin_provisioning_support: bool,
+    pub(crate) consistent_group_snapshot_enabled: bool,
     #[serde(default)]
     pub(crate) storpool_template: Option<String>,
     #[serde(default)]
@@ -296,6 +297,7 @@ pub struct PoolJson {
     pub(crate) template_free_capacity_gb: Option<f64>,
     #[serde(default)]
     pub(crate) template_provisioned_capacity_gb: Option<f64>,
+    pub(crate) storpool_replication: Option<String>,
 }
 
 /// The image part of `import-image --json`.
