@@ -228,6 +228,18 @@ impl Driver {
         })
     }
 
+    /// The pool an existing volume is in, from what the cluster says it has: its
+    /// template's pool, else `default` or `replication_{n}` by its replication. (A type's
+    /// pool, [`Driver::pool_name`], may differ: a clone or a volume from a snapshot keeps its
+    /// source's template, and a template cannot be taken off a volume.)
+    pub fn pool_of(&self, volume: &Volume) -> String {
+        match (&volume.template, volume.replication) {
+            (Some(template), _) => pool::template(template),
+            (None, n) if n == self.options.default_replication => pool::DEFAULT.to_owned(),
+            (None, n) => pool::replication(n),
+        }
+    }
+
     /// What a volume in pool `pool` (a name [`Driver::stats`] reports) gets: its template, or
     /// the replication of an untemplated pool. `None` for a name that is not one of ours.
     pub fn pool_placement(&self, pool: &str) -> Option<Placement> {

@@ -348,6 +348,7 @@ async fn a_types_storpool_replication_applies_without_a_template_and_names_its_p
     let volume = env.driver.create_volume("r2", 1, &two).await.unwrap();
     assert_eq!(volume.replication, 2);
     assert_eq!(volume.template, None);
+    assert_eq!(env.driver.pool_of(&volume), "replication_2");
     assert_eq!(env.driver.pool_name(&two).unwrap(), "replication_2");
     let three = crate::specs(&[("storpool_replication", "3")]);
     assert_eq!(env.driver.pool_name(&three).unwrap(), "default");
@@ -355,12 +356,19 @@ async fn a_types_storpool_replication_applies_without_a_template_and_names_its_p
     let volume = env.driver.create_volume("both", 1, &both).await.unwrap();
     assert_eq!(volume.template.as_deref(), Some("hdd"));
     assert_eq!(volume.replication, 2, "the template wins");
+    assert_eq!(env.driver.pool_of(&volume), "template_hdd");
+    let plain = env
+        .driver
+        .create_volume("plain", 1, &Specs::new())
+        .await
+        .unwrap();
+    assert_eq!(env.driver.pool_of(&plain), "default");
     assert_eq!(env.driver.pool_name(&both).unwrap(), "template_hdd");
     let bad = crate::specs(&[("storpool_replication", "5")]);
     let err = env.driver.create_volume("bad", 1, &bad).await.unwrap_err();
     assert!(err.is_user_error());
     assert!(err.to_string().contains("storpool_replication=5"), "{err}");
-    for id in ["r2", "both"] {
+    for id in ["r2", "both", "plain"] {
         env.driver.delete_volume(id).await.unwrap();
     }
     env.assert_empty();
