@@ -72,11 +72,11 @@ pub(crate) enum ExportFormat {
     Qcow2,
 }
 
-impl ExportFormat {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Raw => "raw",
-            Self::Qcow2 => "qcow2",
+impl From<ExportFormat> for storpool_image::ImageFormat {
+    fn from(format: ExportFormat) -> Self {
+        match format {
+            ExportFormat::Raw => Self::Raw,
+            ExportFormat::Qcow2 => Self::Qcow2,
         }
     }
 }

@@ -4,14 +4,15 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use storpool_attach::{AccessMode, DetachOptions, Target};
 use storpool_cli::Failure;
-use storpool_driver_core::{Specs, Stats, Volume};
+use storpool_driver_core::{Stats, Volume};
+use storpool_image::{ConvertRequest, ImageFormat, ImageInfo, ImportRequest};
 
-use crate::image::{self, ImageInfo, ImportRequest};
+use crate::image;
 use crate::output;
 use crate::settings::{Ctx, attach_failure, driver_failure};
 
@@ -161,7 +162,7 @@ async fn flow(
     image_mib: u64,
     instances: u32,
 ) -> Result<DemoReport, Failure> {
-    let run = image::unique_suffix();
+    let run = unique_suffix();
     let base_id = format!("demo-{run}-image");
     let snapshot_id = format!("demo-{run}-golden");
     let vm_ids: Vec<String> = (1..=instances)
@@ -184,25 +185,28 @@ async fn flow(
     let text = "convert it to qcow2 with qemu-img".to_owned();
     steps.begin(&text);
     let started = Instant::now();
-    image::convert_file(&raw, "raw", &qcow2, "qcow2").await?;
-    let qcow2_size = std::fs::metadata(&qcow2).map_or(0, |meta| meta.len());
-    steps.end(&text, &format!("{} KiB", qcow2_size / 1024), started);
+    let mut convert = ConvertRequest::new(&raw, &qcow2, ImageFormat::Qcow2);
+    convert.source_format = Some("raw".to_owned());
+    let (options, _) = image::copy_options(ctx);
+    let converted = storpool_image::convert(&convert, &options)
+        .await
+        .map_err(image::failure)?;
+    steps.end(
+        &text,
+        &format!("{} KiB", converted.file_size / 1024),
+        started,
+    );
 
     // 3. Import: what `sp-volume import-image` does.
     let text = format!("import it into volume `{base_id}` (attach, qemu-img convert, detach)");
     steps.begin(&text);
     let started = Instant::now();
-    let imported = image::import(
-        ctx,
-        &ImportRequest {
-            id: &base_id,
-            image: &qcow2,
-            size: None,
-            image_format: Some("qcow2"),
-            specs: &Specs::new(),
-        },
-    )
-    .await?;
+    let mut request = ImportRequest::new(&base_id, &qcow2);
+    request.image_format = Some("qcow2".to_owned());
+    let (options, line) = image::copy_options(ctx);
+    let imported = image::images(ctx)?.import(&request, &options).await;
+    line.finish();
+    let imported = imported.map_err(image::failure)?;
     made.volumes.push(base_id.clone());
     steps.end(
         &text,
@@ -230,7 +234,12 @@ async fn flow(
     let started = Instant::now();
     for id in &vm_ids {
         ctx.driver
-            .create_volume_from_snapshot(id, &snapshot_id, imported.volume.size_gib, &Specs::new())
+            .create_volume_from_snapshot(
+                id,
+                &snapshot_id,
+                imported.volume.size_gib,
+                &storpool_driver_core::Specs::new(),
+            )
             .await
             .map_err(driver_failure)?;
         made.volumes.push(id.clone());
@@ -317,6 +326,14 @@ async fn flow(
         volumes,
         total_seconds: steps.started.elapsed().as_secs_f64(),
     })
+}
+
+/// A short suffix that makes the demo's names unique.
+fn unique_suffix() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{:x}{:x}", std::process::id(), nanos)
 }
 
 /// Best effort after a failure: detach, delete what the demo made.

@@ -12,10 +12,12 @@ mod demo;
 mod image;
 mod output;
 mod settings;
+mod signals;
 
 use std::process::ExitCode;
 
 use storpool_cli::{Cluster, Environment, ExitStatus, Failure, GlobalArgs};
+use storpool_image::CancellationToken;
 
 use crate::cli::{Cli, Command};
 use crate::settings::{Ctx, Settings};
@@ -37,6 +39,10 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli) -> Result<(), Failure> {
+    let cancel = CancellationToken::new();
+    if signals::cleans_up(&cli.command) {
+        signals::watch(cancel.clone());
+    }
     let settings = Settings::resolve(cli)?;
     let env = Environment::from_process();
     let (global, _demo_dir) = cluster_args(cli, &env)?;
@@ -46,7 +52,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
     {
         output::note(&notice);
     }
-    let ctx = Ctx::new(settings, cluster)?;
+    let ctx = Ctx::new(settings, cluster, cancel)?;
     let result = commands::execute(&ctx, &cli.command).await;
     ctx.cluster.shutdown().await;
     result

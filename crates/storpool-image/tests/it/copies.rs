@@ -1,0 +1,106 @@
+//! Import, export and conversion through the real `qemu-img`.
+
+use std::sync::{Arc, Mutex};
+
+use storpool_image::{
+    ConvertRequest, CopyOptions, ExportRequest, ImageFormat, ImportRequest, Progress,
+};
+
+use crate::{MIB, env, leftovers, raw_image, runtime};
+
+/// Options that record every progress report.
+fn recording() -> (CopyOptions, Arc<Mutex<Vec<Progress>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    let options = CopyOptions::default().with_progress(move |progress| {
+        sink.lock().unwrap().push(progress.clone());
+    });
+    (options, seen)
+}
+
+fn fractions(seen: &[Progress]) -> Vec<f64> {
+    seen.iter()
+        .filter_map(|progress| match progress {
+            Progress::Copied { fraction } => Some(*fraction),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn import_then_export_reports_progress_and_leaves_nothing_behind() {
+    let env = env();
+    let image = env.dir.path().join("disk.raw");
+    let bytes = raw_image(&image, 5 * MIB);
+    let (options, seen) = recording();
+    let rt = runtime();
+    let imported = rt
+        .block_on(
+            env.images
+                .import(&ImportRequest::new("img", &image), &options),
+        )
+        .unwrap();
+    assert!(imported.created);
+    assert_eq!(imported.volume.size_gib, 1);
+    assert_eq!(imported.image.format, "raw");
+    let copied = fractions(&seen.lock().unwrap());
+    assert!(!copied.is_empty(), "{:?}", seen.lock().unwrap());
+    assert!(copied.windows(2).all(|w| w[0] <= w[1]), "{copied:?}");
+    assert!((copied.last().copied().unwrap() - 1.0).abs() < f64::EPSILON);
+    let data = env.sim.data_path("os--volume-img").unwrap();
+    assert_eq!(std::fs::read(&data).unwrap()[..bytes.len()], bytes[..]);
+    assert!(env.sim.state().attachments.is_empty());
+
+    let out = env.dir.path().join("out.qcow2");
+    let mut request = ExportRequest::new("img", &out);
+    request.format = ImageFormat::Qcow2;
+    let exported = rt
+        .block_on(env.images.export(&request, &CopyOptions::default()))
+        .unwrap();
+    assert_eq!(exported.format, ImageFormat::Qcow2);
+    assert_eq!(
+        serde_json::to_value(&exported).unwrap()["format"],
+        "qcow2",
+        "the JSON name of the format"
+    );
+    assert!(exported.file_size > 0);
+    let state = env.sim.state();
+    assert!(state.snapshots.is_empty(), "{:?}", state.snapshots);
+    assert!(state.attachments.is_empty());
+    assert!(leftovers(env.dir.path()).is_empty());
+    // Back to raw, as one file into another.
+    let back = env.dir.path().join("back.raw");
+    let converted = rt
+        .block_on(storpool_image::convert(
+            &ConvertRequest::new(&out, &back, ImageFormat::Raw),
+            &CopyOptions::default(),
+        ))
+        .unwrap();
+    assert_eq!(converted.image.format, "qcow2");
+    assert_eq!(std::fs::read(&back).unwrap()[..bytes.len()], bytes[..]);
+}
+
+#[test]
+fn an_import_into_an_existing_volume_says_so_before_the_copy() {
+    let env = env();
+    env.sim.seed_volume("os--volume-e", 2 << 30, None).unwrap();
+    let image = env.dir.path().join("disk.raw");
+    raw_image(&image, 4 * MIB);
+    let (options, seen) = recording();
+    let imported = runtime()
+        .block_on(
+            env.images
+                .import(&ImportRequest::new("e", &image), &options),
+        )
+        .unwrap();
+    assert!(!imported.created);
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen[0],
+        Progress::ExistingVolume {
+            id: "e".into(),
+            size_gib: 2
+        }
+    );
+    assert!(matches!(seen.last(), Some(Progress::Copied { .. })));
+}
