@@ -60,21 +60,30 @@ struct FileTarget {
 
 impl FileTarget {
     /// Checks that `file` can be written as an image file: its folder exists, it has a file
-    /// name, it is not a folder, and it is absent or `replace` is set.
+    /// name, and it is absent or (with `replace`) a regular file. A link is judged by what it
+    /// points to: one to a device or FIFO is refused too (the rename at the end would replace
+    /// the link, but whoever made it meant the device).
     fn check(file: &Path, replace: bool, action: &str) -> Result<Self, ImageError> {
         let invalid = |problem| ImageError::InvalidTarget {
             action: action.to_owned(),
             path: file.to_owned(),
             problem,
         };
-        if file.is_dir() {
-            return Err(invalid(TargetProblem::NotAFile(FileKind::Folder)));
-        }
-        if file.exists() && !replace {
-            return Err(ImageError::TargetExists {
-                action: action.to_owned(),
-                path: file.to_owned(),
-            });
+        if let Ok(link) = std::fs::symlink_metadata(file) {
+            let kind = match std::fs::metadata(file) {
+                Ok(meta) => FileKind::of_meta(&meta),
+                // A dangling link: replacing it touches nothing else.
+                Err(_) => FileKind::of(link.file_type()).filter(|_| !link.is_symlink()),
+            };
+            if let Some(kind) = kind {
+                return Err(invalid(TargetProblem::NotAFile(kind)));
+            }
+            if !replace {
+                return Err(ImageError::TargetExists {
+                    action: action.to_owned(),
+                    path: file.to_owned(),
+                });
+            }
         }
         let Some(name) = file.file_name() else {
             return Err(invalid(TargetProblem::NoFileName));
@@ -101,7 +110,8 @@ impl FileTarget {
         self.dir.join(partial)
     }
 
-    /// Moves the complete `partial` file into place.
+    /// Moves the complete `partial` file into place, checking again that nothing but a
+    /// regular file would be replaced.
     fn finish(&self, partial: &Path, replace: bool, action: &str) -> Result<u64, ImageError> {
         Self::check(&self.file, replace, action)?;
         std::fs::rename(partial, &self.file).map_err(|err| ImageError::io(action, err))?;

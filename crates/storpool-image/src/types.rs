@@ -87,8 +87,10 @@ impl ImportRequest {
 pub struct ExportRequest {
     /// The volume's orchestrator id.
     pub volume_id: String,
-    /// The file to write. Its folder must exist; an existing file is replaced only with
-    /// [`ExportRequest::replace`]; a folder is refused.
+    /// The file to write. Its folder must exist. Only a regular file is ever replaced (with
+    /// [`ExportRequest::replace`]): folders, devices (block devices too: this crate does not
+    /// write through to them), FIFOs and sockets are refused before anything is made, as is
+    /// a link to one of them.
     pub file: PathBuf,
     /// The format to write.
     pub format: ImageFormat,

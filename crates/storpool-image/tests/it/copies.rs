@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 
 use storpool_image::{
-    ConvertRequest, CopyOptions, ExportRequest, ImageFormat, ImportRequest, Progress,
+    ConvertRequest, CopyOptions, ErrorKind, ExportRequest, FileKind, ImageError, ImageFormat,
+    ImportRequest, Progress, TargetProblem,
 };
 
 use crate::{MIB, env, leftovers, raw_image, runtime};
@@ -103,4 +104,41 @@ fn an_import_into_an_existing_volume_says_so_before_the_copy() {
         }
     );
     assert!(matches!(seen.last(), Some(Progress::Copied { .. })));
+}
+
+#[test]
+fn targets_that_are_not_regular_files_are_refused_before_anything_is_made() {
+    let env = env();
+    env.sim.seed_volume("os--volume-v", 1 << 30, None).unwrap();
+    let fifo = env.dir.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let link = env.dir.path().join("null-link");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    let rt = runtime();
+    for (path, kind) in [
+        (fifo.clone(), FileKind::Fifo),
+        (link, FileKind::CharDevice),
+        ("/dev/null".into(), FileKind::CharDevice),
+        (env.dir.path().to_owned(), FileKind::Folder),
+    ] {
+        let mut request = ExportRequest::new("v", &path);
+        request.replace = true;
+        let err = rt
+            .block_on(env.images.export(&request, &CopyOptions::default()))
+            .unwrap_err();
+        assert!(
+            matches!(&err, ImageError::InvalidTarget { problem: TargetProblem::NotAFile(k), .. } if *k == kind),
+            "{path:?}: {err:?}"
+        );
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    }
+    assert!(env.sim.state().snapshots.is_empty());
+    let meta = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()));
 }
