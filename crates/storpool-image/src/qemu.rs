@@ -160,7 +160,8 @@ pub(crate) fn parse_progress(segment: &[u8]) -> Option<f64> {
         .then(|| (percent / 100.0).clamp(0.0, 1.0))
 }
 
-/// Checks that `path` is something `qemu-img` can read an image from: not a folder.
+/// Checks that `path` is something `qemu-img` can read an image from: a regular file or a
+/// block device (a FIFO would hang it, `/dev/zero` reads as an empty image).
 pub(crate) async fn check_source(path: &Path) -> Result<(), ImageError> {
     let meta = tokio::fs::metadata(path)
         .await
@@ -169,16 +170,16 @@ pub(crate) async fn check_source(path: &Path) -> Result<(), ImageError> {
             source,
         })?;
     match FileKind::of_meta(&meta) {
-        Some(FileKind::Folder) => Err(ImageError::NotAnImage {
+        None | Some(FileKind::BlockDevice) => Ok(()),
+        Some(kind) => Err(ImageError::NotAnImage {
             path: path.to_owned(),
-            kind: FileKind::Folder,
+            kind,
         }),
-        _ => Ok(()),
     }
 }
 
-/// The format and virtual size of an image (`qemu-img info`). A folder is refused; an image
-/// with a backing file or encryption is refused, since it would not
+/// The format and virtual size of an image (`qemu-img info`). Only a regular file or a block
+/// device is read; an image with a backing file or encryption is refused, since it would not
 /// copy as one self-contained disk. `format` (e.g. `qcow2`) skips format detection; give it
 /// for images from untrusted sources.
 ///

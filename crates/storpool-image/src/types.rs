@@ -55,7 +55,7 @@ pub struct ImportRequest {
     /// written into; one that is too small is refused; otherwise it is created (and deleted
     /// again if the copy does not complete).
     pub volume_id: String,
-    /// The image file.
+    /// The image: a regular file, or a block device.
     pub image: PathBuf,
     /// The size of a volume to create, in GiB; default: the image's virtual size rounded up
     /// to whole GiB (at least 1).
@@ -114,7 +114,7 @@ impl ExportRequest {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConvertRequest {
-    /// The image to read.
+    /// The image to read: a regular file, or a block device.
     pub source: PathBuf,
     /// Its format; default: detected by `qemu-img`.
     pub source_format: Option<String>,

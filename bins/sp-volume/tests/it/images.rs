@@ -462,3 +462,35 @@ fn export_with_force_refuses_fifos_devices_and_links_to_them_and_leaves_them_alo
     assert!(node.sim.state().snapshots.is_empty());
     assert_eq!(leftovers(node.dir.path()), Vec::<PathBuf>::new());
 }
+
+#[test]
+fn import_refuses_fifos_and_character_devices_as_images() {
+    // Issue 13, defect 4: `/dev/zero` "succeeded" with 0 bytes, and a FIFO hung
+    // `qemu-img info`.
+    let node = node();
+    let fifo = node.dir.path().join("fifo");
+    mkfifo(&fifo);
+    for (path, what) in [
+        (PathBuf::from("/dev/zero"), "a character device"),
+        (fifo, "a FIFO"),
+    ] {
+        let run = node.run_within(
+            &["import-image", "x", path_arg(&path)],
+            std::time::Duration::from_secs(30),
+        );
+        let error = run.failed(2);
+        assert!(
+            error.contains(&format!(
+                "cannot read the image {}: it is {what}",
+                path.display()
+            )),
+            "{run:#?}"
+        );
+        assert!(
+            run.stderr
+                .contains("hint: only regular files and block devices can be imported"),
+            "{run:#?}"
+        );
+    }
+    assert!(node.sim.state().volumes.is_empty());
+}

@@ -107,6 +107,44 @@ fn an_import_into_an_existing_volume_says_so_before_the_copy() {
 }
 
 #[test]
+fn sources_that_are_not_files_or_block_devices_are_refused_before_qemu_img() {
+    let env = env();
+    // `qemu-img` is not even looked for: a stand-in that does not exist would say so.
+    let options = CopyOptions::default().with_qemu_img(env.dir.path().join("no-qemu-img"));
+    let fifo = env.dir.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let rt = runtime();
+    for (path, kind) in [
+        (fifo, FileKind::Fifo),
+        ("/dev/zero".into(), FileKind::CharDevice),
+        (env.dir.path().to_owned(), FileKind::Folder),
+    ] {
+        let err = rt
+            .block_on(storpool_image::info(&path, None, &options))
+            .unwrap_err();
+        assert!(
+            matches!(&err, ImageError::NotAnImage { kind: k, .. } if *k == kind),
+            "{path:?}: {err:?}"
+        );
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        let err = rt
+            .block_on(env.images.import(&ImportRequest::new("x", &path), &options))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("cannot read the image {}: it is {kind}", path.display())
+        );
+    }
+    assert!(env.sim.state().volumes.is_empty());
+}
+
+#[test]
 fn targets_that_are_not_regular_files_are_refused_before_anything_is_made() {
     let env = env();
     env.sim.seed_volume("os--volume-v", 1 << 30, None).unwrap();
