@@ -39,6 +39,41 @@ pub(crate) fn words(words: &[&str]) -> Vec<OsString> {
     words.iter().map(OsString::from).collect()
 }
 
+/// Makes the child get `SIGKILL` when its parent goes away, even by `kill -9` (Linux
+/// `PR_SET_PDEATHSIG`), so that a copy never goes on writing into a volume nobody will detach.
+///
+/// This is the crate's only unsafe code, and the reason it denies `unsafe_code` rather than
+/// forbidding it: the death signal must be set in the child, between fork and exec, and the
+/// only hook there is `CommandExt::pre_exec`, which is unsafe. Neither std, tokio nor rustix
+/// offers a safe way to ask for it, and a wrapper program (`setpriv --pdeathsig`) may be
+/// missing.
+///
+/// The kernel sends the signal when the *thread* that spawned the child ends. The operations
+/// spawn `qemu-img` on the thread that polls them and wait for it there (or on another thread
+/// of the same runtime, which lives as long as the runtime), so that thread outlives the child
+/// unless the whole process goes.
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut Command) {
+    let parent = rustix::process::getpid();
+    let hook = move || -> std::io::Result<()> {
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+        // The parent may have died before the death signal was set: then nobody else will
+        // send it.
+        if rustix::process::getppid() != Some(parent) {
+            return Err(rustix::io::Errno::SRCH.into());
+        }
+        Ok(())
+    };
+    // SAFETY: `pre_exec` runs the hook in the forked child before exec, where only
+    // async-signal-safe work is allowed. The hook makes three plain system calls through
+    // rustix (prctl, getppid; getpid ran before the fork), allocates nothing (an `Errno`
+    // converts into `io::Error` without allocating), takes no lock and touches no memory
+    // shared with the parent but the captured pid, a plain integer.
+    unsafe {
+        command.pre_exec(hook);
+    }
+}
+
 /// Runs `qemu-img ARGS...` and returns its stdout. With `progress`, `-p` output on its stdout
 /// is parsed and reported; its stderr becomes the error message when it fails. Cancelling
 /// `cancel` kills it and waits for it.
@@ -58,6 +93,7 @@ pub(crate) async fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    die_with_parent(&mut command);
     let mut child = command.spawn().map_err(|err| {
         Stopped::Failed(match err.kind() {
             std::io::ErrorKind::NotFound => QemuImgError::Missing {

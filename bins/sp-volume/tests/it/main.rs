@@ -7,6 +7,7 @@ mod embedded;
 mod failures;
 mod images;
 mod manage;
+mod signals;
 mod snapshots;
 mod stats;
 mod types;

@@ -5,6 +5,7 @@
 
 mod cancel;
 mod copies;
+mod lints;
 
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
