@@ -221,11 +221,15 @@ async fn flow(
     let text = format!("snapshot it as `{snapshot_id}`");
     steps.begin(&text);
     let started = Instant::now();
-    ctx.driver
-        .create_snapshot(&base_id, &snapshot_id)
-        .await
-        .map_err(driver_failure)?;
+    // Recorded first: a step cut short by a signal may have made it.
     made.snapshot = Some(snapshot_id.clone());
+    step(ctx, &text, async {
+        ctx.driver
+            .create_snapshot(&base_id, &snapshot_id)
+            .await
+            .map_err(driver_failure)
+    })
+    .await?;
     steps.end(&text, "", started);
 
     // 5. One root volume per instance, thin children of the snapshot.
@@ -233,16 +237,19 @@ async fn flow(
     steps.begin(&text);
     let started = Instant::now();
     for id in &vm_ids {
-        ctx.driver
-            .create_volume_from_snapshot(
-                id,
-                &snapshot_id,
-                imported.volume.size_gib,
-                &storpool_driver_core::Specs::new(),
-            )
-            .await
-            .map_err(driver_failure)?;
         made.volumes.push(id.clone());
+        step(ctx, &text, async {
+            ctx.driver
+                .create_volume_from_snapshot(
+                    id,
+                    &snapshot_id,
+                    imported.volume.size_gib,
+                    &storpool_driver_core::Specs::new(),
+                )
+                .await
+                .map_err(driver_failure)
+        })
+        .await?;
     }
     steps.end(&text, &vm_ids.join(", "), started);
 
@@ -252,20 +259,26 @@ async fn flow(
     let text = format!("attach `{vm}` on this node");
     steps.begin(&text);
     let started = Instant::now();
-    let attached = connector
-        .connect(&Target::volume(vm), AccessMode::Rw)
-        .await
-        .map_err(attach_failure)?;
     made.attached = Some(vm.clone());
+    let attached = step(ctx, &text, async {
+        connector
+            .connect(&Target::volume(vm), AccessMode::Rw)
+            .await
+            .map_err(attach_failure)
+    })
+    .await?;
     steps.end(&text, &attached.path.display().to_string(), started);
 
     let text = "verify its bytes match the image".to_owned();
     steps.begin(&text);
     let started = Instant::now();
     let (device, disk) = (attached.path.clone(), raw.clone());
-    let verified = tokio::task::spawn_blocking(move || compare(&device, &disk))
-        .await
-        .map_err(|err| Failure::operation(anyhow::Error::new(err)))??;
+    let verified = step(ctx, &text, async {
+        tokio::task::spawn_blocking(move || compare(&device, &disk))
+            .await
+            .map_err(|err| Failure::operation(anyhow::Error::new(err)))?
+    })
+    .await?;
     steps.end(
         &text,
         &format!("{verified} bytes equal, boot signature 0x55AA in place"),
@@ -275,10 +288,13 @@ async fn flow(
     let text = format!("detach `{vm}`");
     steps.begin(&text);
     let started = Instant::now();
-    connector
-        .disconnect(&Target::volume(vm), DetachOptions::default())
-        .await
-        .map_err(attach_failure)?;
+    step(ctx, &text, async {
+        connector
+            .disconnect(&Target::volume(vm), DetachOptions::default())
+            .await
+            .map_err(attach_failure)
+    })
+    .await?;
     made.attached = None;
     steps.end(&text, "", started);
 
@@ -286,7 +302,10 @@ async fn flow(
     let text = "stats".to_owned();
     steps.begin(&text);
     let started = Instant::now();
-    let stats = ctx.driver.stats().await.map_err(driver_failure)?;
+    let stats = step(ctx, &text, async {
+        ctx.driver.stats().await.map_err(driver_failure)
+    })
+    .await?;
     steps.end(&text, "", started);
     if !steps.json {
         output::stats(&stats, false).map_err(output::failed)?;
@@ -294,7 +313,10 @@ async fn flow(
     let text = "list".to_owned();
     steps.begin(&text);
     let started = Instant::now();
-    let volumes = ctx.driver.list_volumes().await.map_err(driver_failure)?;
+    let volumes = step(ctx, &text, async {
+        ctx.driver.list_volumes().await.map_err(driver_failure)
+    })
+    .await?;
     steps.end(&text, "", started);
     if !steps.json {
         output::volumes(&volumes, false).map_err(output::failed)?;
@@ -307,13 +329,16 @@ async fn flow(
     );
     steps.begin(&text);
     let started = Instant::now();
-    for id in made.volumes.iter().rev() {
-        ctx.driver.delete_volume(id).await.map_err(driver_failure)?;
-    }
-    ctx.driver
-        .delete_snapshot(&snapshot_id)
-        .await
-        .map_err(driver_failure)?;
+    step(ctx, &text, async {
+        for id in made.volumes.iter().rev() {
+            ctx.driver.delete_volume(id).await.map_err(driver_failure)?;
+        }
+        ctx.driver
+            .delete_snapshot(&snapshot_id)
+            .await
+            .map_err(driver_failure)
+    })
+    .await?;
     *made = Made::default();
     steps.end(&text, "", started);
 
@@ -326,6 +351,23 @@ async fn flow(
         volumes,
         total_seconds: steps.started.elapsed().as_secs_f64(),
     })
+}
+
+/// Runs one step of the demo, unless a signal stops the command first: then the step fails
+/// as interrupted, and the demo's cleanup runs.
+async fn step<T>(
+    ctx: &Ctx,
+    text: &str,
+    work: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    let work = Box::pin(work);
+    tokio::select! {
+        biased;
+        () = ctx.cancel.cancelled() => Err(Failure::operation(anyhow::anyhow!(
+            "the demo was interrupted at the step `{text}`"
+        ))),
+        out = work => out,
+    }
 }
 
 /// A short suffix that makes the demo's names unique.

@@ -40,9 +40,22 @@ async fn main() -> ExitCode {
 
 async fn run(cli: &Cli) -> Result<(), Failure> {
     let cancel = CancellationToken::new();
-    if signals::cleans_up(&cli.command) {
-        signals::watch(cancel.clone());
+    let received = if signals::cleans_up(&cli.command) {
+        signals::watch(cancel.clone(), cli.global.quiet > 0).map_err(|err| {
+            Failure::usage(anyhow::Error::new(err).context("cannot handle signals"))
+        })?
+    } else {
+        signals::Received::default()
+    };
+    let result = run_command(cli, cancel).await;
+    match (result, received.get()) {
+        // Stopped by a signal: whatever the error says, the code says which signal.
+        (Err(failure), Some(signal)) => Err(failure.with_status(ExitStatus::Signal(signal))),
+        (result, _) => result,
     }
+}
+
+async fn run_command(cli: &Cli, cancel: CancellationToken) -> Result<(), Failure> {
     let settings = Settings::resolve(cli)?;
     let env = Environment::from_process();
     let (global, _demo_dir) = cluster_args(cli, &env)?;

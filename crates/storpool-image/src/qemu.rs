@@ -92,7 +92,10 @@ pub(crate) async fn run(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true);
+        .kill_on_drop(true)
+        // Its own process group: a terminal's Ctrl-C reaches the caller only, which decides
+        // (through `cancel`) when it stops, and cleans up knowing why.
+        .process_group(0);
     die_with_parent(&mut command);
     let mut child = command.spawn().map_err(|err| {
         Stopped::Failed(match err.kind() {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process};
 
-use crate::{Node, command, node, pause};
+use crate::{Node, Run, command, node, pause};
 
 /// The real `qemu-img`.
 fn real_qemu_img() -> PathBuf {
@@ -169,4 +169,132 @@ fn kill_9_of_an_import_takes_qemu_img_with_it() {
         "qemu-img (pid {}) outlived sp-volume",
         qemu_img.0
     );
+}
+
+/// Waits (up to 60 s) for `child` to end; its output.
+fn finish(mut child: Child) -> Run {
+    let deadline = Instant::now() + Duration::from_mins(1);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!(
+                "sp-volume did not end: {:#?}",
+                Run::from(child.wait_with_output().unwrap())
+            );
+        }
+        pause();
+    }
+    Run::from(child.wait_with_output().unwrap())
+}
+
+/// Runs `args` with the stand-in, sends `sig` once the copy runs, and waits for the end.
+fn stopped_during_the_copy(node: &Node, args: &[&str], sig: Signal) -> (Run, Sleeper) {
+    let slow = SlowQemuImg::new();
+    let mut child = spawn(node, &slow, args);
+    let qemu_img = slow.wait(&mut child);
+    signal(&child, sig);
+    (finish(child), qemu_img)
+}
+
+/// Asserts that the cluster holds no volume, snapshot or attachment.
+fn nothing_left(node: &Node) {
+    let state = node.sim.state();
+    assert!(state.volumes.is_empty(), "{:?}", state.volumes);
+    assert!(state.snapshots.is_empty(), "{:?}", state.snapshots);
+    assert!(state.attachments.is_empty(), "{:?}", state.attachments);
+}
+
+#[test]
+fn sigterm_during_an_import_stops_qemu_img_deletes_the_new_volume_and_exits_143() {
+    // Issue 13, defect 17: SIGTERM left the volume attached and half written.
+    let node = node();
+    let image = image(node.dir.path());
+    let (run, qemu_img) = stopped_during_the_copy(
+        &node,
+        &["import-image", "t", image.to_str().unwrap()],
+        Signal::TERM,
+    );
+    assert_eq!(run.code, Some(143), "{run:#?}");
+    assert!(
+        run.error_line().ends_with("into volume `t`: interrupted"),
+        "{run:#?}"
+    );
+    assert!(
+        run.stderr
+            .contains("hint: the volume `t` created for the image was deleted again"),
+        "{run:#?}"
+    );
+    assert!(qemu_img.gone(), "qemu-img outlived the command");
+    nothing_left(&node);
+}
+
+#[test]
+fn sighup_during_an_export_removes_the_snapshot_and_the_partial_file_and_exits_129() {
+    let node = node();
+    let image = image(node.dir.path());
+    node.run(&["import-image", "v", image.to_str().unwrap(), "-q"])
+        .ok();
+    let out = node.dir.path().join("out.raw");
+    let (run, qemu_img) = stopped_during_the_copy(
+        &node,
+        &["export-image", "v", out.to_str().unwrap()],
+        Signal::HUP,
+    );
+    assert_eq!(run.code, Some(129), "{run:#?}");
+    assert!(qemu_img.gone(), "qemu-img outlived the command");
+    let state = node.sim.state();
+    assert!(state.snapshots.is_empty(), "{:?}", state.snapshots);
+    assert!(state.attachments.is_empty(), "{:?}", state.attachments);
+    assert_eq!(state.volumes.len(), 1, "the volume itself stays");
+    assert!(!out.exists());
+    let partial: Vec<_> = fs::read_dir(node.dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(partial.is_empty(), "{partial:?}");
+}
+
+#[test]
+fn ctrl_c_before_qemu_img_starts_deletes_the_export_snapshot_and_exits_130() {
+    // Issue 13, defect 17: Ctrl-C while the temporary snapshot was made and attached killed
+    // the command outright and leaked the snapshot.
+    let node = node();
+    let image = image(node.dir.path());
+    node.run(&["import-image", "v", image.to_str().unwrap(), "-q"])
+        .ok();
+    // This node's client is down: the attach waits for it, after the snapshot is made.
+    node.sim.set_client_running(crate::ID, false);
+    let slow = SlowQemuImg::new();
+    let out = node.dir.path().join("out.raw");
+    let mut child = spawn(&node, &slow, &["export-image", "v", out.to_str().unwrap()]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while node.sim.state().snapshots.is_empty() {
+        assert!(child.try_wait().unwrap().is_none(), "it ended early");
+        assert!(Instant::now() < deadline, "no snapshot was made");
+        pause();
+    }
+    signal(&child, Signal::INT);
+    // The detach of the cleanup waits for the client too.
+    node.sim.set_client_running(crate::ID, true);
+    let run = finish(child);
+    assert_eq!(run.code, Some(130), "{run:#?}");
+    assert!(run.error_line().ends_with(": interrupted"), "{run:#?}");
+    let state = node.sim.state();
+    assert!(state.snapshots.is_empty(), "{:?}", state.snapshots);
+    assert!(state.attachments.is_empty(), "{:?}", state.attachments);
+    assert!(!out.exists());
+}
+
+#[test]
+fn sigterm_during_the_demo_removes_everything_it_made_and_exits_143() {
+    let node = node();
+    let (run, qemu_img) = stopped_during_the_copy(
+        &node,
+        &["demo", "--image-mib", "2", "--instances", "1"],
+        Signal::TERM,
+    );
+    assert_eq!(run.code, Some(143), "{run:#?}");
+    assert!(qemu_img.gone(), "qemu-img outlived the command");
+    nothing_left(&node);
 }
