@@ -1,21 +1,20 @@
 //! The client, its builder, and the one send/decode path every call goes through.
 
+use std::error::Error as _;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use reqwest::header::HeaderValue;
-use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use storpool_conf::{AuthToken, Config};
 
 use crate::error::{ApiError, ServerError, error_name};
 use crate::names::ClusterName;
-use crate::retry::{RetryPolicy, transport_fault};
-use crate::transport::{Exchange, Failure, Transport};
+use crate::retry::RetryPolicy;
+use crate::transport::{BaseUrl, Exchange, SetupError, Transport};
 
 /// The path prefix of every call.
 pub const API_PREFIX: &str = "/ctrl/1.0";
@@ -33,6 +32,55 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'_')
     .remove(b'~');
+
+/// An HTTP method of the StorPool API, for [`Client::raw`]: [`Method::GET`] or
+/// [`Method::POST`], the only two the API uses.
+///
+/// ```
+/// use storpool_api::Method;
+///
+/// assert_eq!(Method::GET.as_str(), "GET");
+/// assert_eq!(Method::POST.to_string(), "POST");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Method(MethodKind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum MethodKind {
+    Get,
+    Post,
+}
+
+impl Method {
+    /// `GET`: reads; with [`Client::raw`], its JSON goes into the `?json=` query parameter.
+    pub const GET: Self = Self(MethodKind::Get);
+    /// `POST`: changes; with [`Client::raw`], its JSON is the body.
+    pub const POST: Self = Self(MethodKind::Post);
+
+    /// `"GET"` or `"POST"`.
+    ///
+    /// ```
+    /// assert_eq!(storpool_api::Method::POST.as_str(), "POST");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self.0 {
+            MethodKind::Get => "GET",
+            MethodKind::Post => "POST",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Builds a [`Client`].
 ///
@@ -147,39 +195,39 @@ impl ClientBuilder {
     }
 
     /// Checks the settings and creates the client and its connection pool.
+    ///
+    /// Needs no runtime; the calls do (see the crate docs).
     pub fn build(self) -> Result<Client, ApiError> {
         let raw_url = self
             .base_url
             .ok_or_else(|| ApiError::invalid("base URL", "", "no base URL was given"))?;
-        let url = check_base_url(&raw_url)?;
-        let base = url.as_str().trim_end_matches('/').to_owned();
-        // The path prefix in front of `/ctrl/1.0` (empty, or `/PREFIX`).
-        let prefix = url.path().trim_end_matches('/').to_owned();
+        let url = BaseUrl::parse(&raw_url)
+            .map_err(|reason| ApiError::invalid("base URL", raw_url.as_str(), reason))?;
         let token = self
             .token
             .ok_or_else(|| ApiError::invalid("API token", "", "no API token was given"))?;
         if token.is_empty() {
             return Err(ApiError::invalid("API token", "", "the token is empty"));
         }
-        let mut auth =
-            HeaderValue::try_from(format!("Storpool v1:{}", token.expose())).map_err(|_| {
-                ApiError::invalid(
-                    "API token",
-                    "<redacted>",
-                    "the token holds characters an HTTP header cannot carry",
-                )
-            })?;
-        auth.set_sensitive(true);
         if self.timeout.is_zero() {
             return Err(ApiError::invalid("timeout", "0 s", "must be positive"));
         }
-        let http = Transport::new(&url, self.connect_timeout).map_err(ApiError::HttpClient)?;
+        let http =
+            Transport::new(&url, token.expose(), self.connect_timeout).map_err(
+                |err| match err {
+                    SetupError::Token => ApiError::invalid(
+                        "API token",
+                        "<redacted>",
+                        "the token holds characters an HTTP header cannot carry",
+                    ),
+                    SetupError::Tls(source) => ApiError::HttpClient(source),
+                },
+            )?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                base,
-                prefix,
-                auth,
+                base: url.display,
+                prefix: url.prefix,
                 timeout: self.timeout,
                 retry: self.retry,
             }),
@@ -189,35 +237,12 @@ impl ClientBuilder {
     }
 }
 
-/// `scheme://host[:port][/prefix]` without query or fragment.
-fn check_base_url(raw: &str) -> Result<reqwest::Url, ApiError> {
-    let invalid = |reason: &str| ApiError::invalid("base URL", raw, reason);
-    let url = reqwest::Url::parse(raw).map_err(|err| invalid(&err.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("the scheme must be `http` or `https`"));
-    }
-    if url.host_str().is_none() {
-        return Err(invalid("no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("a base URL has no query or fragment"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "credentials do not belong in the URL: use the token",
-        ));
-    }
-    Ok(url)
-}
-
 struct Inner {
     http: Transport,
     /// `scheme://host:port[/prefix]`, no trailing slash.
     base: String,
     /// `/prefix` of the base URL, or empty.
     prefix: String,
-    /// `Storpool v1:TOKEN`, marked sensitive.
-    auth: HeaderValue,
     timeout: Duration,
     retry: RetryPolicy,
 }
@@ -502,9 +527,8 @@ impl Client {
         let outcome = inner
             .http
             .exchange(&Exchange {
-                method: &request.method,
+                method: request.method,
                 target: &request.target,
-                auth: &inner.auth,
                 body: request.body.as_ref(),
                 timeout,
             })
@@ -514,7 +538,7 @@ impl Client {
         match outcome {
             Ok((status, bytes)) => {
                 tracing::debug!(
-                    %method, path, status = status.as_u16(), elapsed_ms, attempt,
+                    %method, path, status, elapsed_ms, attempt,
                     "StorPool API response"
                 );
                 match answer::<T>(status, &bytes, || request.call(), attempt, request.started) {
@@ -524,7 +548,7 @@ impl Client {
                     result => Attempt::Done(result),
                 }
             }
-            Err(Failure::Timeout(source)) => {
+            Err(source) if source.is_timeout() => {
                 tracing::debug!(
                     %method, path, elapsed_ms, attempt, error = %source,
                     "StorPool API request timed out"
@@ -537,12 +561,13 @@ impl Client {
                     source,
                 }))
             }
-            Err(Failure::Transport(source)) => {
+            Err(source) => {
                 tracing::debug!(
                     %method, path, elapsed_ms, attempt, error = %source,
+                    cause = source.source().map(tracing::field::display),
                     "StorPool API request failed"
                 );
-                let reason = transport_fault(&*source);
+                let reason = source.retry_reason();
                 let err = ApiError::Transport {
                     call: request.call(),
                     attempts: attempt,
@@ -633,7 +658,7 @@ pub(crate) enum Decoded<T> {
 }
 
 /// Status not 200, or an `error` member: an API error. Otherwise the `data` member.
-pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> Decoded<T> {
+pub(crate) fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Decoded<T> {
     let error_of = |body: &[u8]| match serde_json::from_slice::<ErrorEnvelope>(body) {
         Ok(ErrorEnvelope {
             error: Some(error), ..
@@ -641,7 +666,7 @@ pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> De
         Ok(_) => None,
         Err(err) => Some(Err(err)),
     };
-    if status != StatusCode::OK {
+    if status != 200 {
         return match error_of(body) {
             Some(Ok(raw)) => Decoded::Server(raw),
             Some(Err(err)) => Decoded::Invalid(err),
@@ -670,7 +695,7 @@ pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> De
 /// API error (with `attempt` and the time since `started`), or an [`ApiError::Decode`].
 /// `call` names the call (`METHOD /ctrl/1.0/PATH`) and is only evaluated for an error.
 pub(crate) fn answer<T: DeserializeOwned>(
-    status: StatusCode,
+    status: u16,
     body: &[u8],
     call: impl FnOnce() -> String,
     attempt: u32,
@@ -680,13 +705,13 @@ pub(crate) fn answer<T: DeserializeOwned>(
         Decoded::Data(data) => Ok(data),
         Decoded::Invalid(source) => Err(ApiError::Decode {
             call: call(),
-            status: status.as_u16(),
+            status,
             excerpt: excerpt(body),
             source,
         }),
         Decoded::Server(raw) => Err(ApiError::Server(Box::new(ServerError {
             call: call(),
-            status: status.as_u16(),
+            status,
             name: raw.name,
             descr: raw.descr,
             transient: raw.transient,
@@ -775,11 +800,21 @@ mod tests {
             );
         }
         let with_prefix = Client::builder()
-            .base_url("https://proxy.example/storpool/")
+            .base_url("http://proxy.example/storpool/")
             .token("t")
             .build()
             .unwrap();
-        assert_eq!(with_prefix.base_url(), "https://proxy.example/storpool");
+        assert_eq!(with_prefix.base_url(), "http://proxy.example/storpool");
+        let https = Client::builder()
+            .base_url("https://proxy.example/storpool/")
+            .token("t")
+            .build();
+        if crate::transport::TLS {
+            assert_eq!(https.unwrap().base_url(), "https://proxy.example/storpool");
+        } else {
+            let err = https.unwrap_err();
+            assert!(err.to_string().contains("no TLS support"), "{err}");
+        }
     }
 
     #[test]
@@ -813,7 +848,7 @@ mod tests {
     }
 
     fn data(status: u16, body: &str) -> Decoded<serde_json::Value> {
-        decode(StatusCode::from_u16(status).unwrap(), body.as_bytes())
+        decode(status, body.as_bytes())
     }
 
     #[test]
@@ -855,7 +890,7 @@ mod tests {
     #[test]
     fn decode_reports_an_error_member_even_when_data_does_not_fit() {
         let decoded: Decoded<Vec<u32>> = decode(
-            StatusCode::OK,
+            200,
             br#"{"data":{"x":1},"error":{"name":"objectDoesNotExist","descr":"no"}}"#,
         );
         assert!(matches!(decoded, Decoded::Server(raw) if raw.name == "objectDoesNotExist"));

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::transport::TransportError;
+
 /// The error names (`error.name`) the StorPool API is known to return.
 ///
 /// The server may send names not listed here; [`ServerError::name`] keeps whatever it sent.
@@ -162,7 +164,8 @@ pub enum ApiError {
 
     /// No HTTP response was received, or it broke off: connection refused or reset, the
     /// connection closed before an answer, DNS or TLS failure. Refused and reset connections
-    /// and protocol errors were retried first as the retry policy allows.
+    /// and protocol errors were retried first as the retry policy allows
+    /// ([`TransportError::is_connect`] and the other predicates tell them apart).
     #[error("StorPool API call `{call}` got no usable response{}", Retried(*attempts, *elapsed))]
     Transport {
         /// The call, as `METHOD /ctrl/1.0/PATH`.
@@ -171,11 +174,10 @@ pub enum ApiError {
         attempts: u32,
         /// Time from the first attempt to the last failure.
         elapsed: Duration,
-        /// What the HTTP stack said: an [`std::io::Error`] (e.g. connection refused), a
-        /// [`hyper::Error`] (e.g. the connection closed before a complete answer), or for
-        /// `https://` servers a [`reqwest::Error`].
+        /// What went wrong; its own source is the operating system's error, when there is
+        /// one (e.g. `Connection refused`).
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+        source: TransportError,
     },
 
     /// An attempt took longer than the request timeout (or the rest of the retry deadline).
@@ -194,9 +196,9 @@ pub enum ApiError {
         attempts: u32,
         /// Time from the first attempt to the timeout.
         elapsed: Duration,
-        /// What the HTTP stack said (for `http://` servers the elapsed timer).
+        /// The timeout, as the HTTP layer saw it ([`TransportError::is_timeout`] is true).
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+        source: TransportError,
     },
 
     /// The response body is not the JSON this call returns (for instance an HTML page from a
@@ -231,9 +233,10 @@ pub enum ApiError {
     #[error("could not take the StorPool API settings from the configuration")]
     Config(#[source] storpool_conf::ConfError),
 
-    /// The HTTP client could not be set up (e.g. the TLS trust store could not be loaded).
+    /// The HTTP client could not be set up for an `https://` base URL (e.g. the TLS trust
+    /// store could not be loaded).
     #[error("could not set up the HTTP client for the StorPool API")]
-    HttpClient(#[source] reqwest::Error),
+    HttpClient(#[source] TransportError),
 
     /// A request body could not be turned into JSON (a raw call with a non-string map key).
     #[error("could not encode the request body of StorPool API call `{call}`")]
@@ -316,7 +319,7 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Server(err) => err.transient,
-            Self::Transport { source, .. } => crate::retry::transport_fault(&**source).is_some(),
+            Self::Transport { source, .. } => source.retry_reason().is_some(),
             _ => false,
         }
     }

@@ -18,7 +18,7 @@ mod transport;
 mod volumes;
 
 pub use attachments::Attachments;
-pub use client::{API_PREFIX, Client, ClientBuilder, DEFAULT_TIMEOUT};
+pub use client::{API_PREFIX, Client, ClientBuilder, DEFAULT_TIMEOUT, Method};
 pub use disks::Disks;
 pub use error::{ApiError, ServerError, error_name};
 pub use models::*;
@@ -29,10 +29,10 @@ pub use names::{
     check_size, check_tags,
 };
 pub use placement_groups::PlacementGroups;
-pub use reqwest::Method;
 pub use retry::RetryPolicy;
 pub use services::{Clients, Services};
 pub use snapshots::Snapshots;
 pub use storpool_conf::AuthToken;
 pub use templates::Templates;
+pub use transport::TransportError;
 pub use volumes::Volumes;

@@ -1,7 +1,5 @@
 //! Which faults are retried, and how long the client waits between attempts.
 
-use std::error::Error as StdError;
-use std::io;
 use std::time::Duration;
 
 /// How transient faults are retried.
@@ -78,37 +76,6 @@ impl RetryPolicy {
             .unwrap_or(Duration::MAX)
             .min(self.max_delay)
     }
-}
-
-/// Why a transport error may be retried; `None` when it must not be.
-pub(crate) fn transport_fault(err: &(dyn StdError + 'static)) -> Option<&'static str> {
-    let mut source: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(current) = source {
-        if let Some(io_err) = current.downcast_ref::<io::Error>() {
-            match io_err.kind() {
-                io::ErrorKind::ConnectionRefused => return Some("connection refused"),
-                io::ErrorKind::ConnectionReset => return Some("connection reset"),
-                io::ErrorKind::TimedOut => return None,
-                _ => {}
-            }
-        }
-        if let Some(hyper_err) = current.downcast_ref::<hyper::Error>() {
-            if hyper_err.is_timeout() {
-                return None;
-            }
-            if hyper_err.is_incomplete_message() {
-                return Some("connection closed before a complete response");
-            }
-            if hyper_err.is_parse() || hyper_err.is_parse_status() {
-                return Some("malformed HTTP response");
-            }
-            if hyper_err.is_canceled() || hyper_err.is_closed() {
-                return Some("connection closed");
-            }
-        }
-        source = current.source();
-    }
-    None
 }
 
 #[cfg(test)]

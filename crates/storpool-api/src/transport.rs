@@ -1,29 +1,33 @@
-//! One HTTP exchange: send a request, read the whole answer.
+//! One HTTP exchange: send a request, read the whole answer, through hyper-util's pooled
+//! client for both schemes.
 //!
-//! StorPool's API is plain HTTP (port 81), so `http://` servers are spoken to directly over
-//! hyper's HTTP/1.1 client connections, kept in a small pool of idle ones: a call costs a
-//! connection (or a pooled one), one request and one response, without the URL parsing,
-//! middleware layers and pool machinery of a general-purpose client. `https://` servers (a
-//! TLS proxy in front of the API) go through reqwest, which brings the TLS stack.
+//! StorPool's API is plain HTTP (port 81): `http://` base URLs use hyper-util's `HttpConnector`
+//! alone, so a build without TLS features has no TLS crate at all. `https://` base URLs (a TLS
+//! proxy in front of the API) wrap the same connector in rustls (feature `rustls`, the default)
+//! or the system's TLS library (feature `native-tls`, which wins when both are on). Either way
+//! the request, its one time limit, the keep-alive pool (idle connections kept 90 s, at most 64)
+//! and the classification of failures are the same code.
+//!
+//! This is the only module that names the HTTP stack: what it hands out is our own
+//! [`TransportError`], so no public signature of this crate mentions hyper or a TLS crate.
 
 use std::error::Error as StdError;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::fmt;
+use std::io;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{
-    AUTHORIZATION, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue, USER_AGENT,
-};
-use hyper::{Method, StatusCode, Version};
-use hyper_util::rt::TokioIo;
-use reqwest::Url;
+use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue, USER_AGENT};
+use hyper::http::uri::{Authority, PathAndQuery, Scheme};
+use hyper::{Request, Uri};
+use hyper_util::client::legacy::{self, connect::HttpConnector};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-/// The error an exchange reports: an [`std::io::Error`], a [`hyper::Error`] or a
-/// [`reqwest::Error`].
-pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+use crate::client::Method;
+
+/// What the HTTP stack reports; kept inside a [`TransportError`].
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// How long an idle connection is kept for reuse.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -33,151 +37,223 @@ const MAX_IDLE: usize = 64;
 /// `User-Agent` of every request.
 const AGENT: &str = concat!("storpool-rs/", env!("CARGO_PKG_VERSION"));
 
-/// Why an exchange failed.
-pub(crate) enum Failure {
-    /// The time limit passed (connecting, or before the whole answer was in).
-    Timeout(BoxError),
-    /// No usable answer: refused, reset or closed connection, not HTTP, ...
-    Transport(BoxError),
+/// Whether this build can speak to `https://` servers.
+pub(crate) const TLS: bool = cfg!(any(feature = "rustls", feature = "native-tls"));
+
+/// The connector of `https://` base URLs.
+#[cfg(feature = "native-tls")]
+type TlsConnector = hyper_tls::HttpsConnector<HttpConnector>;
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+type TlsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// A checked base URL: `http://HOST[:PORT][/PREFIX]` or `https://...`.
+#[derive(Clone, Debug)]
+pub(crate) struct BaseUrl {
+    scheme: Scheme,
+    authority: Authority,
+    /// `/PREFIX` in front of `/ctrl/1.0`, or empty.
+    pub(crate) prefix: String,
+    /// `scheme://host[:port][/prefix]` (no default port, no trailing slash).
+    pub(crate) display: String,
+}
+
+impl BaseUrl {
+    /// Checks `raw`; the error is the reason, for an `InvalidArgument`.
+    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
+        let Some((scheme, rest)) = raw.split_once("://") else {
+            return Err(
+                "expected `http://HOST[:PORT]` or `https://HOST[:PORT][/PREFIX]`".to_owned(),
+            );
+        };
+        let (scheme, default_port) = match scheme.to_ascii_lowercase().as_str() {
+            "http" => (Scheme::HTTP, 80),
+            "https" if TLS => (Scheme::HTTPS, 443),
+            "https" => {
+                return Err("this build has no TLS support: enable the `rustls` or \
+                            `native-tls` feature of storpool-api"
+                    .to_owned());
+            }
+            _ => return Err("the scheme must be `http` or `https`".to_owned()),
+        };
+        if rest.contains(['?', '#']) {
+            return Err("a base URL has no query or fragment".to_owned());
+        }
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if authority.contains('@') {
+            return Err("credentials do not belong in the URL: use the token".to_owned());
+        }
+        if authority.is_empty() {
+            return Err("no host".to_owned());
+        }
+        let parsed: Authority = authority
+            .parse()
+            .map_err(|err| format!("invalid host or port: {err}"))?;
+        if parsed.host().is_empty() {
+            return Err("no host".to_owned());
+        }
+        let port = match parsed.as_str()[parsed.host().len()..].strip_prefix(':') {
+            None | Some("") => None,
+            Some(port) => Some(
+                port.parse::<u16>()
+                    .map_err(|_| format!("invalid port `{port}`"))?,
+            ),
+        };
+        let host = parsed.host().to_ascii_lowercase();
+        let authority_text = match port {
+            Some(port) if port != default_port => format!("{host}:{port}"),
+            _ => host,
+        };
+        let authority: Authority = authority_text
+            .parse()
+            .map_err(|err| format!("invalid host or port: {err}"))?;
+        let prefix = path.trim_end_matches('/').to_owned();
+        if !prefix.is_empty() {
+            PathAndQuery::try_from(prefix.as_str())
+                .map_err(|err| format!("invalid path: {err}"))?;
+            if prefix.contains([' ', '%']) {
+                return Err("the path must not need percent-encoding".to_owned());
+            }
+        }
+        let display = format!("{}://{authority}{prefix}", scheme.as_str());
+        Ok(Self {
+            scheme,
+            authority,
+            prefix,
+            display,
+        })
+    }
+
+    fn is_tls(&self) -> bool {
+        self.scheme == Scheme::HTTPS
+    }
 }
 
 /// One request.
 pub(crate) struct Exchange<'a> {
-    pub(crate) method: &'a Method,
+    pub(crate) method: Method,
     /// Path and query after the host: `/ctrl/1.0/CALL...` behind the base URL's prefix.
     pub(crate) target: &'a str,
-    /// `Authorization`, marked sensitive.
-    pub(crate) auth: &'a HeaderValue,
     /// A JSON body.
     pub(crate) body: Option<&'a Bytes>,
-    /// The time limit of the whole exchange.
+    /// The time limit of the whole exchange: connecting, sending, the whole answer.
     pub(crate) timeout: Duration,
 }
 
-/// The HTTP client of a [`crate::Client`].
-pub(crate) enum Transport {
-    /// `http://`: hyper connections of our own.
-    Plain(Plain),
-    /// `https://`: reqwest.
-    Tls {
-        http: reqwest::Client,
-        /// `https://host[:port]`, without the path prefix.
-        origin: String,
-    },
+/// hyper-util's pooled client, with the connector the base URL's scheme needs.
+enum Pool {
+    Plain(legacy::Client<HttpConnector, Full<Bytes>>),
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    Tls(legacy::Client<TlsConnector, Full<Bytes>>),
+}
+
+/// The HTTP client of a [`crate::Client`]: one keep-alive pool for its base URL.
+pub(crate) struct Transport {
+    pool: Pool,
+    scheme: Scheme,
+    authority: Authority,
+    /// `Authorization`, marked sensitive.
+    auth: HeaderValue,
+    agent: HeaderValue,
+    /// `Host`: the base URL's host and port (no default port), made once.
+    host: HeaderValue,
 }
 
 impl Transport {
-    /// The client for `base` (already checked: `http` or `https`, with a host).
+    /// The client for `base`, sending `token`. Errors: the token holds characters a header
+    /// cannot carry, or TLS could not be set up.
     pub(crate) fn new(
-        base: &Url,
+        base: &BaseUrl,
+        token: &str,
         connect_timeout: Option<Duration>,
-    ) -> Result<Self, reqwest::Error> {
-        if base.scheme() == "http" {
-            return Ok(Self::Plain(Plain::new(base, connect_timeout)));
-        }
-        let mut http = reqwest::Client::builder().no_proxy().user_agent(AGENT);
-        if let Some(timeout) = connect_timeout {
-            http = http.connect_timeout(timeout);
-        }
-        Ok(Self::Tls {
-            http: http.build()?,
-            origin: base.origin().ascii_serialization(),
+    ) -> Result<Self, SetupError> {
+        let mut auth =
+            HeaderValue::try_from(format!("Storpool v1:{token}")).map_err(|_| SetupError::Token)?;
+        auth.set_sensitive(true);
+        let mut http = HttpConnector::new();
+        // Requests and answers are single writes; the answer is awaited right after.
+        http.set_nodelay(true);
+        http.set_connect_timeout(connect_timeout);
+        let mut builder = legacy::Client::builder(TokioExecutor::new());
+        builder
+            .pool_idle_timeout(IDLE_TIMEOUT)
+            .pool_max_idle_per_host(MAX_IDLE)
+            .pool_timer(TokioTimer::new());
+        let pool = if base.is_tls() {
+            Self::tls_pool(&builder, http)?
+        } else {
+            Pool::Plain(builder.build(http))
+        };
+        Ok(Self {
+            pool,
+            scheme: base.scheme.clone(),
+            authority: base.authority.clone(),
+            auth,
+            agent: HeaderValue::from_static(AGENT),
+            // A checked authority is a valid header value.
+            host: HeaderValue::from_str(base.authority.as_str())
+                .unwrap_or(HeaderValue::from_static("")),
         })
     }
 
-    /// Sends the request and reads the whole answer.
-    pub(crate) async fn exchange(&self, x: &Exchange<'_>) -> Result<(StatusCode, Bytes), Failure> {
-        match self {
-            Self::Plain(plain) => match tokio::time::timeout(x.timeout, plain.exchange(x)).await {
-                Ok(result) => result,
-                Err(elapsed) => Err(Failure::Timeout(Box::new(elapsed))),
-            },
-            Self::Tls { http, origin } => {
-                let mut builder = http
-                    .request(x.method.clone(), format!("{origin}{}", x.target))
-                    .header(AUTHORIZATION, x.auth.clone())
-                    .timeout(x.timeout);
-                if let Some(body) = x.body {
-                    builder = builder
-                        .header(CONTENT_TYPE, "application/json")
-                        .body(body.clone());
-                } else if x.method == Method::POST {
-                    builder = builder.header(CONTENT_LENGTH, "0").body(Bytes::new());
-                }
-                let result = match builder.send().await {
-                    Ok(response) => {
-                        let status = response.status();
-                        response.bytes().await.map(|bytes| (status, bytes))
-                    }
-                    Err(err) => Err(err),
-                };
-                result.map_err(|err| {
-                    if err.is_timeout() {
-                        Failure::Timeout(Box::new(err))
-                    } else {
-                        Failure::Transport(Box::new(err))
-                    }
-                })
-            }
-        }
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    fn tls_pool(builder: &legacy::Builder, mut http: HttpConnector) -> Result<Pool, SetupError> {
+        http.enforce_http(false);
+        Ok(Pool::Tls(builder.build(tls_connector(http)?)))
     }
-}
 
-/// Where a plain-HTTP server listens.
-enum Endpoint {
-    Addr(SocketAddr),
-    Name(String, u16),
-}
+    #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+    fn tls_pool(_: &legacy::Builder, _: HttpConnector) -> Result<Pool, SetupError> {
+        // `BaseUrl::parse` refuses `https://` without a TLS feature.
+        Err(SetupError::Tls(TransportError::new(
+            Kind::Setup,
+            "this build has no TLS support".into(),
+        )))
+    }
 
-/// A plain-HTTP client: connections to one server, reused while the server keeps them open.
-pub(crate) struct Plain {
-    endpoint: Endpoint,
-    /// The `Host` header: the base URL's host and port.
-    host: HeaderValue,
-    agent: HeaderValue,
-    connect_timeout: Option<Duration>,
-    /// Idle connections, the most recently used last.
-    idle: Mutex<Vec<(SendRequest<Full<Bytes>>, Instant)>>,
-}
-
-impl Plain {
-    fn new(base: &Url, connect_timeout: Option<Duration>) -> Self {
-        let port = base.port_or_known_default().unwrap_or(80);
-        // `[::1]` for IPv6 literals.
-        let host = base.host_str().unwrap_or_default();
-        let endpoint = match host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-        {
-            Ok(ip) => Endpoint::Addr(SocketAddr::from((ip, port))),
-            Err(_) => Endpoint::Name(host.to_owned(), port),
+    /// Sends the request and reads the whole answer, within `x.timeout`.
+    pub(crate) async fn exchange(&self, x: &Exchange<'_>) -> Result<(u16, Bytes), TransportError> {
+        let request = self
+            .request(x)
+            .map_err(|err| TransportError::new(Kind::Other, err))?;
+        let response = match &self.pool {
+            Pool::Plain(client) => client.request(request),
+            #[cfg(any(feature = "rustls", feature = "native-tls"))]
+            Pool::Tls(client) => client.request(request),
         };
-        let authority = match base.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
+        let exchange = async move {
+            let response = response.await.map_err(BoxError::from)?;
+            let status = response.status().as_u16();
+            // A body of one frame (most answers) is handed over without a copy.
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(BoxError::from)?
+                .to_bytes();
+            Ok::<_, BoxError>((status, bytes))
         };
-        Self {
-            endpoint,
-            // A checked URL's host is ASCII.
-            host: HeaderValue::try_from(authority).unwrap_or(HeaderValue::from_static("")),
-            agent: HeaderValue::from_static(AGENT),
-            connect_timeout,
-            idle: Mutex::new(Vec::new()),
+        match tokio::time::timeout(x.timeout, exchange).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(err)) => Err(TransportError::classify(err)),
+            Err(elapsed) => Err(TransportError::new(Kind::Timeout, Box::new(elapsed))),
         }
     }
 
-    async fn exchange(&self, x: &Exchange<'_>) -> Result<(StatusCode, Bytes), Failure> {
-        let (mut sender, pooled) = match self.pooled().await {
-            Some(sender) => (sender, true),
-            None => (self.connect().await?, false),
+    fn request(&self, x: &Exchange<'_>) -> Result<Request<Full<Bytes>>, BoxError> {
+        let mut parts = hyper::http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(PathAndQuery::try_from(x.target)?);
+        let method = match x.method {
+            Method::GET => hyper::Method::GET,
+            _ => hyper::Method::POST,
         };
-        let mut request = hyper::Request::builder()
-            .method(x.method.clone())
-            .uri(x.target)
+        let mut request = Request::builder()
+            .method(method)
+            .uri(Uri::from_parts(parts)?)
             .header(HOST, self.host.clone())
             .header(USER_AGENT, self.agent.clone())
-            .header(AUTHORIZATION, x.auth.clone());
+            .header(AUTHORIZATION, self.auth.clone());
         let body = if let Some(body) = x.body {
             request = request
                 .header(CONTENT_TYPE, "application/json")
@@ -191,110 +267,280 @@ impl Plain {
             }
             Bytes::new()
         };
-        let request = request
-            .body(Full::new(body))
-            .map_err(|err| Failure::Transport(Box::new(err)))?;
-        let transport = |err: hyper::Error| Failure::Transport(Box::new(err));
-        let response = if pooled {
-            match sender.try_send_request(request).await {
-                Ok(response) => response,
-                Err(mut err) => match err.take_message() {
-                    // The idle connection closed before the request went out: a new one.
-                    Some(request) => {
-                        sender = self.connect().await?;
-                        sender.send_request(request).await.map_err(transport)?
+        Ok(request.body(Full::new(body))?)
+    }
+}
+
+#[cfg(feature = "native-tls")]
+fn tls_connector(http: HttpConnector) -> Result<TlsConnector, SetupError> {
+    let tls = native_tls::TlsConnector::new()
+        .map_err(|err| SetupError::Tls(TransportError::new(Kind::Setup, Box::new(err))))?;
+    let mut connector =
+        hyper_tls::HttpsConnector::from((http, tokio_native_tls::TlsConnector::from(tls)));
+    connector.https_only(true);
+    Ok(connector)
+}
+
+#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
+fn tls_connector(http: HttpConnector) -> Result<TlsConnector, SetupError> {
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+        .map_err(|err| SetupError::Tls(TransportError::new(Kind::Setup, Box::new(err))))?;
+    Ok(builder.https_only().enable_http1().wrap_connector(http))
+}
+
+/// Why a [`Transport`] could not be made.
+pub(crate) enum SetupError {
+    /// The token holds characters a header cannot carry.
+    Token,
+    /// TLS could not be set up (e.g. no trust store).
+    Tls(TransportError),
+}
+
+/// What went wrong on the way to an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// No connection: refused, unreachable, DNS, TLS handshake.
+    Connect,
+    /// The time limit passed (connecting, or before the whole answer was in).
+    Timeout,
+    /// The connection closed before a complete answer.
+    Incomplete,
+    /// The connection closed, or was closed, before the request went out.
+    Closed,
+    /// The answer is not HTTP.
+    Protocol,
+    /// The HTTP client (its TLS part) could not be set up.
+    Setup,
+    /// Anything else.
+    Other,
+}
+
+/// No usable HTTP answer: what the HTTP stack reported, classified. Found as the source of
+/// [`crate::ApiError::Transport`], [`crate::ApiError::Timeout`] and
+/// [`crate::ApiError::HttpClient`].
+///
+/// It deliberately names no HTTP or TLS crate: this crate may change its HTTP stack without a
+/// breaking change. Branch on the predicates; the error chain ([`std::error::Error::source`])
+/// ends with the operating system's error where there is one (e.g. `Connection refused`).
+///
+/// ```
+/// use storpool_api::{ApiError, Client, RetryPolicy};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Nothing listens on port 1.
+/// let client = Client::builder()
+///     .base_url("http://127.0.0.1:1")
+///     .token("token")
+///     .retry(RetryPolicy::none())
+///     .build()?;
+/// match client.volumes().list().await {
+///     Err(ApiError::Transport { source, .. }) => {
+///         assert!(source.is_connect());
+///         assert!(!source.is_timeout());
+///     }
+///     other => panic!("expected a transport error, got {other:?}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub struct TransportError {
+    kind: Kind,
+    inner: BoxError,
+}
+
+impl TransportError {
+    fn new(kind: Kind, inner: BoxError) -> Self {
+        Self { kind, inner }
+    }
+
+    /// Classifies what an exchange reported.
+    fn classify(inner: BoxError) -> Self {
+        let mut kind = Kind::Other;
+        let mut source: Option<&(dyn StdError + 'static)> = Some(&*inner);
+        while let Some(current) = source {
+            if let Some(err) = current.downcast_ref::<io::Error>() {
+                match err.kind() {
+                    io::ErrorKind::TimedOut => {
+                        kind = Kind::Timeout;
+                        break;
                     }
-                    None => return Err(transport(err.into_error())),
-                },
-            }
-        } else {
-            sender.send_request(request).await.map_err(transport)?
-        };
-        let status = response.status();
-        let reusable = response.version() == Version::HTTP_11
-            && !response
-                .headers()
-                .get_all(CONNECTION)
-                .iter()
-                .any(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-        // A body of one frame (most answers) is handed over without a copy.
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(transport)?
-            .to_bytes();
-        if reusable && !sender.is_closed() {
-            self.put_back(sender);
-        }
-        Ok((status, bytes))
-    }
-
-    /// An idle connection that is still open, if there is one.
-    async fn pooled(&self) -> Option<SendRequest<Full<Bytes>>> {
-        loop {
-            let (mut sender, since) = {
-                let mut idle = self
-                    .idle
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                idle.pop()?
-            };
-            if since.elapsed() >= IDLE_TIMEOUT || sender.is_closed() {
-                continue;
-            }
-            // Ready at once unless the server closed it meanwhile.
-            if sender.ready().await.is_ok() {
-                return Some(sender);
-            }
-        }
-    }
-
-    fn put_back(&self, sender: SendRequest<Full<Bytes>>) {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Connections below the top are only looked at here: drop the ones that expired or
-        // that the server closed, so that a burst of concurrent calls leaves no sockets behind.
-        let now = Instant::now();
-        idle.retain(|(sender, since)| {
-            now.duration_since(*since) < IDLE_TIMEOUT && !sender.is_closed()
-        });
-        if idle.len() >= MAX_IDLE {
-            idle.remove(0);
-        }
-        idle.push((sender, now));
-    }
-
-    /// A new connection, its driver running as a task of the current runtime.
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, Failure> {
-        let connect = async {
-            match &self.endpoint {
-                Endpoint::Addr(addr) => tokio::net::TcpStream::connect(addr).await,
-                Endpoint::Name(name, port) => {
-                    tokio::net::TcpStream::connect((name.as_str(), *port)).await
+                    // A body shorter than its `Content-Length`.
+                    io::ErrorKind::UnexpectedEof if kind == Kind::Other => kind = Kind::Incomplete,
+                    _ => {}
                 }
             }
-        };
-        let stream = match self.connect_timeout {
-            Some(limit) => match tokio::time::timeout(limit, connect).await {
-                Ok(connected) => connected,
-                Err(elapsed) => return Err(Failure::Timeout(Box::new(elapsed))),
-            },
-            None => connect.await,
-        }
-        .map_err(|err| Failure::Transport(Box::new(err)))?;
-        // Requests and answers are single writes; the answer is awaited right after.
-        let _ = stream.set_nodelay(true);
-        let (sender, connection) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|err| Failure::Transport(Box::new(err)))?;
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "StorPool API connection ended with an error");
+            if let Some(err) = current.downcast_ref::<legacy::Error>()
+                && err.is_connect()
+            {
+                kind = Kind::Connect;
             }
-        });
-        Ok(sender)
+            if let Some(err) = current.downcast_ref::<hyper::Error>() {
+                if err.is_timeout() {
+                    kind = Kind::Timeout;
+                    break;
+                }
+                if kind == Kind::Other {
+                    if err.is_incomplete_message() {
+                        kind = Kind::Incomplete;
+                    } else if err.is_parse() || err.is_parse_status() {
+                        kind = Kind::Protocol;
+                    } else if err.is_canceled() || err.is_closed() {
+                        kind = Kind::Closed;
+                    }
+                }
+            }
+            source = current.source();
+        }
+        Self { kind, inner }
+    }
+
+    /// The time limit passed: connecting, or before the whole answer was in.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == Kind::Timeout
+    }
+
+    /// No connection could be made (refused, unreachable, name resolution, TLS handshake).
+    pub fn is_connect(&self) -> bool {
+        self.kind == Kind::Connect
+    }
+
+    /// The connection closed before a complete answer came in.
+    pub fn is_incomplete(&self) -> bool {
+        self.kind == Kind::Incomplete
+    }
+
+    /// Why the client retries this fault, or `None` when it must not: refused and reset
+    /// connections and HTTP protocol errors are retried, timeouts never (the server may still
+    /// act on the request).
+    pub(crate) fn retry_reason(&self) -> Option<&'static str> {
+        if self.kind == Kind::Timeout {
+            return None;
+        }
+        let mut source: Option<&(dyn StdError + 'static)> = Some(&*self.inner);
+        while let Some(current) = source {
+            if let Some(io_err) = current.downcast_ref::<io::Error>() {
+                match io_err.kind() {
+                    io::ErrorKind::ConnectionRefused => return Some("connection refused"),
+                    io::ErrorKind::ConnectionReset => return Some("connection reset"),
+                    io::ErrorKind::TimedOut => return None,
+                    _ => {}
+                }
+            }
+            if let Some(hyper_err) = current.downcast_ref::<hyper::Error>() {
+                if hyper_err.is_timeout() {
+                    return None;
+                }
+                if hyper_err.is_incomplete_message() {
+                    return Some("connection closed before a complete response");
+                }
+                if hyper_err.is_parse() || hyper_err.is_parse_status() {
+                    return Some("malformed HTTP response");
+                }
+                if hyper_err.is_canceled() || hyper_err.is_closed() {
+                    return Some("connection closed");
+                }
+            }
+            source = current.source();
+        }
+        None
+    }
+
+    /// The last error of the chain, when it is not the HTTP stack's own (whose meaning the
+    /// kind already says): the operating system's or the TLS library's.
+    fn root(&self) -> Option<&(dyn StdError + 'static)> {
+        let mut err: &(dyn StdError + 'static) = &*self.inner;
+        while let Some(next) = err.source() {
+            err = next;
+        }
+        let own = err.is::<hyper::Error>()
+            || err.is::<legacy::Error>()
+            || err.is::<tokio::time::error::Elapsed>()
+            || err.is::<hyper::http::Error>()
+            || err.is::<hyper::http::uri::InvalidUri>()
+            || err.is::<hyper::http::uri::InvalidUriParts>();
+        (!own).then_some(err)
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.kind {
+            Kind::Connect => "cannot connect",
+            Kind::Timeout => "no complete answer within the time limit",
+            Kind::Incomplete => "the connection closed before a complete answer",
+            Kind::Closed => "the connection closed",
+            Kind::Protocol => "the answer is not valid HTTP",
+            Kind::Setup => "cannot set up TLS",
+            Kind::Other => "the HTTP exchange failed",
+        })
+    }
+}
+
+impl fmt::Debug for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportError")
+            .field("kind", &self.kind)
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.root()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_timeouts_are_timeouts_and_never_retried() {
+        let err = TransportError::classify(Box::new(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "connect timeout",
+        )));
+        assert!(err.is_timeout());
+        assert_eq!(err.retry_reason(), None);
+    }
+
+    #[test]
+    fn refused_and_reset_connections_are_retried_and_show_the_os_error() {
+        let refused =
+            TransportError::classify(Box::new(io::Error::from(io::ErrorKind::ConnectionRefused)));
+        assert_eq!(refused.retry_reason(), Some("connection refused"));
+        assert!(refused.source().is_some());
+        let reset =
+            TransportError::classify(Box::new(io::Error::from(io::ErrorKind::ConnectionReset)));
+        assert_eq!(reset.retry_reason(), Some("connection reset"));
+    }
+
+    #[test]
+    fn base_urls_are_checked_and_normalised() {
+        let ok = |raw: &str| BaseUrl::parse(raw).unwrap().display;
+        assert_eq!(ok("http://127.0.0.1:81/"), "http://127.0.0.1:81");
+        assert_eq!(ok("HTTP://Host.Example:80"), "http://host.example");
+        assert_eq!(ok("http://[::1]:81"), "http://[::1]:81");
+        assert_eq!(ok("http://h/a/b/"), "http://h/a/b");
+        assert_eq!(BaseUrl::parse("http://h/a/b/").unwrap().prefix, "/a/b");
+        for bad in [
+            "",
+            "127.0.0.1:81",
+            "ftp://h",
+            "http://h/?q=1",
+            "http://h#f",
+            "http://u:p@h",
+            "http://",
+            "http://:81",
+            "http://h:99999",
+            "http://h:port",
+            "http://h/a b",
+            "http://h\u{e9}/",
+        ] {
+            assert!(BaseUrl::parse(bad).is_err(), "{bad}");
+        }
     }
 }

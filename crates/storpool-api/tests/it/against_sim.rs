@@ -11,10 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use storpool_api::Method;
 use storpool_api::{
     ApiOk, Attachment, Client, ClientConfigStatus, ClientId, ClusterStatus, Detach,
     DiskDescription, DiskId, DiskSummary, GlobalId, GroupSnapshot, GroupSnapshotCreated,

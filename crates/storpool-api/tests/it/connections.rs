@@ -1,11 +1,12 @@
-//! The client's own HTTP/1.1 connections to `http://` servers: reuse while the server keeps
-//! them open, never after `Connection: close`, a fresh one when an idle one was closed, and
-//! every way an answer's body can be framed.
+//! The client's HTTP/1.1 connections (hyper-util's pool): reuse while the server keeps them
+//! open, never after `Connection: close`, a fresh one when an idle one was closed, every way
+//! an answer's body can be framed, and what a failed exchange looks like.
 
+use std::error::Error as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use storpool_api::{Client, RetryPolicy};
+use storpool_api::{ApiError, Client, RetryPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -145,4 +146,99 @@ async fn chunked_and_close_delimited_answers_are_read_whole() {
             assert!(client.volumes().list().await.unwrap().is_empty());
         }
     }
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connect_error_ending_with_the_os_error() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let err = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .token(TOKEN)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+        .volumes()
+        .list()
+        .await
+        .unwrap_err();
+    let ApiError::Transport { source, .. } = &err else {
+        panic!("expected a transport error, got {err:?}");
+    };
+    assert!(source.is_connect() && !source.is_timeout(), "{source:?}");
+    // The chain as a binary prints it: our words, then the system's, each once.
+    let mut chain = vec![err.to_string()];
+    let mut cause = err.source();
+    while let Some(next) = cause {
+        chain.push(next.to_string());
+        cause = next.source();
+    }
+    let chain = chain.join(": ");
+    assert!(
+        chain
+            .ends_with("got no usable response: cannot connect: Connection refused (os error 111)"),
+        "{chain}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_cut_short_is_an_incomplete_transport_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            if read_head(&mut stream).await {
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"data\"")
+                    .await;
+            }
+        }
+    });
+    let err = client(port).volumes().list().await.unwrap_err();
+    let ApiError::Transport { source, .. } = &err else {
+        panic!("expected a transport error, got {err:?}");
+    };
+    assert!(source.is_incomplete(), "{source:?}");
+    // The server had answered (the status line came): the call may have had its effect.
+    assert!(!err.is_transient());
+}
+
+/// `https://` goes through the TLS connector of the enabled feature: a server that speaks
+/// plain HTTP fails the handshake, as a transport error.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+#[tokio::test]
+async fn https_to_a_plain_http_server_is_a_transport_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let _ = stream
+                .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let err = Client::builder()
+        .base_url(format!("https://127.0.0.1:{port}"))
+        .token(TOKEN)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
+        .volumes()
+        .list()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ApiError::Transport { .. }), "{err:?}");
+}
+
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+#[test]
+fn without_tls_features_https_is_refused_when_the_client_is_built() {
+    let err = Client::builder()
+        .base_url("https://127.0.0.1:8443")
+        .token(TOKEN)
+        .build()
+        .unwrap_err();
+    assert!(err.is_invalid_argument(), "{err}");
 }
