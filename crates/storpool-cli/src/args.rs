@@ -29,6 +29,10 @@ pub struct GlobalArgs {
 
     /// Use the embedded StorPool simulator with its state in DIR (default: under the user's
     /// data directory); it is used anyway when no cluster is configured
+    #[cfg_attr(
+        not(feature = "embedded"),
+        arg(help = "Not in this build (it has no embedded StorPool simulator): an error")
+    )]
     #[arg(
         long,
         global = true,

@@ -4,13 +4,15 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+#[cfg(feature = "embedded")]
 use anyhow::Context as _;
 use storpool_api::Client;
-use storpool_conf::{
-    Config, DEFAULT_MAIN_FILE, Loader, SP_API_HTTP_HOST, SP_API_HTTP_PORT, SP_AUTH_TOKEN, SP_OURID,
-    STORPOOL_CONF,
-};
+use storpool_conf::{Config, DEFAULT_MAIN_FILE, Loader, SP_API_HTTP_HOST, STORPOOL_CONF};
+#[cfg(feature = "embedded")]
+use storpool_conf::{SP_API_HTTP_PORT, SP_AUTH_TOKEN, SP_OURID};
+#[cfg(feature = "embedded")]
 use storpool_sim::{SimBuilder, SimError, SimHandle};
+#[cfg(feature = "embedded")]
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -36,6 +38,7 @@ pub mod env_vars {
     pub const HOME: &str = "HOME";
 }
 
+#[cfg(feature = "embedded")]
 const HOSTS_FILE_TEXT: &str = "\
 # Host sections for the embedded StorPool simulator, in storpool.conf syntax:
 # `sp-volume connection-info VOLUME --host HOST` reads SP_OURID from the [HOST] section,
@@ -207,6 +210,8 @@ impl Cluster {
     ///
     /// Errors: configuration problems exit 2; an embedded folder still in use after the wait
     /// exits 1.
+    // Without the `embedded` feature nothing is awaited; the signature stays the same.
+    #[cfg_attr(not(feature = "embedded"), allow(clippy::unused_async))]
     pub async fn connect(
         args: &GlobalArgs,
         env: &Environment,
@@ -240,6 +245,9 @@ impl Cluster {
                     embedded: None,
                 })
             }
+            #[cfg(not(feature = "embedded"))]
+            Choice::Embedded { automatic, .. } => Err(without_embedded(automatic)),
+            #[cfg(feature = "embedded")]
             Choice::Embedded { dir, automatic } => {
                 let device_root = dev_root.map_or_else(|| dir.join("dev"), Path::to_owned);
                 let embedded = Embedded::start(&dir, &device_root, automatic).await?;
@@ -312,19 +320,44 @@ impl Cluster {
     }
 }
 
-/// The embedded simulator running inside the command's runtime.
+/// Whether this build has the embedded simulator (the `embedded` feature).
+pub const HAS_EMBEDDED: bool = cfg!(feature = "embedded");
+
+/// What a build without the `embedded` feature says when the embedded simulator would run:
+/// `--embedded`, or no cluster configured. A usage error (exit 2).
+#[cfg(not(feature = "embedded"))]
+fn without_embedded(automatic: bool) -> Failure {
+    let failure = if automatic {
+        Failure::usage(anyhow::anyhow!(
+            "no StorPool cluster configured (no {DEFAULT_MAIN_FILE}, `{STORPOOL_CONF}` or \
+             `{SP_API_HTTP_HOST}`), and this build has no embedded simulator"
+        ))
+    } else {
+        Failure::usage(anyhow::anyhow!(
+            "`--embedded`: this build has no embedded simulator (it was built without the \
+             `embedded` feature)"
+        ))
+    };
+    failure.with_hint("name a cluster with `--config FILE`, `STORPOOL_CONF` or `SP_API_HTTP_HOST`")
+}
+
+/// The embedded simulator running inside the command's runtime (never, in a build without
+/// the `embedded` feature).
 #[derive(Debug)]
 pub struct Embedded {
     dir: PathBuf,
     dev_root: PathBuf,
     automatic: bool,
+    #[cfg(feature = "embedded")]
     port: u16,
+    #[cfg(feature = "embedded")]
     handle: SimHandle,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
 
 impl Embedded {
+    #[cfg(feature = "embedded")]
     async fn start(dir: &Path, dev_root: &Path, automatic: bool) -> Result<Self, Failure> {
         let cannot =
             |what: String| move |err| Failure::usage(anyhow::Error::new(err).context(what));
@@ -403,6 +436,7 @@ impl Embedded {
     }
 
     /// The simulator's controls and state.
+    #[cfg(feature = "embedded")]
     pub fn sim(&self) -> &SimHandle {
         &self.handle
     }
@@ -559,6 +593,29 @@ mod tests {
         );
     }
 
+    #[cfg(not(feature = "embedded"))]
+    #[tokio::test]
+    async fn without_the_embedded_feature_the_simulator_is_a_usage_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let explicit = GlobalArgs {
+            embedded: Some(None),
+            ..args()
+        };
+        for (args, says) in [
+            (explicit, "built without the `embedded` feature"),
+            (args(), "no StorPool cluster configured"),
+        ] {
+            let failure = Cluster::connect(&args, &env(tmp.path()), None)
+                .await
+                .unwrap_err();
+            assert_eq!(failure.status(), crate::ExitStatus::Error);
+            let text = failure.render("x", false);
+            assert!(text.contains(says), "{text}");
+            assert!(text.contains("--config FILE"), "{text}");
+        }
+    }
+
+    #[cfg(feature = "embedded")]
     #[tokio::test]
     async fn the_embedded_cluster_persists_and_serves_client_1() {
         let tmp = tempfile::tempdir().unwrap();
