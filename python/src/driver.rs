@@ -136,13 +136,14 @@ impl PyDriver {
                     })
             })
             .transpose()?;
-        let options = DriverOptions::new()
-            .default_template(self::template(template)?)
+        let mut options = DriverOptions::new()
             .default_replication(replication)
-            .backend_name(backend_name)
             .own_hosts(own_hosts)
-            .node_name(node_name)
             .multi_cluster(multi_cluster);
+        // Optional values go straight into the public fields.
+        options.default_template = self::template(template)?;
+        options.backend_name = backend_name;
+        options.node_name = node_name;
         let recipe = Recipe {
             source: Source::new(config),
             options,

@@ -42,13 +42,13 @@ impl Settings {
                 })
             })
             .transpose()?;
+        let mut options = DriverOptions::new().default_replication(cli.default_replication);
+        options.default_template = template;
         Ok(Self {
             json: cli.global.json,
             quiet: cli.global.quiet > 0,
             progress: cli.global.progress(),
-            options: DriverOptions::new()
-                .default_template(template)
-                .default_replication(cli.default_replication),
+            options,
             dev_root: cli.dev_root.clone(),
             attach_timeout: cli.attach_timeout,
         })

@@ -238,6 +238,12 @@ pub enum ApiError {
     #[error("could not set up the HTTP client for the StorPool API")]
     HttpClient(#[source] TransportError),
 
+    /// A call of the blocking client (feature `blocking`) could not run: it was made inside a
+    /// Tokio runtime, or the client's runtime could not be started.
+    #[cfg(feature = "blocking")]
+    #[error("cannot run the blocking StorPool API client")]
+    Blocking(#[source] crate::blocking::BlockingError),
+
     /// A request body could not be turned into JSON (a raw call with a non-string map key).
     #[error("could not encode the request body of StorPool API call `{call}`")]
     Encode {

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
 mod attachments;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod client;
 mod disks;
 mod error;

@@ -69,39 +69,73 @@ impl Default for DriverOptions {
 
 impl DriverOptions {
     /// The defaults.
+    ///
+    /// ```
+    /// let options = storpool_driver_core::DriverOptions::new();
+    /// assert_eq!(options, storpool_driver_core::DriverOptions::default());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// With a default template.
+    /// With a default template (Cinder's `storpool_template`). To set it from an
+    /// `Option`, assign the public field: `options.default_template = maybe;`.
+    ///
+    /// ```
+    /// use storpool_driver_core::{DriverOptions, TemplateName};
+    ///
+    /// let options = DriverOptions::new().default_template(TemplateName::new("ssd")?);
+    /// assert_eq!(options.default_template.unwrap().as_str(), "ssd");
+    /// # Ok::<(), storpool_driver_core::ApiError>(())
+    /// ```
     #[must_use]
-    pub fn default_template(mut self, template: Option<TemplateName>) -> Self {
-        self.default_template = template;
+    pub fn default_template(mut self, template: TemplateName) -> Self {
+        self.default_template = Some(template);
         self
     }
 
-    /// With a default replication.
+    /// With a default replication, 1..=3 (checked by [`Driver::new`]).
+    ///
+    /// ```
+    /// let options = storpool_driver_core::DriverOptions::new().default_replication(2);
+    /// assert_eq!(options.default_replication, 2);
+    /// ```
     #[must_use]
     pub fn default_replication(mut self, replication: u8) -> Self {
         self.default_replication = replication;
         self
     }
 
-    /// With a volume prefix.
+    /// With a volume prefix ([`Driver::from_conf`] takes it from storpool.conf instead).
+    ///
+    /// ```
+    /// let options = storpool_driver_core::DriverOptions::new().volume_prefix("cloud2");
+    /// assert_eq!(options.volume_prefix, "cloud2");
+    /// ```
     #[must_use]
     pub fn volume_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.volume_prefix = prefix.into();
         self
     }
 
-    /// With a backend name.
+    /// With a backend name (reported in stats, compared on retype).
+    ///
+    /// ```
+    /// let options = storpool_driver_core::DriverOptions::new().backend_name("storpool-ssd");
+    /// assert_eq!(options.backend_name.as_deref(), Some("storpool-ssd"));
+    /// ```
     #[must_use]
-    pub fn backend_name(mut self, name: Option<String>) -> Self {
-        self.backend_name = name;
+    pub fn backend_name(mut self, name: impl Into<String>) -> Self {
+        self.backend_name = Some(name.into());
         self
     }
 
     /// With or without `MultiCluster/`.
+    ///
+    /// ```
+    /// let options = storpool_driver_core::DriverOptions::new().multi_cluster(false);
+    /// assert!(!options.multi_cluster);
+    /// ```
     #[must_use]
     pub fn multi_cluster(mut self, on: bool) -> Self {
         self.multi_cluster = on;
@@ -109,16 +143,27 @@ impl DriverOptions {
     }
 
     /// With the host names that mean "this node".
+    ///
+    /// ```
+    /// let options =
+    ///     storpool_driver_core::DriverOptions::new().own_hosts(["cinder@storpool", "cinder"]);
+    /// assert_eq!(options.own_hosts, ["cinder@storpool", "cinder"]);
+    /// ```
     #[must_use]
-    pub fn own_hosts(mut self, hosts: Vec<String>) -> Self {
-        self.own_hosts = hosts;
+    pub fn own_hosts<H: Into<String>>(mut self, hosts: impl IntoIterator<Item = H>) -> Self {
+        self.own_hosts = hosts.into_iter().map(Into::into).collect();
         self
     }
 
-    /// With this node's section name.
+    /// With this node's storpool.conf section name (default: `uname -n`).
+    ///
+    /// ```
+    /// let options = storpool_driver_core::DriverOptions::new().node_name("compute-1");
+    /// assert_eq!(options.node_name.as_deref(), Some("compute-1"));
+    /// ```
     #[must_use]
-    pub fn node_name(mut self, name: Option<String>) -> Self {
-        self.node_name = name;
+    pub fn node_name(mut self, name: impl Into<String>) -> Self {
+        self.node_name = Some(name.into());
         self
     }
 }
@@ -141,6 +186,15 @@ impl Driver {
     /// A driver talking through `client` (its `MultiCluster/` mode is set from
     /// `options.multi_cluster`). Hosts' client ids are read from the system storpool.conf
     /// (`$STORPOOL_CONF` or `/etc/storpool.conf`); see [`Driver::with_host_config`].
+    ///
+    /// ```
+    /// use storpool_driver_core::{Client, Driver, DriverOptions};
+    ///
+    /// let client = Client::builder().base_url("http://10.0.0.5:81").token("1234").build()?;
+    /// let driver = Driver::new(client, DriverOptions::new().default_replication(2))?;
+    /// assert_eq!(driver.options().default_replication, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(client: Client, options: DriverOptions) -> Result<Self, DriverError> {
         if !storpool_api::REPLICATION_RANGE.contains(&options.default_replication) {
             return Err(DriverError::InvalidOption {
@@ -173,6 +227,14 @@ impl Driver {
     /// The common path: the API endpoint and token from `config`, the volume prefix from its
     /// `SP_OPENSTACK_VOLUME_PREFIX` (replacing `options.volume_prefix`), and hosts' client ids
     /// read with `loader` (each host's section in turn).
+    ///
+    /// ```no_run
+    /// use storpool_driver_core::{Driver, DriverOptions, Loader};
+    ///
+    /// let loader = Loader::system(); // $STORPOOL_CONF or /etc/storpool.conf
+    /// let driver = Driver::from_conf(&loader.load()?, &loader, DriverOptions::new())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_conf(
         config: &Config,
         loader: &Loader,
@@ -188,27 +250,64 @@ impl Driver {
 
     /// Reads hosts' client ids with `loader` (its section is replaced by each host's name).
     #[must_use]
+    ///
+    /// ```
+    /// use storpool_driver_core::{Client, Driver, DriverOptions, Loader};
+    ///
+    /// let client = Client::builder().base_url("http://10.0.0.5:81").token("1234").build()?;
+    /// let driver = Driver::new(client, DriverOptions::new())?
+    ///     .with_host_config(Loader::new("/srv/cinder/storpool.conf"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_host_config(mut self, loader: Loader) -> Self {
         self.host_config = loader;
         self
     }
 
     /// The API client.
+    ///
+    /// ```
+    /// # let client = storpool_driver_core::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let driver = storpool_driver_core::Driver::new(client, storpool_driver_core::DriverOptions::new())?;
+    /// assert!(driver.client().is_multi_cluster()); // the default, as the reference driver
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn client(&self) -> &Client {
         &self.client
     }
 
     /// The settings.
+    ///
+    /// ```
+    /// # let client = storpool_driver_core::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let driver = storpool_driver_core::Driver::new(client, storpool_driver_core::DriverOptions::new())?;
+    /// assert_eq!(driver.options().volume_prefix, "os");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn options(&self) -> &DriverOptions {
         &self.options
     }
 
     /// The naming scheme.
+    ///
+    /// ```
+    /// # let client = storpool_driver_core::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let driver = storpool_driver_core::Driver::new(client, storpool_driver_core::DriverOptions::new())?;
+    /// assert_eq!(driver.naming().volume("1234")?, "os--volume-1234");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn naming(&self) -> &Naming {
         &self.naming
     }
 
     /// The backend name: the configured one, else `storpool`.
+    ///
+    /// ```
+    /// # let client = storpool_driver_core::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let driver = storpool_driver_core::Driver::new(client, storpool_driver_core::DriverOptions::new())?;
+    /// assert_eq!(driver.backend_name(), "storpool");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn backend_name(&self) -> &str {
         self.options
             .backend_name
@@ -219,6 +318,16 @@ impl Driver {
     /// The pool a volume of this type lands in (Cinder's `get_pool`): `template_{name}` with
     /// a template; without one, `default` for the default replication and
     /// `replication_{n}` for another (see [`Driver::stats`]).
+    ///
+    /// ```
+    /// use storpool_driver_core::{Specs, SpecsExt as _};
+    /// # let client = storpool_driver_core::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let driver = storpool_driver_core::Driver::new(client, storpool_driver_core::DriverOptions::new())?;
+    /// assert_eq!(driver.pool_name(&Specs::new())?, "default");
+    /// assert_eq!(driver.pool_name(&Specs::from_pairs([("storpool_template", "ssd")]))?, "template_ssd");
+    /// assert_eq!(driver.pool_name(&Specs::from_pairs([("storpool_replication", "2")]))?, "replication_2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pool_name(&self, specs: &Specs) -> Result<String, DriverError> {
         let wanted = self.wanted(specs)?;
         Ok(match (wanted.template, wanted.replication) {
@@ -232,6 +341,14 @@ impl Driver {
     /// template's pool, else `default` or `replication_{n}` by its replication. (A type's
     /// pool, [`Driver::pool_name`], may differ: a clone or a volume from a snapshot keeps its
     /// source's template, and a template cannot be taken off a volume.)
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let volume = driver.get_volume("1234").await?;
+    /// println!("{} is in pool {}", volume.name, driver.pool_of(&volume));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pool_of(&self, volume: &Volume) -> String {
         match (&volume.template, volume.replication) {
             (Some(template), _) => pool::template(template),
@@ -242,6 +359,16 @@ impl Driver {
 
     /// What a volume in pool `pool` (a name [`Driver::stats`] reports) gets: its template, or
     /// the replication of an untemplated pool. `None` for a name that is not one of ours.
+    ///
+    /// ```
+    /// use storpool_driver_core::Placement;
+    /// # let client = storpool_driver_core::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let driver = storpool_driver_core::Driver::new(client, storpool_driver_core::DriverOptions::new())?;
+    /// assert_eq!(driver.pool_placement("default"), Some(Placement::Replication(3)));
+    /// assert!(matches!(driver.pool_placement("template_ssd"), Some(Placement::Template(t)) if t.as_str() == "ssd"));
+    /// assert_eq!(driver.pool_placement("elsewhere"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pool_placement(&self, pool: &str) -> Option<Placement> {
         if pool == pool::DEFAULT {
             return Some(Placement::Replication(self.options.default_replication));
@@ -622,7 +749,7 @@ mod tests {
         assert_eq!(driver.pool_name(&ssd).unwrap(), "template_ssd");
         let with_default = Driver::new(
             client,
-            DriverOptions::new().default_template(Some(TemplateName::new("hdd").unwrap())),
+            DriverOptions::new().default_template(TemplateName::new("hdd").unwrap()),
         )
         .unwrap();
         assert_eq!(

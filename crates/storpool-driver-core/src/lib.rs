@@ -15,8 +15,13 @@ pub use driver::{
 pub use error::{DriverError, ErrorKind, Object};
 pub use naming::{IdKind, Naming};
 pub use ops::clone::TRANSIENT_TAG;
-pub use specs::{Qos, VolumeTypeSpecs};
+pub use specs::{Qos, SpecsExt, VolumeTypeSpecs};
 pub use types::{
     ConnectionData, ConnectionInfo, Deletion, GIB, GroupDeletion, GroupSnapshot, ManageableVolume,
-    MigrationUpdate, Pool, RetypeOutcome, RetypeRefusal, Snapshot, Stats, Unmanaged, Volume,
+    MigrationUpdate, Pool, RetypeOutcome, RetypeRefusal, Snapshot, Stats, Template, Unmanaged,
+    Volume,
 };
+
+// What the constructors take and the errors carry, so that one dependency is enough.
+pub use storpool_api::{ApiError, Client, ClientBuilder, RetryPolicy, TemplateName};
+pub use storpool_conf::{Config, Loader};

@@ -184,6 +184,52 @@ fn set_once(
     }
 }
 
+/// Building [`crate::Specs`] (a `BTreeMap<String, String>`) from string slices.
+///
+/// `Specs` stays a plain map, so every existing way of building one keeps working; this trait
+/// adds the short forms (a `FromIterator` of `(&str, &str)` cannot be added to a standard
+/// map, and a new type would break every caller that passes a map it already has).
+///
+/// ```
+/// use storpool_driver_core::{Specs, SpecsExt as _};
+///
+/// let ssd = Specs::from_pairs([("storpool_template", "ssd"), ("total_iops_sec", "5000")]);
+/// let same = Specs::new()
+///     .with("storpool_template", "ssd")
+///     .with("total_iops_sec", "5000");
+/// assert_eq!(ssd, same);
+/// assert_eq!(ssd["storpool_template"], "ssd");
+/// ```
+pub trait SpecsExt: Sized {
+    /// A map of these key/value pairs (a later duplicate key wins).
+    fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>;
+
+    /// The map with `key` set to `value`.
+    #[must_use]
+    fn with(self, key: impl Into<String>, value: impl Into<String>) -> Self;
+}
+
+impl SpecsExt for crate::Specs {
+    fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        pairs
+            .into_iter()
+            .map(|(key, value)| (key.into(), value.into()))
+            .collect()
+    }
+
+    fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.insert(key.into(), value.into());
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

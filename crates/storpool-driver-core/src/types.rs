@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use storpool_api::{Limit, SnapshotSummary, VolumeSummary};
 
+use crate::driver::pool;
+
 /// Bytes in one GiB (`2^30`): Cinder sizes are whole GiB.
 pub const GIB: u64 = 1 << 30;
 
@@ -95,6 +97,43 @@ impl Snapshot {
             size_bytes: s.size,
             template: non_empty(&s.template_name),
             global_id: s.global_id.clone(),
+        }
+    }
+}
+
+/// A StorPool template, as [`crate::Driver::list_templates`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Template {
+    /// The template's name (what a volume type's `storpool_template` names).
+    pub name: String,
+    /// The pool its volumes are in: `template_{name}`.
+    pub pool: String,
+    /// Copies kept of its volumes; `None` when the template does not set it.
+    pub replication: Option<u8>,
+    /// Placement group of all but the last replica, if set.
+    pub place_all: Option<String>,
+    /// Placement group of the last replica, if set.
+    pub place_tail: Option<String>,
+    /// Placement group of the first replica, if set.
+    pub place_head: Option<String>,
+    /// IOPS limit of its volumes; `None` when unlimited.
+    pub iops: Option<u64>,
+    /// Bandwidth limit in MiB/s; `None` when unlimited.
+    pub bw: Option<u64>,
+}
+
+impl Template {
+    pub(crate) fn from_api(t: &storpool_api::Template) -> Self {
+        Self {
+            name: t.name.clone(),
+            pool: pool::template(&t.name),
+            replication: t.replication.value(),
+            place_all: non_empty(&t.place_all),
+            place_tail: non_empty(&t.place_tail),
+            place_head: non_empty(&t.place_head),
+            iops: Limit::value(t.iops),
+            bw: Limit::value(t.bw),
         }
     }
 }

@@ -43,6 +43,17 @@ impl Driver {
     /// snapshot is deleted again. A clone interrupted half-way (process killed, connection
     /// lost) is finished or rolled back by the next call for the same volume id; deleting
     /// the volume removes the snapshot too. Idempotent like [`Driver::create_volume`].
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_driver_core::{Specs, SpecsExt as _};
+    ///
+    /// // Into another template: through a snapshot that is deleted again.
+    /// let hdd = Specs::from_pairs([("storpool_template", "hdd")]);
+    /// let clone = driver.clone_volume("5678", "1234", 20, &hdd).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn clone_volume(
         &self,
         volume_id: &str,

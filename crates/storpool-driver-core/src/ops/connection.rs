@@ -17,6 +17,14 @@ impl Driver {
     /// [`crate::DriverOptions::own_hosts`] reads this node's section. Without `SP_OURID` the
     /// id is 65, as in the reference driver; an unreadable configuration or an invalid value
     /// is a configuration error naming the section and the variable.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let info = driver.connection_info("1234", "compute-1").await?;
+    /// println!("client {}", info.data.client_id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connection_info(
         &self,
         id: &str,
@@ -42,11 +50,28 @@ impl Driver {
 
     /// Whether `host` can attach volumes (Cinder's `validate_connector`): its client id can
     /// be determined. An invalid configuration is an error, as in the reference.
+    ///
+    /// ```no_run
+    /// # fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// if !driver.validate_connector("compute-1")? {
+    ///     println!("compute-1 has no SP_OURID");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn validate_connector(&self, host: &str) -> Result<bool, DriverError> {
         self.client_id(host).map(|_| true)
     }
 
     /// The StorPool client id of `host`.
+    ///
+    /// ```no_run
+    /// # fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let id = driver.client_id("compute-1")?; // its section's SP_OURID, else 65
+    /// println!("{id}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn client_id(&self, host: &str) -> Result<u16, DriverError> {
         let section = if self.options.own_hosts.iter().any(|h| h == host) {
             self.options

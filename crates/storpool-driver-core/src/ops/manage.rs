@@ -14,6 +14,15 @@ impl Driver {
     /// The cluster's volumes that are not the driver's (outside its `{prefix}--` namespace),
     /// sorted by name. System volumes (`#`-names) and attached volumes are listed as not safe
     /// to manage.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// for candidate in driver.manageable_volumes().await? {
+    ///     println!("{} safe: {}", candidate.name, candidate.safe_to_manage);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn manageable_volumes(&self) -> Result<Vec<ManageableVolume>, DriverError> {
         let mut op = Op::new("list manageable volumes", self.naming.prefix());
         let span = op.span();
@@ -64,6 +73,15 @@ impl Driver {
     /// grown to the next GiB (the size the orchestrator records). Managing a volume that is
     /// already volume `id` is success; names in the driver's namespace and system volumes are
     /// refused.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// // Adopt the cluster's volume "legacy-db" as volume "1234".
+    /// let volume = driver.manage_volume("1234", "legacy-db").await?;
+    /// assert_eq!(volume.name, "os--volume-1234");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn manage_volume(
         &self,
         id: &str,
@@ -126,6 +144,14 @@ impl Driver {
     /// driver's namespace to `unmanaged--{prefix}--volume-{id}` (so it shows in
     /// [`Driver::manageable_volumes`] and can be managed again). Releasing a volume already
     /// released is success.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let released = driver.unmanage_volume("1234").await?;
+    /// println!("now {}", released.name);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn unmanage_volume(&self, id: &str) -> Result<Unmanaged, DriverError> {
         let mut op = Op::new("unmanage volume", id);
         let span = op.span();

@@ -37,6 +37,15 @@ impl Driver {
     /// answer is the id whose name still holds the data: `temp_name_id` when given (Cinder's
     /// `new_volume._name_id`), else `temp_volume_id`. A failed swap is rolled back; a swap an
     /// earlier call left half-done (the intermediate name exists) is completed.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// // The migration copied volume "1234" into the temporary volume "tmp-9".
+    /// let update = driver.finish_migration("1234", "tmp-9", None).await?;
+    /// println!("{}", serde_json::to_string(&update)?); // {"_name_id":null}
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn finish_migration(
         &self,
         volume_id: &str,

@@ -4,6 +4,7 @@ pub(crate) mod clone;
 mod connection;
 mod manage;
 mod migration;
+mod reads;
 mod retype;
 mod snapshots;
 mod stats;

@@ -24,6 +24,17 @@ impl Driver {
     ///   without a template).
     ///
     /// A volume that already matches is left alone (`changed` is empty).
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_driver_core::{Specs, SpecsExt as _};
+    ///
+    /// let hdd = Specs::from_pairs([("storpool_template", "hdd")]);
+    /// let outcome = driver.retype_volume("1234", &hdd, false).await?;
+    /// println!("retyped: {}, changed: {:?}", outcome.retyped, outcome.changed);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn retype_volume(
         &self,
         id: &str,
@@ -47,6 +58,15 @@ impl Driver {
     /// pool's template, or the replication of an untemplated pool, and keeps the QoS limits
     /// of its type (`specs`). Refused (`retyped: false`, nothing changed) when `pool` is not
     /// a pool [`Driver::stats`] reports; a volume already in place is left alone.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_driver_core::Specs;
+    ///
+    /// let outcome = driver.move_to_pool("1234", "template_hdd", &Specs::new()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn move_to_pool(
         &self,
         id: &str,

@@ -19,6 +19,14 @@ impl Driver {
     ///
     /// Idempotent: if the snapshot already exists as a snapshot of this volume (a retry
     /// after a lost answer), that is success; a name taken by anything else is a conflict.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let snapshot = driver.create_snapshot("1234", "s1").await?;
+    /// assert_eq!(snapshot.name, "os--snap--none--snapshot-s1");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_snapshot(
         &self,
         volume_id: &str,
@@ -71,6 +79,13 @@ impl Driver {
 
     /// Deletes snapshot `snapshot_id`: detaches it everywhere, then deletes it. Already gone
     /// is success (`existed: false`).
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// driver.delete_snapshot("s1").await?; // already gone: still Ok
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete_snapshot(&self, snapshot_id: &str) -> Result<Deletion, DriverError> {
         let mut op = Op::new("delete snapshot", snapshot_id);
         let span = op.span();
@@ -126,6 +141,16 @@ impl Driver {
     /// (or the backend default) names a template, the new volume gets it; otherwise it
     /// inherits the snapshot's. QoS limits of the type are applied. Idempotent like
     /// [`Driver::create_volume`].
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_driver_core::Specs;
+    ///
+    /// let volume = driver.create_volume_from_snapshot("vm-1", "golden", 20, &Specs::new()).await?;
+    /// assert_eq!(volume.parent_snapshot.as_deref(), Some("os--snap--none--snapshot-golden"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_volume_from_snapshot(
         &self,
         volume_id: &str,
@@ -147,6 +172,16 @@ impl Driver {
 
     /// Creates volume `volume_id` from the member of group snapshot `group_id` taken of
     /// volume `source_volume_id`; otherwise as [`Driver::create_volume_from_snapshot`].
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_driver_core::Specs;
+    ///
+    /// // Volume "restored-a" from the member of group snapshot "g1" taken of volume "a".
+    /// driver.create_volume_from_group_snapshot("restored-a", "g1", "a", 10, &Specs::new()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_volume_from_group_snapshot(
         &self,
         volume_id: &str,
@@ -218,6 +253,14 @@ impl Driver {
     ///
     /// Idempotent: when every member already exists (a retry after a lost answer), that is
     /// success.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let group = driver.create_group_snapshot("g1", &["a", "b"]).await?;
+    /// assert_eq!(group.snapshots.len(), 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_group_snapshot<S: AsRef<str>>(
         &self,
         group_id: &str,
@@ -252,6 +295,15 @@ impl Driver {
     /// [`Driver::delete_snapshot`]) works on them. Each member's `id` is its snapshot id.
     ///
     /// Idempotent like [`Driver::create_group_snapshot`].
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// // Each member gets a snapshot id of its own, usable with the single-snapshot calls.
+    /// let group = driver.create_group_snapshot_of("g1", &[("a", "g1-a"), ("b", "g1-b")]).await?;
+    /// driver.delete_snapshot("g1-a").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_group_snapshot_of<V: AsRef<str>, S: AsRef<str>>(
         &self,
         group_id: &str,
@@ -363,6 +415,14 @@ impl Driver {
 
     /// Deletes every member of group snapshot `group_id` (detaching each first). Nothing
     /// left is success.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let deleted = driver.delete_group_snapshot("g1").await?;
+    /// println!("deleted {:?}", deleted.deleted);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete_group_snapshot(
         &self,
         group_id: &str,

@@ -27,6 +27,16 @@ impl Driver {
     /// `storpool_replication`), and, for template pools, the template's own capacity and
     /// free space from `VolumeTemplatesStatus` (omitted, with a warning, when that call
     /// fails).
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let stats = driver.stats().await?;
+    /// for pool in &stats.pools {
+    ///     println!("{}: {} GiB free", pool.pool_name, pool.free_capacity_gb);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn stats(&self) -> Result<Stats, DriverError> {
         let mut op = Op::new("get stats", self.backend_name());
         let span = op.span();

@@ -23,6 +23,17 @@ impl Driver {
     /// cluster was creating it) that finds the volume already there with the same size and
     /// template succeeds; with another size or template it is a [`DriverError::Conflict`]
     /// saying how it differs.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_driver_core::{Specs, SpecsExt as _};
+    ///
+    /// let ssd = Specs::from_pairs([("storpool_template", "ssd"), ("total_iops_sec", "5000")]);
+    /// let volume = driver.create_volume("1234", 10, &ssd).await?;
+    /// assert_eq!(volume.name, "os--volume-1234");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_volume(
         &self,
         id: &str,
@@ -93,6 +104,16 @@ impl Driver {
     /// Deletes volume `id`: detaches it from every client, then deletes it. A volume that is
     /// already gone is success (`existed: false`). A transient clone snapshot left behind
     /// for this id by an interrupted clone is deleted too.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let deleted = driver.delete_volume("1234").await?;
+    /// if !deleted.existed {
+    ///     println!("{} was already gone", deleted.name);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete_volume(&self, id: &str) -> Result<Deletion, DriverError> {
         let mut op = Op::new("delete volume", id);
         let span = op.span();
@@ -133,6 +154,14 @@ impl Driver {
     }
 
     /// Grows volume `id` to `size_gib` GiB (a smaller size is refused by the cluster).
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let volume = driver.extend_volume("1234", 20).await?;
+    /// assert_eq!(volume.size_gib, 20);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn extend_volume(&self, id: &str, size_gib: u64) -> Result<Volume, DriverError> {
         let mut op = Op::new("extend volume", id);
         let span = op.span();
@@ -161,6 +190,14 @@ impl Driver {
     /// volume that grew after the snapshot keeps its larger size. Errors (no such volume or
     /// snapshot, not a snapshot of this volume, volume attached) carry the cluster's
     /// description.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// // Back to snapshot `s1`, keeping a size the volume grew to since.
+    /// let volume = driver.revert_volume("1234", "s1", true).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn revert_volume(
         &self,
         id: &str,
@@ -190,6 +227,14 @@ impl Driver {
     }
 
     /// Reads volume `id` from the cluster.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// let volume = driver.get_volume("1234").await?;
+    /// println!("{} GiB, template {:?}", volume.size_gib, volume.template);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn get_volume(&self, id: &str) -> Result<Volume, DriverError> {
         let mut op = Op::new("read volume", id);
         let span = op.span();
@@ -205,6 +250,15 @@ impl Driver {
     /// Reads volume `id` from the cluster, or `None` when it does not exist (a normal
     /// answer here, logged at `info`, where [`Driver::get_volume`] fails with
     /// [`crate::ErrorKind::NotFound`] and logs a warning).
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// if let Some(volume) = driver.find_volume("1234").await? {
+    ///     println!("{} exists", volume.name);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn find_volume(&self, id: &str) -> Result<Option<Volume>, DriverError> {
         let mut op = Op::new("find volume", id);
         let span = op.span();
@@ -226,6 +280,15 @@ impl Driver {
 
     /// The driver's volumes: every volume named `{prefix}--volume-{id}` (not the
     /// intermediates of a migration in progress), sorted by name.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// for volume in driver.list_volumes().await? {
+    ///     println!("{} {} GiB", volume.id, volume.size_gib);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn list_volumes(&self) -> Result<Vec<Volume>, DriverError> {
         let mut op = Op::new("list volumes", self.naming.prefix());
         let span = op.span();

@@ -40,7 +40,7 @@ async fn the_drivers_own_host_reads_the_nodes_section() {
     let driver = env.driver_with(
         DriverOptions::new()
             .own_hosts(vec!["cinder@storpool".to_owned(), "cinder".to_owned()])
-            .node_name(Some("this-node".to_owned())),
+            .node_name("this-node"),
     );
     for host in ["cinder@storpool", "cinder"] {
         let info = driver.connection_info("1", host).await.unwrap();

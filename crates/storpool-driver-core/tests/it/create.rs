@@ -59,7 +59,7 @@ async fn the_configured_replication_applies_without_a_template() {
 #[tokio::test]
 async fn the_configured_template_applies_when_the_type_names_none() {
     let env = env();
-    let driver = env.driver_with(DriverOptions::new().default_template(Some(template("hdd"))));
+    let driver = env.driver_with(DriverOptions::new().default_template(template("hdd")));
     let plain = driver
         .create_volume("cfgtempl3", 1, &Specs::new())
         .await

@@ -13,6 +13,7 @@ mod logging;
 mod manage;
 mod migration;
 mod proxy;
+mod reads;
 mod retype;
 mod snapshots;
 mod stats;

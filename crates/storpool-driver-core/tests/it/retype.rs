@@ -42,8 +42,7 @@ async fn retype_to_a_type_without_template_uses_the_default_template_or_replicat
         .create_volume("1", 1, &specs(&[("storpool_template", "ssd")]))
         .await
         .unwrap();
-    let with_default =
-        env.driver_with(DriverOptions::new().default_template(Some(template("hdd"))));
+    let with_default = env.driver_with(DriverOptions::new().default_template(template("hdd")));
     let outcome = with_default
         .retype_volume("1", &Specs::new(), false)
         .await

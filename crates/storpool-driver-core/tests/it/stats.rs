@@ -86,7 +86,7 @@ async fn stats_follow_the_reference_formula_without_the_disk_that_is_not_up() {
 async fn stats_serialize_with_the_cinder_keys() {
     let env = env_with(
         Sim::builder(),
-        DriverOptions::new().backend_name(Some("storpool_test".to_owned())),
+        DriverOptions::new().backend_name("storpool_test"),
     );
     let stats = env.driver.stats().await.unwrap();
     let value = serde_json::to_value(&stats).unwrap();
