@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod binaries;
+mod blocking;
 mod concurrency;
 mod faults;
 mod public_api;

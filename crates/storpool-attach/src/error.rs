@@ -188,6 +188,13 @@ pub enum AttachError {
         waited: Duration,
     },
 
+    /// The blocking connector (feature `blocking`) could not run the operation: it was called
+    /// inside a Tokio runtime, or its runtime could not be started. A usage error: the
+    /// program must change.
+    #[cfg(feature = "blocking")]
+    #[error("cannot run the blocking StorPool connector")]
+    Blocking(#[source] storpool_api::blocking::BlockingError),
+
     /// A device folder or device could not be read.
     #[error("cannot read {}", path.display())]
     Device {
@@ -213,6 +220,8 @@ impl AttachError {
             | Self::UnexpectedDevicePath { .. }
             | Self::PathMismatch { .. }
             | Self::SnapshotReadOnly { .. } => true,
+            #[cfg(feature = "blocking")]
+            Self::Blocking(_) => true,
             Self::Api { source, .. } => source.is_invalid_argument(),
             Self::Busy { .. }
             | Self::InvalidGlobalId { .. }

@@ -210,6 +210,13 @@ pub enum DriverError {
         source: Box<ApiError>,
     },
 
+    /// The blocking driver (feature `blocking`) could not run the operation: it was called
+    /// inside a Tokio runtime, or its runtime could not be started. Of kind
+    /// [`ErrorKind::Configuration`]: the program, not the cluster, must change.
+    #[cfg(feature = "blocking")]
+    #[error("cannot run the blocking StorPool driver")]
+    Blocking(#[source] storpool_api::blocking::BlockingError),
+
     /// An object of the requested name exists but is not what the operation would have made
     /// (e.g. a retried create that finds a volume of another size or template).
     #[error("{operation} failed on {object}: {reason}")]
@@ -237,6 +244,8 @@ impl DriverError {
             | Self::Config(_)
             | Self::ClientSetup(_)
             | Self::ClientId { .. } => ErrorKind::Configuration,
+            #[cfg(feature = "blocking")]
+            Self::Blocking(_) => ErrorKind::Configuration,
             Self::Api { source, .. } => ErrorKind::of_api(source),
             Self::Conflict { .. } => ErrorKind::Conflict,
         }
