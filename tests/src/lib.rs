@@ -95,3 +95,8 @@ pub fn read_at(device: &Path, offset: u64, len: usize) -> std::io::Result<Vec<u8
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct WorkspaceReadme;
+
+/// The examples of `docs/embedding.md` compile as doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/embedding.md")]
+struct EmbeddingGuide;
