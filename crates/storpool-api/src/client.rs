@@ -125,12 +125,26 @@ impl Default for ClientBuilder {
 impl ClientBuilder {
     /// A builder with the defaults: 300 s timeout, [`RetryPolicy::default`], no
     /// `MultiCluster/`, no `RemoteCommand/`. The base URL and the token must be set.
+    ///
+    /// ```
+    /// let builder = storpool_api::ClientBuilder::new().base_url("http://10.0.0.5:81").token("1234");
+    /// let client = builder.build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// A builder aimed at the endpoint and token of a `storpool-conf` configuration:
     /// `http://SP_API_HTTP_HOST:SP_API_HTTP_PORT` with `SP_AUTH_TOKEN`.
+    ///
+    /// ```no_run
+    /// let config = storpool_conf::Loader::system().load()?;
+    /// let client = storpool_api::ClientBuilder::from_conf(&config)?
+    ///     .timeout(std::time::Duration::from_secs(60))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_conf(config: &Config) -> Result<Self, ApiError> {
         let endpoint = config.api_endpoint().map_err(ApiError::Config)?;
         let token = config.auth_token().map_err(ApiError::Config)?;
@@ -141,6 +155,12 @@ impl ClientBuilder {
 
     /// The server: `http://HOST:PORT` or `https://HOST[:PORT][/PREFIX]`; calls go to
     /// `BASE/ctrl/1.0/...`.
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("https://proxy.example/storpool").token("1234").build()?;
+    /// assert_eq!(client.base_url(), "https://proxy.example/storpool");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = Some(url.into());
@@ -148,6 +168,12 @@ impl ClientBuilder {
     }
 
     /// The API token (`SP_AUTH_TOKEN`), sent as `Authorization: Storpool v1:TOKEN`.
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("http://10.0.0.5:81").token("1234").build()?;
+    /// assert!(!format!("{client:?}").contains("1234"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn token(mut self, token: impl Into<AuthToken>) -> Self {
         self.token = Some(token.into());
@@ -157,6 +183,15 @@ impl ClientBuilder {
     /// The time limit of one attempt, from sending the request to the end of the answer
     /// (default 300 s). Calls such as `VolumesReassignWait` without `attachTimeout` and
     /// `ClientConfigWait` can legitimately take long.
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder()
+    ///     .base_url("http://10.0.0.5:81")
+    ///     .token("1234")
+    ///     .timeout(std::time::Duration::from_secs(30))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -165,6 +200,15 @@ impl ClientBuilder {
 
     /// A separate, shorter limit for opening the TCP connection (default: only the overall
     /// timeout applies).
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder()
+    ///     .base_url("http://10.0.0.5:81")
+    ///     .token("1234")
+    ///     .connect_timeout(std::time::Duration::from_secs(2))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = Some(timeout);
@@ -172,6 +216,18 @@ impl ClientBuilder {
     }
 
     /// How transient faults are retried (default: [`RetryPolicy::default`]).
+    ///
+    /// ```
+    /// use storpool_api::RetryPolicy;
+    ///
+    /// let client = storpool_api::Client::builder()
+    ///     .base_url("http://10.0.0.5:81")
+    ///     .token("1234")
+    ///     .retry(RetryPolicy::none())
+    ///     .build()?;
+    /// assert_eq!(client.retry_policy().retries, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
@@ -181,6 +237,12 @@ impl ClientBuilder {
     /// Whether calls that have a `MultiCluster/` form use it (default off, like the official
     /// bindings; os-brick and the upstream Cinder driver always use it). Calls without such a
     /// form are never prefixed.
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("http://h:81").token("t").multi_cluster(true).build()?;
+    /// assert!(client.is_multi_cluster());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn multi_cluster(mut self, on: bool) -> Self {
         self.multi_cluster = on;
@@ -188,6 +250,18 @@ impl ClientBuilder {
     }
 
     /// Forwards every call to another cluster: `RemoteCommand/<cluster>/...`.
+    ///
+    /// ```
+    /// use storpool_api::ClusterName;
+    ///
+    /// let client = storpool_api::Client::builder()
+    ///     .base_url("http://h:81")
+    ///     .token("t")
+    ///     .remote_cluster(ClusterName::new("backup")?)
+    ///     .build()?;
+    /// assert_eq!(client.remote_cluster().map(ClusterName::as_str), Some("backup"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn remote_cluster(mut self, cluster: ClusterName) -> Self {
         self.remote_cluster = Some(cluster);
@@ -197,6 +271,12 @@ impl ClientBuilder {
     /// Checks the settings and creates the client and its connection pool.
     ///
     /// Needs no runtime; the calls do (see the crate docs).
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("http://h:81").token("t").build()?;
+    /// assert!(storpool_api::Client::builder().token("t").build().is_err()); // no base URL
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build(self) -> Result<Client, ApiError> {
         let raw_url = self
             .base_url
@@ -298,37 +378,79 @@ impl Payload {
 
 impl Client {
     /// A [`ClientBuilder`] with the defaults.
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("http://10.0.0.5:81").token("1234").build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn builder() -> ClientBuilder {
         ClientBuilder::new()
     }
 
     /// A client for the endpoint and token of a `storpool-conf` configuration, with the
     /// defaults otherwise (see [`ClientBuilder::from_conf`]).
+    ///
+    /// ```no_run
+    /// let config = storpool_conf::Loader::system().load()?;
+    /// let client = storpool_api::Client::from_conf(&config)?; // http://SP_API_HTTP_HOST:SP_API_HTTP_PORT
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_conf(config: &Config) -> Result<Self, ApiError> {
         ClientBuilder::from_conf(config)?.build()
     }
 
     /// The base URL calls go to (before `/ctrl/1.0`).
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("http://10.0.0.5:81/").token("t").build()?;
+    /// assert_eq!(client.base_url(), "http://10.0.0.5:81");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.inner.base
     }
 
     /// Whether calls that support it use `MultiCluster/`.
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("http://h:81").token("t").build()?;
+    /// assert!(!client.is_multi_cluster()); // off by default, as in the official bindings
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_multi_cluster(&self) -> bool {
         self.multi_cluster
     }
 
     /// The cluster calls are forwarded to with `RemoteCommand/`, if any.
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("http://h:81").token("t").build()?;
+    /// assert!(client.remote_cluster().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn remote_cluster(&self) -> Option<&ClusterName> {
         self.remote_cluster.as_ref()
     }
 
     /// The retry policy.
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("http://h:81").token("t").build()?;
+    /// assert_eq!(*client.retry_policy(), storpool_api::RetryPolicy::default());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
 
     /// A client sharing this one's connection pool and settings, with `MultiCluster/` on or off.
+    ///
+    /// ```
+    /// let client = storpool_api::Client::builder().base_url("http://h:81").token("t").build()?;
+    /// let multi = client.with_multi_cluster(true); // the same connection pool
+    /// assert!(multi.is_multi_cluster() && !client.is_multi_cluster());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_multi_cluster(&self, on: bool) -> Self {
         Self {
@@ -339,6 +461,15 @@ impl Client {
 
     /// A client sharing this one's connection pool and settings whose calls are forwarded to
     /// `cluster` (`RemoteCommand/<cluster>/`), or to the local cluster with `None`.
+    ///
+    /// ```
+    /// use storpool_api::ClusterName;
+    ///
+    /// let client = storpool_api::Client::builder().base_url("http://h:81").token("t").build()?;
+    /// let backup = client.with_remote_cluster(Some(ClusterName::new("backup")?));
+    /// assert_eq!(backup.remote_cluster().map(ClusterName::as_str), Some("backup"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_remote_cluster(&self, cluster: Option<ClusterName>) -> Self {
         Self {
@@ -415,6 +546,17 @@ impl Client {
     /// the client's `RemoteCommand/` target is). With `GET`, `json` is sent as the
     /// percent-encoded `?json=` query parameter, as the official bindings do; with other
     /// methods it is the body. Errors and retries are those of every other call.
+    ///
+    /// ```no_run
+    /// use storpool_api::Method;
+    ///
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// let sessions = client.raw(Method::GET, "iSCSISessionsInfo", None).await?;
+    /// let detach = serde_json::json!([{"volume": "v1", "detach": "all"}]);
+    /// client.raw(Method::POST, "VolumesReassign", Some(&detach)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn raw(
         &self,
         method: Method,

@@ -15,6 +15,12 @@ pub struct Disks<'a> {
 
 impl Client {
     /// Disk calls.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// let disks = client.disks(); // the calls on disks
+    /// # Ok::<(), storpool_api::ApiError>(())
+    /// ```
     pub fn disks(&self) -> Disks<'_> {
         Disks { client: self }
     }
@@ -22,11 +28,29 @@ impl Client {
 
 impl Disks<'_> {
     /// `GET DisksList`: every disk by id, up and down ([`DiskSummary::is_up`]).
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// for (id, disk) in client.disks().list().await? {
+    ///     println!("disk {id}: {disk:?}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn list(&self) -> Result<BTreeMap<u32, DiskSummary>, ApiError> {
         self.client.get("DisksList", &[], false).await
     }
 
     /// `GET ServerDisksList/SERVER`: the disks of one server.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::ServerId;
+    ///
+    /// let disks = client.disks().list_on_server(ServerId::new(1)?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn list_on_server(
         &self,
         server: ServerId,
@@ -37,6 +61,15 @@ impl Disks<'_> {
     }
 
     /// `GET DiskDescribe/ID`: one disk and the objects on it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::DiskId;
+    ///
+    /// let disk = client.disks().describe(DiskId::new(101)?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn describe(&self, disk: DiskId) -> Result<DiskDescription, ApiError> {
         self.client
             .get("DiskDescribe", &[&disk.to_string()], false)

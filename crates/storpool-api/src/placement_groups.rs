@@ -15,6 +15,12 @@ pub struct PlacementGroups<'a> {
 
 impl Client {
     /// Placement group calls.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// let groups = client.placement_groups(); // the calls on placement groups
+    /// # Ok::<(), storpool_api::ApiError>(())
+    /// ```
     pub fn placement_groups(&self) -> PlacementGroups<'_> {
         PlacementGroups { client: self }
     }
@@ -22,11 +28,29 @@ impl Client {
 
 impl PlacementGroups<'_> {
     /// `GET PlacementGroupsList`: every group by name.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// for name in client.placement_groups().list().await?.keys() {
+    ///     println!("{name}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn list(&self) -> Result<BTreeMap<String, PlacementGroup>, ApiError> {
         self.client.get("PlacementGroupsList", &[], false).await
     }
 
     /// `GET PlacementGroupDescribe/NAME`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::PlacementGroupName;
+    ///
+    /// let group = client.placement_groups().describe(&PlacementGroupName::new("ssd")?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn describe(&self, group: &PlacementGroupName) -> Result<PlacementGroup, ApiError> {
         self.client
             .get("PlacementGroupDescribe", &[group.as_str()], false)
@@ -35,6 +59,16 @@ impl PlacementGroups<'_> {
 
     /// `POST PlacementGroupUpdate/NAME`: add or remove disks, rename; creates the group when it
     /// does not exist.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::{DiskId, PlacementGroupName, PlacementGroupUpdate};
+    ///
+    /// let add = PlacementGroupUpdate { add_disks: vec![DiskId::new(101)?], ..PlacementGroupUpdate::default() };
+    /// client.placement_groups().update(&PlacementGroupName::new("ssd")?, &add).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn update(
         &self,
         group: &PlacementGroupName,
@@ -51,6 +85,15 @@ impl PlacementGroups<'_> {
     }
 
     /// `POST PlacementGroupDelete/NAME`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::PlacementGroupName;
+    ///
+    /// client.placement_groups().delete(&PlacementGroupName::new("old")?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete(&self, group: &PlacementGroupName) -> Result<ApiOk, ApiError> {
         self.client
             .post::<_, ()>("PlacementGroupDelete", &[group.as_str()], false, None)

@@ -17,6 +17,12 @@ pub struct Snapshots<'a> {
 
 impl Client {
     /// Snapshot calls.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// let snapshots = client.snapshots(); // the calls on snapshots
+    /// # Ok::<(), storpool_api::ApiError>(())
+    /// ```
     pub fn snapshots(&self) -> Snapshots<'_> {
         Snapshots { client: self }
     }
@@ -25,11 +31,29 @@ impl Client {
 impl Snapshots<'_> {
     /// `GET SnapshotsList` (MC): every snapshot, including anonymous, bound, transient and
     /// `*`-deleted ones.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// for snapshot in client.snapshots().list().await? {
+    ///     println!("{} of {}", snapshot.name, snapshot.on_volume);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn list(&self) -> Result<Vec<SnapshotSummary>, ApiError> {
         self.client.get("SnapshotsList", &[], true).await
     }
 
     /// `GET Snapshot/NAME` (MC): one snapshot; `objectDoesNotExist` when there is none.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::SnapshotRef;
+    ///
+    /// let snapshot = client.snapshots().get(&SnapshotRef::new("os--snap--none--snapshot-s1")?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn get(&self, snapshot: &SnapshotRef) -> Result<SnapshotSummary, ApiError> {
         let One(summary) = self
             .client
@@ -39,6 +63,15 @@ impl Snapshots<'_> {
     }
 
     /// `GET SnapshotDescribe/NAME` (MC): the snapshot and where its objects are.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::SnapshotRef;
+    ///
+    /// let described = client.snapshots().describe(&SnapshotRef::new("os--snap--none--snapshot-s1")?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn describe(&self, snapshot: &SnapshotRef) -> Result<SnapshotDescription, ApiError> {
         self.client
             .get("SnapshotDescribe", &[snapshot.as_str()], true)
@@ -46,6 +79,15 @@ impl Snapshots<'_> {
     }
 
     /// `GET SnapshotGetInfo/NAME` (MC): the snapshot and how its objects spread over disks.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::SnapshotRef;
+    ///
+    /// let info = client.snapshots().info(&SnapshotRef::new("os--snap--none--snapshot-s1")?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn info(&self, snapshot: &SnapshotRef) -> Result<SnapshotInfo, ApiError> {
         self.client
             .get("SnapshotGetInfo", &[snapshot.as_str()], true)
@@ -53,12 +95,29 @@ impl Snapshots<'_> {
     }
 
     /// `GET SnapshotsSpace` (MC): space estimates of every snapshot.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// let space = client.snapshots().space().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn space(&self) -> Result<Vec<SnapshotSpace>, ApiError> {
         self.client.get("SnapshotsSpace", &[], true).await
     }
 
     /// `POST VolumeSnapshot/VOLUME` (MC): snapshot a volume; the snapshot becomes the volume's
     /// parent. `objectExists` when the name is taken.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::{SnapshotCreate, SnapshotName, VolumeRef};
+    ///
+    /// let request = SnapshotCreate::named(SnapshotName::new("os--snap--none--snapshot-s1")?);
+    /// let created = client.snapshots().create(&VolumeRef::new("os--volume-1")?, &request).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create(
         &self,
         volume: &VolumeRef,
@@ -71,6 +130,22 @@ impl Snapshots<'_> {
     }
 
     /// `POST VolumesGroupSnapshot` (MC): crash-consistent snapshots of several volumes.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::{GroupSnapshot, GroupSnapshotVolume, SnapshotName, VolumeRef};
+    ///
+    /// let group = GroupSnapshot {
+    ///     volumes: vec![
+    ///         GroupSnapshotVolume::new(VolumeRef::new("os--volume-a")?, Some(SnapshotName::new("g1-a")?)),
+    ///         GroupSnapshotVolume::new(VolumeRef::new("os--volume-b")?, Some(SnapshotName::new("g1-b")?)),
+    ///     ],
+    ///     ..GroupSnapshot::default()
+    /// };
+    /// let created = client.snapshots().create_group(&group).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create_group(
         &self,
         request: &GroupSnapshot,
@@ -82,6 +157,16 @@ impl Snapshots<'_> {
     }
 
     /// `POST SnapshotUpdate/NAME`: rename, retemplate, bind, deletion date, tags.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::{SnapshotName, SnapshotRef, SnapshotUpdate};
+    ///
+    /// let rename = SnapshotUpdate { rename: Some(SnapshotName::new("golden")?), ..SnapshotUpdate::default() };
+    /// client.snapshots().update(&SnapshotRef::new("os--snap--none--snapshot-s1")?, &rename).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn update(
         &self,
         snapshot: &SnapshotRef,
@@ -94,6 +179,15 @@ impl Snapshots<'_> {
     }
 
     /// `POST SnapshotRebase/NAME`: re-parent onto an ancestor or onto nothing.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::{Rebase, SnapshotRef};
+    ///
+    /// client.snapshots().rebase(&SnapshotRef::new("golden")?, &Rebase::default()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn rebase(
         &self,
         snapshot: &SnapshotRef,
@@ -105,6 +199,15 @@ impl Snapshots<'_> {
     }
 
     /// `POST SnapshotDelete/NAME` (MC): `objectDoesNotExist` when already gone.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::SnapshotRef;
+    ///
+    /// client.snapshots().delete(&SnapshotRef::new("os--snap--none--snapshot-s1")?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete(&self, snapshot: &SnapshotRef) -> Result<ApiOk, ApiError> {
         self.client
             .post::<_, ()>("SnapshotDelete", &[snapshot.as_str()], true, None)
@@ -112,6 +215,15 @@ impl Snapshots<'_> {
     }
 
     /// `POST SnapshotDeleteById/GLOBALID`: delete by bare global id.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::GlobalId;
+    ///
+    /// client.snapshots().delete_by_id(&GlobalId::new("d.n.a1z")?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete_by_id(&self, id: &GlobalId) -> Result<ApiOk, ApiError> {
         self.client
             .post::<_, ()>("SnapshotDeleteById", &[id.as_str()], false, None)

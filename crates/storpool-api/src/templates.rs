@@ -13,6 +13,12 @@ pub struct Templates<'a> {
 
 impl Client {
     /// Volume template calls.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// let templates = client.templates(); // the calls on templates
+    /// # Ok::<(), storpool_api::ApiError>(())
+    /// ```
     pub fn templates(&self) -> Templates<'_> {
         Templates { client: self }
     }
@@ -20,16 +26,41 @@ impl Client {
 
 impl Templates<'_> {
     /// `GET VolumeTemplatesList`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// for template in client.templates().list().await? {
+    ///     println!("{}: replication {:?}", template.name, template.replication);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn list(&self) -> Result<Vec<Template>, ApiError> {
         self.client.get("VolumeTemplatesList", &[], false).await
     }
 
     /// `GET VolumeTemplatesStatus`: usage and capacity per template.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// let status = client.templates().status().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn status(&self) -> Result<Vec<TemplateStatus>, ApiError> {
         self.client.get("VolumeTemplatesStatus", &[], false).await
     }
 
     /// `GET VolumeTemplateDescribe/NAME`: `objectDoesNotExist` when there is none.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::TemplateName;
+    ///
+    /// let ssd = client.templates().describe(&TemplateName::new("ssd")?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn describe(&self, template: &TemplateName) -> Result<Template, ApiError> {
         self.client
             .get("VolumeTemplateDescribe", &[template.as_str()], false)
@@ -37,6 +68,16 @@ impl Templates<'_> {
     }
 
     /// `POST VolumeTemplateCreate`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::{TemplateCreate, TemplateName};
+    ///
+    /// let request = TemplateCreate { replication: Some(3), ..TemplateCreate::new(TemplateName::new("ssd")?) };
+    /// client.templates().create(&request).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn create(&self, request: &TemplateCreate) -> Result<ApiOk, ApiError> {
         request.validate()?;
         self.client
@@ -45,6 +86,16 @@ impl Templates<'_> {
     }
 
     /// `POST VolumeTemplateUpdate/NAME`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::{TemplateName, TemplateUpdate};
+    ///
+    /// let request = TemplateUpdate { replication: Some(2), ..TemplateUpdate::default() };
+    /// client.templates().update(&TemplateName::new("ssd")?, &request).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn update(
         &self,
         template: &TemplateName,
@@ -62,6 +113,15 @@ impl Templates<'_> {
     }
 
     /// `POST VolumeTemplateDelete/NAME`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::TemplateName;
+    ///
+    /// client.templates().delete(&TemplateName::new("old")?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn delete(&self, template: &TemplateName) -> Result<ApiOk, ApiError> {
         self.client
             .post::<_, ()>("VolumeTemplateDelete", &[template.as_str()], false, None)

@@ -219,6 +219,15 @@ impl Connector {
     /// A connector for client `our_id` with the defaults: prefix `os`, devices under `/dev`,
     /// [`WaitOptions::default`], [`DetachRetry::default`], `attachTimeout` derived from the
     /// wait's timeout. The client is switched to `MultiCluster/` paths.
+    ///
+    /// ```
+    /// use storpool_attach::{ClientId, Connector};
+    ///
+    /// let client = storpool_api::Client::builder().base_url("http://10.0.0.5:81").token("1234").build()?;
+    /// let connector = Connector::new(&client, ClientId::new(3)?);
+    /// assert_eq!(connector.prefix(), "os");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(client: &Client, our_id: ClientId) -> Self {
         Self {
             client: client.with_multi_cluster(true),
@@ -233,6 +242,13 @@ impl Connector {
 
     /// A connector for this node as storpool.conf describes it: `SP_OURID` (required: a node
     /// without it cannot attach anything) and `SP_OPENSTACK_VOLUME_PREFIX` (default `os`).
+    ///
+    /// ```no_run
+    /// let config = storpool_conf::Loader::system().load()?;
+    /// let client = storpool_api::Client::from_conf(&config)?;
+    /// let connector = storpool_attach::Connector::from_conf(&config, &client)?; // needs SP_OURID
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_conf(config: &Config, client: &Client) -> Result<Self, AttachError> {
         let our_id = config
             .our_id()
@@ -251,12 +267,28 @@ impl Connector {
     }
 
     /// Uses another volume prefix; it must be usable in a cluster name.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// let connector = connector.with_prefix("cloud2")?;
+    /// assert_eq!(connector.prefix(), "cloud2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn with_prefix(mut self, prefix: &str) -> Result<Self, AttachError> {
         self.naming = Naming::new(prefix)?;
         Ok(self)
     }
 
     /// Looks for devices under `root` instead of `/dev`.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// let connector = connector.with_device_root(storpool_attach::DeviceRoot::new("/srv/dev"));
+    /// assert_eq!(connector.search_path(), std::path::Path::new("/srv/dev/storpool"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_device_root(mut self, root: DeviceRoot) -> Self {
         self.root = root;
@@ -265,6 +297,16 @@ impl Connector {
 
     /// How long attach, detach and resize wait (for the API and for devices), and how often
     /// they look again without a notification.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use storpool_attach::WaitOptions;
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// let connector = connector.with_wait(WaitOptions { timeout: Duration::from_secs(30), ..WaitOptions::default() });
+    /// assert_eq!(connector.wait_options().timeout, Duration::from_secs(30));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_wait(mut self, wait: WaitOptions) -> Self {
         self.wait = wait;
@@ -274,6 +316,13 @@ impl Connector {
     /// The `attachTimeout` sent with every reassign, in whole seconds: how long the cluster
     /// waits for a client that is not up. Default: what is left of the wait's timeout, so
     /// that a missing client cannot hang the call.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// let connector = connector.with_attach_timeout(std::time::Duration::from_secs(10));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_attach_timeout(mut self, timeout: Duration) -> Self {
         self.attach_timeout = Some(timeout);
@@ -281,6 +330,14 @@ impl Connector {
     }
 
     /// How detaches of open devices are retried.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// let connector = connector.with_detach_retry(storpool_attach::DetachRetry::none());
+    /// assert_eq!(connector.detach_retry().max_attempts(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_detach_retry(mut self, retry: DetachRetry) -> Self {
         self.detach_retry = retry;
@@ -288,41 +345,100 @@ impl Connector {
     }
 
     /// This node's client id.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// assert_eq!(connector.our_id().get(), 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn our_id(&self) -> ClientId {
         self.our_id
     }
 
     /// The volume prefix.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// assert_eq!(connector.prefix(), "os");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn prefix(&self) -> &str {
         self.naming.prefix()
     }
 
     /// The device root.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// assert_eq!(connector.device_root().path(), std::path::Path::new("/dev"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn device_root(&self) -> &DeviceRoot {
         &self.root
     }
 
     /// The wait options.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// let wait = connector.wait_options();
+    /// assert!(wait.timeout > wait.recheck);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn wait_options(&self) -> WaitOptions {
         self.wait
     }
 
     /// The detach retry policy.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// assert_eq!(connector.detach_retry().max_attempts(), 11); // os-brick's 10 retries
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn detach_retry(&self) -> DetachRetry {
         self.detach_retry
     }
 
     /// The API client (in `MultiCluster/` mode).
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// assert!(connector.client().is_multi_cluster());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn client(&self) -> &Client {
         &self.client
     }
 
     /// The cluster name of a volume or snapshot.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// use storpool_attach::Target;
+    /// assert_eq!(connector.cluster_name(&Target::volume("1"))?, "os--volume-1");
+    /// assert_eq!(connector.cluster_name(&Target::snapshot("s"))?, "os--snap--none--snapshot-s");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cluster_name(&self, target: &Target) -> Result<String, AttachError> {
         self.naming.name(target)
     }
 
     /// The folder os-brick's "search path" names: `DEVROOT/storpool`.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// assert_eq!(connector.search_path(), std::path::Path::new("/dev/storpool"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn search_path(&self) -> PathBuf {
         self.root.by_name_dir()
     }
@@ -335,6 +451,16 @@ impl Connector {
     /// Steps: `AttachmentsList`; `VolumesReassignWait` with `attachTimeout`;
     /// `VolumeGetInfo`/`SnapshotGetInfo` for the global id (unless the listing had it); the
     /// device wait. The whole call ends by the wait's timeout.
+    ///
+    /// ```no_run
+    /// # async fn run(connector: storpool_attach::Connector) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_attach::{AccessMode, Target};
+    ///
+    /// let attached = connector.connect(&Target::volume("1234"), AccessMode::Rw).await?;
+    /// println!("{} after {:?}", attached.path.display(), attached.waited);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect(
         &self,
         target: &Target,
@@ -427,6 +553,17 @@ impl Connector {
     /// [`Connector::connect`] from os-brick-style connection data: `client_id`, `volume` and
     /// `access_mode` are required, in that order. The volume is attached to this node's
     /// client; a different `client_id` is logged as a warning (os-brick ignores it).
+    ///
+    /// ```no_run
+    /// # async fn run(connector: storpool_attach::Connector) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_attach::ConnectionProperties;
+    ///
+    /// // The `data` of the driver's connection info, as Cinder hands it to os-brick.
+    /// let data = serde_json::json!({"client_id": 3, "volume": "1234", "access_mode": "rw"});
+    /// let attached = connector.connect_properties(&ConnectionProperties::from_json(&data)?).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn connect_properties(
         &self,
         properties: &ConnectionProperties,
@@ -446,6 +583,16 @@ impl Connector {
     /// Detaches a volume or snapshot from this node. Succeeds without doing anything when it
     /// is not attached here. A device that is open is retried as the [`DetachRetry`] policy
     /// says; then waits until the device links are gone.
+    ///
+    /// ```no_run
+    /// # async fn run(connector: storpool_attach::Connector) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_attach::{DetachOptions, Target};
+    ///
+    /// let detached = connector.disconnect(&Target::volume("1234"), DetachOptions::default()).await?;
+    /// println!("detached: {}, forced: {}", detached.changed, detached.forced);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn disconnect(
         &self,
         target: &Target,
@@ -464,6 +611,18 @@ impl Connector {
 
     /// Detaches the volume or snapshot behind a device path: `DEVROOT/storpool-byid/GLOBALID`
     /// (sent as `~GLOBALID`) or `DEVROOT/storpool/NAME`; any other path is refused.
+    ///
+    /// ```no_run
+    /// # async fn run(connector: storpool_attach::Connector) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::path::Path;
+    /// use storpool_attach::DetachOptions;
+    ///
+    /// connector
+    ///     .disconnect_path(Path::new("/dev/storpool-byid/d.n.a1z"), DetachOptions::default())
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn disconnect_path(
         &self,
         device: &Path,
@@ -489,6 +648,17 @@ impl Connector {
 
     /// [`Connector::disconnect_path`] from os-brick-style connection data: `client_id` is
     /// required; the device is `device_path`, else the `path` of what connect returned.
+    ///
+    /// ```no_run
+    /// # async fn run(connector: storpool_attach::Connector) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_attach::{ConnectionProperties, DetachOptions};
+    ///
+    /// let data = serde_json::json!({"client_id": 3, "volume": "1234", "access_mode": "rw"});
+    /// let properties = ConnectionProperties::from_json(&data)?;
+    /// connector.disconnect_properties(&properties, None, DetachOptions::default()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn disconnect_properties(
         &self,
         properties: &ConnectionProperties,
@@ -510,6 +680,14 @@ impl Connector {
     /// (`DEVROOT/storpool/NAME`) shows the size the cluster reports, and returns it. Unlike
     /// os-brick, which returns whatever size it saw last, a device that does not catch up
     /// by the deadline is an error.
+    ///
+    /// ```no_run
+    /// # async fn run(connector: storpool_attach::Connector) -> Result<(), Box<dyn std::error::Error>> {
+    /// let extended = connector.extend("1234").await?;
+    /// println!("{} now shows {} bytes", extended.path.display(), extended.size);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn extend(&self, volume_id: &str) -> Result<Extended, AttachError> {
         let deadline = Deadline::after(self.wait.timeout);
         let name = self.naming.name(&Target::volume(volume_id))?;
@@ -551,6 +729,15 @@ impl Connector {
     /// The devices of a volume (os-brick's `get_volume_paths`): `[DEVROOT/storpool/NAME]`.
     /// `volume` is required; a `device_path` other than that one (or than the by-id link of
     /// the same device) is an error.
+    ///
+    /// ```
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// let data = serde_json::json!({"client_id": 3, "volume": "1234", "access_mode": "rw"});
+    /// let properties = storpool_attach::ConnectionProperties::from_json(&data)?;
+    /// assert_eq!(connector.volume_paths(&properties)?, [std::path::PathBuf::from("/dev/storpool/os--volume-1234")]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn volume_paths(
         &self,
         properties: &ConnectionProperties,
@@ -578,6 +765,15 @@ impl Connector {
     /// The ids of this prefix's volumes whose device links are present on this node
     /// (os-brick's `get_all_available_volumes`): the symlinks in `DEVROOT/storpool` named
     /// `{prefix}--volume-ID`, sorted. No API call.
+    ///
+    /// ```no_run
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(3)?);
+    /// for id in connector.available_volumes()? {
+    ///     println!("{id} has its device here");
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn available_volumes(&self) -> Result<Vec<String>, AttachError> {
         let start = self.naming.volume_name_start();
         let names = self
@@ -600,6 +796,15 @@ impl Connector {
 
     /// Everything the cluster lists as attached to this node's client, sorted by name, with
     /// the device paths and whether they are present.
+    ///
+    /// ```no_run
+    /// # async fn run(connector: storpool_attach::Connector) -> Result<(), Box<dyn std::error::Error>> {
+    /// for attachment in connector.list().await? {
+    ///     println!("{} {:?} present: {}", attachment.name, attachment.access_mode, attachment.present);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn list(&self) -> Result<Vec<NodeAttachment>, AttachError> {
         let deadline = Deadline::after(self.wait.timeout);
         let mut list: Vec<NodeAttachment> = self

@@ -188,16 +188,42 @@ pub async fn convert(
 
 impl Images {
     /// Image copies with `driver` (the cluster) and `connector` (this node).
+    ///
+    /// ```
+    /// # let client = storpool_driver_core::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let driver = storpool_driver_core::Driver::new(client.clone(), storpool_driver_core::DriverOptions::new())?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(1)?);
+    /// let images = storpool_image::Images::new(driver, connector);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(driver: Driver, connector: Connector) -> Self {
         Self { driver, connector }
     }
 
     /// The volume driver.
+    ///
+    /// ```
+    /// # let client = storpool_driver_core::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let driver = storpool_driver_core::Driver::new(client.clone(), storpool_driver_core::DriverOptions::new())?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(1)?);
+    /// let images = storpool_image::Images::new(driver, connector);
+    /// assert_eq!(images.driver().backend_name(), "storpool");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn driver(&self) -> &Driver {
         &self.driver
     }
 
     /// This node's connector.
+    ///
+    /// ```
+    /// # let client = storpool_driver_core::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// # let driver = storpool_driver_core::Driver::new(client.clone(), storpool_driver_core::DriverOptions::new())?;
+    /// # let connector = storpool_attach::Connector::new(&client, storpool_attach::ClientId::new(1)?);
+    /// let images = storpool_image::Images::new(driver, connector);
+    /// assert_eq!(images.connector().our_id().get(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn connector(&self) -> &Connector {
         &self.connector
     }
@@ -212,6 +238,18 @@ impl Images {
     /// written at all); detach it, unless it was attached here before. On failure or
     /// cancellation a volume created for the image is deleted again (half an image is no
     /// use); an existing one keeps what was written.
+    ///
+    /// ```no_run
+    /// use storpool_image::{CopyOptions, ImportRequest};
+    /// use tokio_util::sync::CancellationToken;
+    ///
+    /// # async fn run(images: storpool_image::Images) -> Result<(), Box<dyn std::error::Error>> {
+    /// let options = CopyOptions::new(CancellationToken::new());
+    /// let imported = images.import(&ImportRequest::new("base", "cirros.qcow2"), &options).await?;
+    /// println!("{} GiB in {:.1} s", imported.volume.size_gib, imported.seconds);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[allow(clippy::too_many_lines)] // one story, step by step
     pub async fn import(
         &self,
@@ -332,6 +370,19 @@ impl Images {
     /// cancellation the partial file and the snapshot are removed; a snapshot that cannot be
     /// deleted is reported ([`CleanupNote::SnapshotLeft`], or
     /// [`ImageError::SnapshotNotDeleted`] after a complete copy).
+    ///
+    /// ```no_run
+    /// use storpool_image::{CopyOptions, ExportRequest, ImageFormat};
+    /// use tokio_util::sync::CancellationToken;
+    ///
+    /// # async fn run(images: storpool_image::Images) -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut request = ExportRequest::new("base", "base.qcow2");
+    /// request.format = ImageFormat::Qcow2;
+    /// let exported = images.export(&request, &CopyOptions::new(CancellationToken::new())).await?;
+    /// println!("{} bytes", exported.file_size);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn export(
         &self,
         request: &ExportRequest,
