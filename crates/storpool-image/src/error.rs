@@ -322,6 +322,16 @@ pub enum ImageError {
         backing: String,
     },
 
+    /// The image reads data from another file of this node: a qcow2 external data file, a
+    /// vmdk extent. Copying it would copy that file (whatever it holds) into the volume.
+    #[error("cannot read the image {}: it reads the other file `{other}`", path.display())]
+    ExternalFile {
+        /// The image.
+        path: PathBuf,
+        /// The other file it names.
+        other: String,
+    },
+
     /// The image is encrypted.
     #[error("cannot read the image {}: it is encrypted", path.display())]
     Encrypted {
@@ -468,6 +478,7 @@ impl ImageError {
             | Self::NotAnImage { .. }
             | Self::InvalidImage { .. }
             | Self::BackingFile { .. }
+            | Self::ExternalFile { .. }
             | Self::Encrypted { .. }
             | Self::SizeTooSmall { .. }
             | Self::TargetExists { .. }
@@ -526,7 +537,7 @@ impl ImageError {
             Self::NotAnImage { .. } => {
                 Some("only regular files and block devices can be imported".to_owned())
             }
-            Self::BackingFile { .. } => Some(
+            Self::BackingFile { .. } | Self::ExternalFile { .. } => Some(
                 "make a self-contained copy first: `qemu-img convert -O qcow2 IMAGE COPY`"
                     .to_owned(),
             ),
