@@ -155,6 +155,11 @@ pub(crate) struct PyConnector {
 }
 
 impl PyConnector {
+    /// The Rust connector of this process, for other wrappers.
+    pub(crate) fn native(&self) -> PyResult<Connector> {
+        self.connector()
+    }
+
     fn connector(&self) -> PyResult<Connector> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if inner.0 != runtime::pid() {

@@ -65,6 +65,11 @@ pub(crate) struct PyDriver {
 }
 
 impl PyDriver {
+    /// The Rust driver of this process, for other wrappers.
+    pub(crate) fn native(&self) -> PyResult<Driver> {
+        self.driver()
+    }
+
     /// The driver of this process (built again after a fork).
     fn driver(&self) -> PyResult<Driver> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);

@@ -10,7 +10,7 @@ calling greenthread yields until it returns.
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
+from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
@@ -34,3 +34,12 @@ def offload(obj: T) -> T:
     from eventlet import tpool
 
     return tpool.Proxy(obj)  # type: ignore[return-value]
+
+
+def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)``, under eventlet in a native thread."""
+    if not eventlet_patched():
+        return function(*args, **kwargs)
+    from eventlet import tpool
+
+    return tpool.execute(function, *args, **kwargs)

@@ -86,6 +86,34 @@ class Detached(TypedDict):
     waited_seconds: float
     elapsed_seconds: float
 
+class ImageInfo(TypedDict):
+    """What `qemu-img info` says of an image."""
+
+    path: str
+    format: str
+    virtual_size: int
+
+class Imported(TypedDict):
+    """What an import did: `created` is False when it wrote into an existing volume."""
+
+    volume: Volume
+    created: bool
+    image: ImageInfo
+    device: str
+    seconds: float
+
+class Exported(TypedDict):
+    """What an export did."""
+
+    id: str
+    name: str
+    file: str
+    format: str
+    virtual_size: int
+    file_size: int
+    snapshot: str
+    seconds: float
+
 class StorPoolError(Exception):
     """Base of every storpool_rs error."""
 
@@ -95,6 +123,7 @@ class StorPoolError(Exception):
     transient: bool
     operation: Optional[str]
     object: Optional[str]
+    hints: list
 
 class InvalidInputError(StorPoolError):
     """A value given is not acceptable; nothing was asked of the cluster."""
@@ -212,3 +241,24 @@ class Connector:
     def volume_paths(self, properties: Mapping[str, Any]) -> list: ...
     def available_volumes(self) -> list: ...
     def list(self) -> list: ...
+
+def image_info(path: _Path, image_format: Optional[str] = None) -> ImageInfo: ...
+def import_image(
+    driver: Driver,
+    connector: Connector,
+    volume_id: str,
+    image: _Path,
+    *,
+    size_gib: Optional[int] = None,
+    image_format: Optional[str] = None,
+    specs: _Specs = None,
+) -> Imported: ...
+def export_image(
+    driver: Driver,
+    connector: Connector,
+    volume_id: str,
+    file: _Path,
+    *,
+    image_format: str = "raw",
+    replace: bool = False,
+) -> Exported: ...

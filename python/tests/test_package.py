@@ -29,7 +29,15 @@ def _stub_classes() -> dict:
     return classes
 
 
+def _stub_functions() -> set:
+    """The module-level functions of the stub."""
+    tree = ast.parse(STUB.read_text())
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
 def test_every_class_and_method_the_stub_declares_exists():
+    for name in _stub_functions():
+        assert callable(getattr(_native, name)), name
     for name, members in _stub_classes().items():
         cls = getattr(_native, name)
         for member in members:
@@ -37,7 +45,7 @@ def test_every_class_and_method_the_stub_declares_exists():
 
 
 def test_every_public_name_of_the_module_is_in_the_stub():
-    declared = set(_stub_classes()) | {"__version__"}
+    declared = set(_stub_classes()) | _stub_functions() | {"__version__"}
     public = {n for n in dir(_native) if not n.startswith("_")} | {"__version__"}
     assert public <= declared, public - declared
     for name, members in _stub_classes().items():
@@ -63,4 +71,6 @@ def test_help_documents_the_classes_and_their_methods():
     for method in ("create_volume", "retype_volume", "connection_info"):
         assert getattr(storpool_rs.Driver, method).__doc__
     assert storpool_rs.Connector.connect.__doc__
+    for function in (storpool_rs.import_image, storpool_rs.export_image, storpool_rs.image_info):
+        assert function.__doc__ and function.__text_signature__
     assert storpool_rs.__version__

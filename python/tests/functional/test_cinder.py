@@ -16,18 +16,24 @@ virtualenv and runs it.
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from cinder import context as cinder_context  # noqa: E402
 from cinder import objects  # noqa: E402
+from cinder import privsep  # noqa: E402
 from cinder.tests.functional.api import client  # noqa: E402
 from cinder.tests.functional import functional_helpers  # noqa: E402
 from cinder.tests.functional import test_volumes  # noqa: E402
+from cinder.tests.unit.image import fake as fake_image  # noqa: E402
+from cinder.image import glance  # noqa: E402 - after the harness (import cycle)
 from cinder.volume import configuration  # noqa: E402
 
 from simulator import Simulator  # noqa: E402
@@ -61,6 +67,16 @@ def tearDownModule() -> None:  # noqa: N802 - unittest's name
 def _storpool_flags(flags: dict) -> dict:
     flags["volume_driver"] = {"v": DRIVER, "g": configuration.SHARED_CONF_GROUP}
     return flags
+
+
+class ImageService(fake_image._FakeImageService):
+    """Cinder's fake Glance, keeping what is uploaded (its own `update` drops the data)."""
+
+    def update(self, context, image_id, metadata, data=None, **kwargs):
+        image = super().update(context, image_id, metadata, **kwargs)
+        if data is not None:
+            self._imagedata[image_id] = data.read()
+        return image
 
 
 class ClusterChecks:
@@ -152,7 +168,17 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         return flags
 
     def setUp(self) -> None:
+        # One image service for the whole test (the harness's fake makes one per call), in
+        # place before the API service starts (it keeps the one it finds).
+        self.images = ImageService()
+        self.mock_object(glance, "get_remote_image_service",
+                         lambda ctx, ref: (self.images, ref))
+        self.mock_object(glance, "get_default_image_service", lambda: self.images)
         super().setUp()
+        # Cinder checks downloaded images with a privileged helper (privsep), which its test
+        # harness forbids starting as a daemon: run it in this process instead.
+        privsep.sys_admin_pctxt.set_client_mode(False)
+        self.addCleanup(privsep.sys_admin_pctxt.set_client_mode, True)
         self.addCleanup(self.clear_cluster)
         self.plain = self.api.create_type(self._vol_type_name)
         self.api.create_volume_type_extra_specs(
@@ -161,6 +187,10 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         self.hdd = self.make_type("storpool_hdd", {"storpool_template": "hdd"})
         self.rep2 = self.make_type("storpool_rep2", {"storpool_replication": "2"})
         self.driver = self.volume.manager.driver
+        # Image copies attach on this node: the simulator's devices.
+        from storpool_rs import os_brick
+
+        self.driver._connector = os_brick.StorPoolConnector(None, device_root=str(SIM.dev_root))
 
     def tearDown(self) -> None:
         self.assert_cluster_matches_cinder()
@@ -192,9 +222,7 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
     def wait_volume(self, volume_id: str, status: str = "available") -> dict:
         volume = self.wait(
             lambda: self.api.get_volume(volume_id),
-            lambda v: v is not None and v["status"] not in ("creating", "extending",
-                                                             "retyping", "reverting",
-                                                             "downloading", "maintenance")
+            lambda v: v is not None and v["status"] not in PASSING | {"maintenance"}
             and v.get("migration_status") in (None, "success", "error"),
             f"volume {volume_id}",
         )
@@ -492,12 +520,7 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         volume = self.create_volume(1)
         ctx = cinder_context.get_admin_context()
         cinder_volume = objects.Volume.get_by_id(ctx, volume["id"])
-        # What Cinder's generic image and volume copies do on the volume node.
-        self.driver._connector = None
-        from storpool_rs import os_brick
-
-        self.driver._connector = os_brick.StorPoolConnector(
-            None, device_root=str(SIM.dev_root))
+        # What Cinder's generic copies (other image formats, migrations) do on this node.
         attach_info, _ = self.driver._attach_volume(
             ctx, cinder_volume, {"host": self.driver.host, "multipath": False})
         path = attach_info["device"]["path"]
@@ -507,4 +530,38 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         self.driver._detach_volume(ctx, attach_info, cinder_volume, {})
         self.assertEqual([], SIM.attachments())
         self.assertEqual(b"copied image", self.read_device(volume["id"], 12))
+        self.delete_volume(volume["id"])
+
+    def test_volume_from_an_image_and_upload_of_a_volume_as_an_image(self):
+        with tempfile.TemporaryDirectory() as folder:
+            raw = pathlib.Path(folder) / "disk.raw"
+            with open(raw, "wb") as disk:
+                disk.truncate(64 << 20)
+                disk.write(b"cirros boot sector")
+            qcow2 = pathlib.Path(folder) / "disk.qcow2"
+            subprocess.run(["qemu-img", "convert", "-q", "-O", "qcow2", raw, qcow2], check=True)
+            image = self.images.create(cinder_context.get_admin_context(), {
+                "name": "cirros", "disk_format": "qcow2", "container_format": "bare",
+                "status": "active", "visibility": "public", "min_disk": 0,
+                "size": qcow2.stat().st_size}, data=io.BytesIO(qcow2.read_bytes()))
+        volume = self.create_volume(1, imageRef=image["id"])
+        self.assertEqual("true", volume["bootable"])
+        self.assertEqual(b"cirros boot sector", self.read_device(volume["id"], 18))
+        self.assertEqual([], SIM.attachments())
+
+        self.write_device(volume["id"], b"changed by the instance")
+        self.action(volume["id"], {"os-volume_upload_image": {
+            "image_name": "saved", "disk_format": "qcow2", "container_format": "bare"}})
+        self.wait_volume(volume["id"])
+        saved = next(i for i in self.images.images.values() if i.get("name") == "saved")
+        with tempfile.TemporaryDirectory() as folder:
+            uploaded = pathlib.Path(folder) / "saved.qcow2"
+            uploaded.write_bytes(self.images._imagedata[saved["id"]])
+            back = pathlib.Path(folder) / "saved.raw"
+            subprocess.run(["qemu-img", "convert", "-q", "-f", "qcow2", "-O", "raw",
+                            uploaded, back], check=True)
+            with open(back, "rb") as disk:
+                self.assertEqual(b"changed by the instance", disk.read(23))
+        self.assertEqual([], SIM.snapshot_names(), "the upload's temporary snapshot is gone")
+        self.assertEqual([], SIM.attachments())
         self.delete_volume(volume["id"])
