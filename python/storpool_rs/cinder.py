@@ -15,8 +15,8 @@ idempotent retries, clones across templates without leaked snapshots, retype in 
 crash-safe migrations, consistent group snapshots). Under eventlet the calls run in native
 threads, so a slow cluster does not stall the volume service. Raw and qcow2 image copies use
 storpool-rs's own (``storpool_rs.import_image`` / ``export_image``, as ``sp-volume`` does);
-other attaches on this node (other image formats, volume migrations, backups of this service)
-go through :class:`storpool_rs.os_brick.StorPoolConnector`.
+other attaches on this node (other image formats, volume migrations) go through
+:class:`storpool_rs.os_brick.StorPoolConnector`.
 
 Pools: ``default`` (untemplated volumes of the default replication), ``replication_N``
 (untemplated volumes of another replication) and ``template_NAME`` per template; each reports
@@ -283,8 +283,8 @@ class StorPoolDriver(driver.VolumeDriver):
         return self._connector
 
     def _connect_device(self, conn: dict) -> dict:
-        """Attaches a volume on this node for Cinder's generic copies (images, volume
-        migrations, backups by this service) through the storpool-rs connector."""
+        """Attaches a volume on this node for Cinder's generic copies (other image formats,
+        volume migrations) through the storpool-rs connector."""
         connector = self._brick_connector()
         device = connector.connect_volume(conn["data"])
         attach_info = {"conn": conn, "device": device, "connector": connector}
