@@ -57,6 +57,17 @@ impl Recipe {
 /// sizes are whole GiB; a volume type is a dict of its specs (`storpool_template`,
 /// `storpool_replication`, QoS keys such as `total_iops_sec`). Results are plain dicts
 /// with the field names of the Rust types' JSON. Errors are `StorPoolError` subclasses.
+///
+/// Reads storpool.conf as the StorPool tools do: `config` (a main file) when given, else
+/// `$STORPOOL_CONF`, else `/etc/storpool.conf`, with its `.d/*.conf` drop-ins, this
+/// node's `[HOSTNAME]` section and `SP_AUTH_TOKEN`, `SP_API_HTTP_HOST`,
+/// `SP_API_HTTP_PORT` from the environment. `template` and `replication` are Cinder's
+/// `storpool_template` and `storpool_replication` (for volumes whose type names
+/// neither); `prefix` replaces `SP_OPENSTACK_VOLUME_PREFIX`; `backend_name` is reported
+/// in stats and compared on retype; `own_hosts` are host names that mean this node in
+/// `connection_info`; `api_timeout` (seconds, default 300) bounds one API call and
+/// `api_retries` (default 5, 1 s doubling each time) is how often a transient failure
+/// is tried again.
 #[pyclass(module = "storpool_rs._native", name = "Driver", frozen)]
 pub(crate) struct PyDriver {
     recipe: Recipe,
@@ -102,19 +113,9 @@ fn template(name: Option<String>) -> PyResult<Option<TemplateName>> {
 
 #[pymethods]
 impl PyDriver {
-    /// Reads storpool.conf as the StorPool tools do: `config` (a main file) when given, else
-    /// `$STORPOOL_CONF`, else `/etc/storpool.conf`, with its `.d/*.conf` drop-ins, this
-    /// node's `[HOSTNAME]` section and `SP_AUTH_TOKEN`, `SP_API_HTTP_HOST`,
-    /// `SP_API_HTTP_PORT` from the environment. `template` and `replication` are Cinder's
-    /// `storpool_template` and `storpool_replication` (for volumes whose type names
-    /// neither); `prefix` replaces `SP_OPENSTACK_VOLUME_PREFIX`; `backend_name` is reported
-    /// in stats and compared on retype; `own_hosts` are host names that mean this node in
-    /// `connection_info`; `api_timeout` (seconds, default 300) bounds one API call and
-    /// `api_retries` (default 5, 1 s doubling each time) is how often a transient failure
-    /// is tried again.
     #[new]
     #[pyo3(signature = (config=None, *, template=None, replication=3, prefix=None,
-        backend_name=None, own_hosts=Vec::new(), node_name=None, api_timeout=None,
+        backend_name=None, own_hosts=None, node_name=None, api_timeout=None,
         api_retries=None, multi_cluster=true))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn new(
@@ -123,7 +124,7 @@ impl PyDriver {
         replication: u8,
         prefix: Option<String>,
         backend_name: Option<String>,
-        own_hosts: Vec<String>,
+        own_hosts: Option<Vec<String>>,
         node_name: Option<String>,
         api_timeout: Option<f64>,
         api_retries: Option<u32>,
@@ -145,7 +146,7 @@ impl PyDriver {
             .default_template(self::template(template)?)
             .default_replication(replication)
             .backend_name(backend_name)
-            .own_hosts(own_hosts)
+            .own_hosts(own_hosts.unwrap_or_default())
             .node_name(node_name)
             .multi_cluster(multi_cluster);
         let recipe = Recipe {

@@ -151,7 +151,7 @@ class Driver:
         replication: int = 3,
         prefix: Optional[str] = None,
         backend_name: Optional[str] = None,
-        own_hosts: Sequence[str] = (),
+        own_hosts: Optional[Sequence[str]] = None,
         node_name: Optional[str] = None,
         api_timeout: Optional[float] = None,
         api_retries: Optional[int] = None,
