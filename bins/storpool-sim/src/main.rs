@@ -57,8 +57,8 @@ struct Args {
     /// Do not fsync changes (faster; a change still survives a crash of the process).
     #[arg(long)]
     no_sync: bool,
-    /// HTTP status of error answers.
-    #[arg(long, default_value_t = 500, value_name = "STATUS")]
+    /// HTTP status of error answers: 200 (errors as an `error` member) or 400..=599.
+    #[arg(long, default_value_t = 500, value_name = "STATUS", value_parser = parse_error_status)]
     error_status: u16,
     /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client).
     #[arg(long, value_name = "FILE")]
@@ -108,6 +108,17 @@ fn parse_size(s: &str) -> Result<u64, String> {
     n.checked_mul(mult)
         .filter(|v| *v >= 1 << 30)
         .ok_or_else(|| format!("`{s}`: a disk needs at least 1G"))
+}
+
+fn parse_error_status(s: &str) -> Result<u16, String> {
+    let status: u16 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not an HTTP status"))?;
+    storpool_sim::check_error_status(status).map_err(|e| match e {
+        storpool_sim::SimError::Option(why) => why,
+        other => other.to_string(),
+    })?;
+    Ok(status)
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

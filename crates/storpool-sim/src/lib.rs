@@ -17,7 +17,9 @@ mod store;
 
 pub use error::{ApiErr, SimError, names as error_names};
 pub use faults::{Faults, InjectedError};
-pub use sim::{ClusterLayout, DEFAULT_LOCK_WAIT, Sim, SimBuilder, SimHandle, SimService};
+pub use sim::{
+    ClusterLayout, DEFAULT_LOCK_WAIT, Sim, SimBuilder, SimHandle, SimService, check_error_status,
+};
 pub use state::{AttachmentState, ClusterState, SnapshotState, TemplateState, VolumeState};
 
 /// The placement group every simulated cluster starts with (holding every disk).

@@ -220,8 +220,10 @@ fn percent_decode(s: &str) -> Result<String, ApiErr> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
+            // Exactly two hex digits (`from_str_radix` alone would take `%+1`).
             let hex = b
                 .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
                 .ok_or_else(|| ApiErr::invalid("malformed percent-encoding in the path"))?;
@@ -607,5 +609,19 @@ async fn connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
             }
         }
         () = drop_conn.notified() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escapes_need_two_hex_digits() {
+        assert_eq!(percent_decode("a%3Ab%2b").unwrap(), "a:b+");
+        for bad in ["%+1", "%-1", "%1", "%", "%g0", "% 1", "a%+f"] {
+            let e = percent_decode(bad).unwrap_err();
+            assert!(e.descr.contains("percent-encoding"), "{bad}: {e}");
+        }
     }
 }

@@ -191,6 +191,8 @@ impl SimBuilder {
     }
 
     /// HTTP status of error answers (default 500; 200 exercises the "error member" path).
+    /// Only 200 and 400..=599 are accepted ([`SimBuilder::build`] refuses others: 1xx, 204 and
+    /// 304 answers cannot carry a body, and 3xx ones redirect).
     #[must_use]
     pub fn error_status(mut self, status: u16) -> Self {
         self.error_status = status;
@@ -249,6 +251,7 @@ impl SimBuilder {
     /// [`SimBuilder::lock_wait`] (blocking the calling thread), then fails with
     /// [`SimError::Locked`].
     pub fn build(self) -> Result<SimService, SimError> {
+        check_error_status(self.error_status)?;
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
@@ -411,6 +414,18 @@ impl SimBuilder {
     ) -> Result<(), SimError> {
         self.build()?.serve(listener, shutdown).await;
         Ok(())
+    }
+}
+
+/// Error answers carry the error envelope, so their status must allow a body and must not
+/// redirect: 200 (the "`error` member" mode) or 4xx/5xx.
+pub fn check_error_status(status: u16) -> Result<(), SimError> {
+    if status == 200 || (400..=599).contains(&status) {
+        Ok(())
+    } else {
+        Err(SimError::Option(format!(
+            "error status {status} cannot carry an error answer: use 200 or 400..=599"
+        )))
     }
 }
 

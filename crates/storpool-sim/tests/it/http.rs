@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use serde_json::json;
-use storpool_sim::Sim;
+use storpool_sim::{Sim, SimError};
 
 use crate::{Api, GIB, create, parse_response, sim};
 
@@ -195,6 +195,22 @@ fn error_status_is_configurable_including_200() {
     let r = api.get("Volume/missing");
     assert_eq!(r.status, 200);
     assert_eq!(r.json["error"]["name"], "objectDoesNotExist");
+}
+
+#[test]
+fn error_statuses_other_than_200_4xx_and_5xx_are_refused() {
+    // 1xx, 204 and 304 carry no body, 3xx redirect: none can carry an error envelope.
+    for status in [0, 100, 101, 199, 201, 204, 302, 304, 399, 600, 999] {
+        let r = Sim::builder().error_status(status).start();
+        assert!(
+            matches!(&r, Err(SimError::Option(m)) if m.contains(&status.to_string())),
+            "{status}: {r:?}"
+        );
+    }
+    for status in [200, 400, 404, 499, 500, 503, 599] {
+        let sim = Sim::builder().error_status(status).start().unwrap();
+        assert_eq!(Api::new(&sim).get("Volume/missing").status, status);
+    }
 }
 
 #[test]
