@@ -24,7 +24,8 @@ struct Args {
         long,
         value_name = "T",
         env = "STORPOOL_SIM_TOKEN",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = parse_token
     )]
     token: Option<String>,
     /// State directory (metadata and volume data); restored when it exists. Without it the
@@ -110,14 +111,24 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}`: a disk needs at least 1G"))
 }
 
+/// The reason of a refused option, without the library's `invalid option: ` prefix.
+fn why(e: storpool_sim::SimError) -> String {
+    match e {
+        storpool_sim::SimError::Option(why) => why,
+        other => other.to_string(),
+    }
+}
+
+fn parse_token(s: &str) -> Result<String, String> {
+    storpool_sim::check_token(s).map_err(why)?;
+    Ok(s.to_owned())
+}
+
 fn parse_error_status(s: &str) -> Result<u16, String> {
     let status: u16 = s
         .parse()
         .map_err(|_| format!("`{s}` is not an HTTP status"))?;
-    storpool_sim::check_error_status(status).map_err(|e| match e {
-        storpool_sim::SimError::Option(why) => why,
-        other => other.to_string(),
-    })?;
+    storpool_sim::check_error_status(status).map_err(why)?;
     Ok(status)
 }
 

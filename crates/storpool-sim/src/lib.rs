@@ -19,6 +19,7 @@ pub use error::{ApiErr, SimError, names as error_names};
 pub use faults::{Faults, InjectedError};
 pub use sim::{
     ClusterLayout, DEFAULT_LOCK_WAIT, Sim, SimBuilder, SimHandle, SimService, check_error_status,
+    check_token,
 };
 pub use state::{AttachmentState, ClusterState, SnapshotState, TemplateState, VolumeState};
 

@@ -315,12 +315,15 @@ fn query_json(query: Option<&str>) -> Result<Option<Vec<u8>>, ApiErr> {
     Ok(None)
 }
 
+/// Whether the request carries `Authorization: Storpool v1:TOKEN` with our token. The tokens
+/// are compared in constant time (only a difference in length shows in the timing), so the
+/// answer time tells nothing about how much of a guess was right.
 fn is_authorized(shared: &Shared, req: &Request<Incoming>) -> bool {
+    use subtle::ConstantTimeEq as _;
     req.headers()
         .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Storpool v1:"))
-        .is_some_and(|t| t == shared.token.expose_secret())
+        .and_then(|v| v.as_bytes().strip_prefix(b"Storpool v1:"))
+        .is_some_and(|t| t.ct_eq(shared.token.expose_secret().as_bytes()).into())
 }
 
 /// What the connection should do after a request.

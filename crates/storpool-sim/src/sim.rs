@@ -129,7 +129,8 @@ impl SimBuilder {
         Self::default()
     }
 
-    /// The API token (default: a random decimal number).
+    /// The API token (default: a random decimal number). An empty token is refused by
+    /// [`SimBuilder::build`]: it would let every client in.
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(SecretString::from(token.into()));
@@ -252,6 +253,9 @@ impl SimBuilder {
     /// [`SimError::Locked`].
     pub fn build(self) -> Result<SimService, SimError> {
         check_error_status(self.error_status)?;
+        if let Some(token) = &self.token {
+            check_token(token.expose_secret())?;
+        }
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
@@ -415,6 +419,16 @@ impl SimBuilder {
         self.build()?.serve(listener, shutdown).await;
         Ok(())
     }
+}
+
+/// A token clients can be asked for: not empty (an empty one would let every client in).
+pub fn check_token(token: &str) -> Result<(), SimError> {
+    if token.is_empty() {
+        return Err(SimError::Option(
+            "the API token is empty: it would let every client in".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Error answers carry the error envelope, so their status must allow a body and must not

@@ -237,3 +237,15 @@ fn error_statuses_that_cannot_carry_an_error_body_are_refused_at_start() {
         assert!(first.contains(status), "{err}");
     }
 }
+
+#[test]
+fn an_empty_token_from_the_flag_or_the_environment_is_refused_at_start() {
+    let flag = refused_start(&["--token", ""], &[]);
+    let env = refused_start(&[], &[("STORPOOL_SIM_TOKEN", "")]);
+    for (code, err) in [flag, env] {
+        assert_eq!(code, Some(2), "{err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.starts_with("storpool-sim: error: "), "{err}");
+        assert!(first.contains("token") && first.contains("empty"), "{err}");
+    }
+}

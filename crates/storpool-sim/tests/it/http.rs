@@ -214,6 +214,37 @@ fn error_statuses_other_than_200_4xx_and_5xx_are_refused() {
 }
 
 #[test]
+fn an_empty_token_is_refused_instead_of_disabling_authentication() {
+    let r = Sim::builder().token("").start();
+    assert!(
+        matches!(&r, Err(SimError::Option(m)) if m.contains("token")),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_token_that_only_shares_a_prefix_or_differs_in_length_is_refused() {
+    let sim = Sim::builder().token("12345").start().unwrap();
+    let api = Api::new(&sim);
+    for wrong in ["", "1234", "123456", "12346", "x2345"] {
+        let r = api.raw(
+            "GET",
+            "/ctrl/1.0/VolumesList",
+            Some(&format!("Storpool v1:{wrong}")),
+            None,
+        );
+        assert_eq!(r.status, 401, "{wrong:?}");
+    }
+    let r = api.raw(
+        "GET",
+        "/ctrl/1.0/VolumesList",
+        Some("Storpool v1:12345"),
+        None,
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
 fn debug_output_never_shows_the_token() {
     let builder = Sim::builder().token("s3cr3t-token");
     assert!(!format!("{builder:?}").contains("s3cr3t"));
