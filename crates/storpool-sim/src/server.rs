@@ -602,8 +602,13 @@ async fn connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
             }
         })
     };
+    // A client may shut down its sending side once its request is out and still wait for the
+    // answer (`half_close`): the end of its stream is not the end of the exchange. The server
+    // cannot tell that from a client that went away, so such a call runs to its end either way
+    // (as every call does once it started).
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(shared.keep_alive)
+        .half_close(true)
         .serve_connection(TokioIo::new(stream), svc);
     tokio::select! {
         r = conn => {

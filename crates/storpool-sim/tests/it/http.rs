@@ -1,7 +1,8 @@
 //! Transport: auth, routing, envelopes, connections, bad input.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
 
 use serde_json::json;
 use storpool_sim::{Sim, SimError};
@@ -83,6 +84,32 @@ fn keep_alive_mode_answers_several_requests_on_one_connection() {
         assert_eq!(r.status, 200, "{r:?}");
         assert!(!r.head.to_ascii_lowercase().contains("connection: close"));
     }
+}
+
+#[test]
+fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
+    // With fsync the change runs on the blocking pool, so the server sees the end of the
+    // client's stream while the call is still running.
+    let sim = Sim::builder().sync(true).start().unwrap();
+    let api = Api::new(&sim);
+    let body = br#"{"name": "half", "size": 1073741824, "replication": 3}"#;
+    let mut s = TcpStream::connect(api.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST /ctrl/1.0/VolumeCreate HTTP/1.0\r\nAuthorization: Storpool v1:{}\r\n\
+         Content-Length: {}\r\n\r\n",
+        api.token,
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let r = parse_response(&out);
+    assert_eq!(r.data()["ok"], json!(true), "{r:?}");
+    assert_eq!(sim.state().volumes.len(), 1);
 }
 
 #[test]
