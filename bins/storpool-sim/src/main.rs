@@ -61,6 +61,13 @@ struct Args {
     /// HTTP status of error answers: 200 (errors as an `error` member) or 400..=599.
     #[arg(long, default_value_t = 500, value_name = "STATUS", value_parser = parse_error_status)]
     error_status: u16,
+    /// How long a client has to send a request's head, and then its body: a connection whose
+    /// head is late is closed, a late body gets an error answer.
+    #[arg(long, default_value_t = 10_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_ms: u64,
+    /// Connections served at once; more wait in the kernel's backlog until one ends.
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
     /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client).
     #[arg(long, value_name = "FILE")]
     write_config: Option<PathBuf>,
@@ -214,6 +221,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .keep_alive(args.keep_alive)
         .sync(!args.no_sync)
         .error_status(args.error_status)
+        .request_timeout(Duration::from_millis(args.request_timeout_ms))
+        .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
         .layout(layout)
         .faults(faults);
     if let Some(t) = &args.token {

@@ -33,6 +33,10 @@ pub(crate) struct Shared {
     pub(crate) keep_alive: bool,
     pub(crate) error_status: u16,
     pub(crate) max_body: usize,
+    /// How long a request's head, then its body, may take to arrive.
+    pub(crate) request_timeout: Duration,
+    /// Connections served at once.
+    pub(crate) max_connections: usize,
     pub(crate) faults: Mutex<FaultState>,
     /// Bumped whenever a client's state changes.
     pub(crate) clients_changed: watch::Sender<u64>,
@@ -382,32 +386,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> (Outcome, String
             return (Outcome::Drop, label);
         }
     }
-    let limit = shared.max_body;
-    let declared = req
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if let Some(length) = declared.filter(|&length| length > limit as u64) {
-        // Refused before reading it: a client that sends a huge body learns at once.
-        let e = ApiErr::invalid(format!(
-            "request body of {length} bytes is larger than the limit of {limit} bytes"
-        ));
-        return (Outcome::Reply(shared.error_reply(&e)), label);
-    }
-    let body = match Limited::new(req.into_body(), limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            let e = if e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                ApiErr::invalid(format!("request body larger than {limit} bytes"))
-            } else {
-                ApiErr::invalid(format!("cannot read the request body: {e}"))
-            };
-            return (Outcome::Reply(shared.error_reply(&e)), label);
-        }
+    let body = match read_body(&shared, req).await {
+        Ok(body) => body,
+        Err(e) => return (Outcome::Reply(shared.error_reply(&e)), label),
     };
     let raw = if method == Method::Get {
         match query_json(query.as_deref()) {
@@ -426,6 +407,44 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> (Outcome, String
         return (Outcome::Drop, label);
     }
     (Outcome::Reply(reply), label)
+}
+
+/// The request's body: at most `max_body` bytes (a larger declared length is refused before
+/// anything is read), arriving within the request timeout.
+async fn read_body(shared: &Shared, req: Request<Incoming>) -> Result<Bytes, ApiErr> {
+    let limit = shared.max_body;
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if let Some(length) = declared.filter(|&length| length > limit as u64) {
+        // Refused before reading it: a client that sends a huge body learns at once.
+        return Err(ApiErr::invalid(format!(
+            "request body of {length} bytes is larger than the limit of {limit} bytes"
+        )));
+    }
+    let timeout = shared.request_timeout;
+    let read = tokio::time::timeout(timeout, Limited::new(req.into_body(), limit).collect());
+    let Ok(read) = read.await else {
+        return Err(ApiErr::invalid(format!(
+            "the request body did not arrive within {:.1} s",
+            timeout.as_secs_f64()
+        ))
+        .with_status(408));
+    };
+    match read {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e) => Err(
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ApiErr::invalid(format!("request body larger than {limit} bytes"))
+            } else {
+                ApiErr::invalid(format!("cannot read the request body: {e}"))
+            },
+        ),
+    }
 }
 
 /// Execute a call, waiting for clients when the call asks for it.
@@ -547,26 +566,95 @@ pub(crate) async fn serve(
     let _ = expiry.await;
 }
 
+/// What to do when `accept` fails: errors that concern one connection (it was aborted or
+/// reset before we took it) are passed over; any other (out of file descriptors, of memory)
+/// pauses accepting for a while, growing while it lasts, and is logged at most once per
+/// [`AcceptBackoff::LOG_EVERY`] with the count of failures since the last line.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    /// The current pause; zero after a success.
+    delay: Duration,
+    /// Failures not yet reported.
+    unreported: u64,
+    /// When the last line was logged.
+    logged: Option<Instant>,
+}
+
+impl AcceptBackoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MAX: Duration = Duration::from_secs(1);
+    const LOG_EVERY: Duration = Duration::from_mins(1);
+
+    /// How long to pause after `e` (`None`: go on at once).
+    fn failed(&mut self, e: &std::io::Error) -> Option<Duration> {
+        use std::io::ErrorKind;
+        if matches!(
+            e.kind(),
+            ErrorKind::ConnectionAborted
+                | ErrorKind::ConnectionReset
+                | ErrorKind::Interrupted
+                | ErrorKind::WouldBlock
+        ) {
+            tracing::debug!(error = %e, "a connection was lost before it was accepted");
+            return None;
+        }
+        self.delay = (self.delay * 2).clamp(Self::FIRST, Self::MAX);
+        self.unreported += 1;
+        if self.logged.is_none_or(|t| t.elapsed() >= Self::LOG_EVERY) {
+            tracing::warn!(
+                error = %e,
+                failures = self.unreported,
+                "cannot accept connections; pausing up to {} ms between attempts (reported at most once a minute)",
+                Self::MAX.as_millis()
+            );
+            self.logged = Some(Instant::now());
+            self.unreported = 0;
+        }
+        Some(self.delay)
+    }
+
+    fn succeeded(&mut self) {
+        if !self.delay.is_zero() {
+            tracing::debug!("accepting connections again");
+            self.delay = Duration::ZERO;
+        }
+    }
+}
+
 /// Accepts connections and serves them all from this one task (they are I/O-bound and
 /// answered without blocking), until `stop` changes; then drops them.
+///
+/// At most `max_connections` are served at once: while that many are open, no more are
+/// accepted, so further clients wait in the kernel's backlog (not in our file descriptors) and
+/// are taken as slots free up. Connections whose request does not arrive in time are cut off
+/// by hyper (`header_read_timeout`) and by [`handle`] (the body), so idle clients cannot keep
+/// the slots.
 async fn accept(shared: Arc<Shared>, listener: TcpListener, mut stop: watch::Receiver<bool>) {
     let mut conns = futures_util::stream::FuturesUnordered::new();
+    let mut backoff = AcceptBackoff::default();
+    let mut paused: Option<tokio::time::Instant> = None;
     loop {
+        let room = conns.len() < shared.max_connections;
+        let resume = paused.unwrap_or_else(tokio::time::Instant::now);
         let accepted = tokio::select! {
             _ = stop.changed() => break,
-            a = listener.accept() => a,
             Some(()) = futures_util::StreamExt::next(&mut conns), if !conns.is_empty() => continue,
-        };
-        let (stream, _) = match accepted {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(10)).await;
+            () = tokio::time::sleep_until(resume), if paused.is_some() => {
+                paused = None;
                 continue;
             }
+            a = listener.accept(), if room && paused.is_none() => a,
         };
-        let _ = stream.set_nodelay(true);
-        conns.push(connection(shared.clone(), stream));
+        match accepted {
+            Ok((stream, _)) => {
+                backoff.succeeded();
+                let _ = stream.set_nodelay(true);
+                conns.push(connection(shared.clone(), stream));
+            }
+            Err(e) => {
+                paused = backoff.failed(&e).map(|d| tokio::time::Instant::now() + d);
+            }
+        }
     }
 }
 
@@ -609,6 +697,8 @@ async fn connection(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(shared.keep_alive)
         .half_close(true)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(shared.request_timeout)
         .serve_connection(TokioIo::new(stream), svc);
     tokio::select! {
         r = conn => {

@@ -77,11 +77,19 @@ pub struct SimBuilder {
     max_body: usize,
     listen: SocketAddr,
     lock_wait: Duration,
+    request_timeout: Duration,
+    max_connections: usize,
 }
 
 /// How long [`SimBuilder::build`] waits by default for another simulator to release the state
 /// directory.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// How long a client has by default to send a request's head, and then its body.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many connections are served at once by default; more wait in the kernel's backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
 impl fmt::Debug for SimBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -97,6 +105,8 @@ impl fmt::Debug for SimBuilder {
             .field("error_status", &self.error_status)
             .field("listen", &self.listen)
             .field("lock_wait", &self.lock_wait)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }
 }
@@ -119,6 +129,8 @@ impl Default for SimBuilder {
             max_body: 4 << 20,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             lock_wait: DEFAULT_LOCK_WAIT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -245,6 +257,46 @@ impl SimBuilder {
         self
     }
 
+    /// How long a client has to send a request: its head (request line and headers) must
+    /// arrive within this time, and then its body within this time again (default
+    /// [`DEFAULT_REQUEST_TIMEOUT`]). A connection whose head is late is closed; a late body is
+    /// answered with `invalidParam` and HTTP 408. On a keep-alive connection the wait for the
+    /// next request counts as reading its head. Zero is refused by [`SimBuilder::build`].
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once (default [`DEFAULT_MAX_CONNECTIONS`]). Further
+    /// connections are not accepted until one ends: they wait in the kernel's backlog, so the
+    /// simulator never runs out of file descriptors because of idle clients. Zero is refused by
+    /// [`SimBuilder::build`].
+    #[must_use]
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// Refuse options the server cannot work with.
+    fn check_options(&self) -> Result<(), SimError> {
+        check_error_status(self.error_status)?;
+        if let Some(token) = &self.token {
+            check_token(token.expose_secret())?;
+        }
+        if self.request_timeout.is_zero() {
+            return Err(SimError::Option(
+                "the request timeout must be longer than zero".to_owned(),
+            ));
+        }
+        if self.max_connections == 0 {
+            return Err(SimError::Option(
+                "at least one connection must be allowed".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Open (or create) the state and prepare a service to run in the caller's runtime.
     ///
     /// The state directory is locked for the simulator's lifetime (until the service and
@@ -252,10 +304,7 @@ impl SimBuilder {
     /// [`SimBuilder::lock_wait`] (blocking the calling thread), then fails with
     /// [`SimError::Locked`].
     pub fn build(self) -> Result<SimService, SimError> {
-        check_error_status(self.error_status)?;
-        if let Some(token) = &self.token {
-            check_token(token.expose_secret())?;
-        }
+        self.check_options()?;
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
@@ -329,6 +378,8 @@ impl SimBuilder {
             keep_alive: self.keep_alive,
             error_status: self.error_status,
             max_body: self.max_body,
+            request_timeout: self.request_timeout,
+            max_connections: self.max_connections,
             faults: Mutex::new(FaultState::new(self.faults)),
             clients_changed,
             _state_lock: state_lock,

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod crash;
+mod limits;
 
 const BIN: &str = env!("CARGO_BIN_EXE_storpool-sim");
 const POLL: Duration = Duration::from_millis(20);

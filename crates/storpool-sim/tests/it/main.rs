@@ -6,6 +6,7 @@ mod data;
 mod faults;
 mod fuzz;
 mod http;
+mod limits;
 mod volumes;
 
 use std::io::{Read, Write};
