@@ -346,8 +346,17 @@ fn commit(
         let meta = serde_json::to_string(&txn.cl.meta).unwrap_or_default();
         let pending: Vec<(String, String)> = replaced.clone();
         let r = match store.lock() {
-            Ok(mut s) => s.commit(&meta, &rows, &pending),
-            Err(_) => Err("store lock poisoned".to_owned()),
+            Ok(mut s) => s.commit(&meta, &rows, &pending).map_err(|e| {
+                if crate::store::is_full(&e) {
+                    // What a cluster out of space answers: retrying cannot help.
+                    ApiErr::insufficient(format!(
+                        "cannot store the change: the disk holding the cluster's state is full ({e})"
+                    ))
+                } else {
+                    ApiErr::busy(format!("cannot persist the change: {e}")).transient()
+                }
+            }),
+            Err(_) => Err(ApiErr::busy("cannot persist the change: store lock poisoned").transient()),
         };
         if let Err(e) = r {
             if let Some(dp) = data {
@@ -359,11 +368,7 @@ fn commit(
                 }
             }
             txn.rollback();
-            return Err(ApiErr::new(
-                crate::error::names::BUSY,
-                format!("cannot persist the change: {e}"),
-            )
-            .transient());
+            return Err(e);
         }
     }
     // 3. Work that is only safe once the change is durable.
@@ -435,5 +440,53 @@ pub(crate) fn find_snapshot<'c>(cl: &'c Cluster, r: &str) -> Result<&'c Obj, Api
     match o {
         Some(o) if o.snapshot => Ok(o),
         _ => Err(ApiErr::not_found(format!("snapshot {r} does not exist"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn core_with_store(dir: &std::path::Path) -> Core {
+        let store = Store::open(&dir.join("state.db"), false).unwrap();
+        Core {
+            cl: crate::sim::new_cluster(&crate::sim::ClusterLayout::default()),
+            settings: Settings {
+                max_replication: 3,
+                default_replication: None,
+                served: BTreeSet::new(),
+                omit_empty_tags: false,
+                version: "test".to_owned(),
+            },
+            store: Some(Mutex::new(store)),
+            data: None,
+            open: HashSet::new(),
+            clock_offset: 0,
+        }
+    }
+
+    #[test]
+    fn a_full_disk_is_insufficient_resources_not_a_transient_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut core = core_with_store(dir.path());
+        if let Some(store) = &core.store {
+            store.lock().unwrap().freeze_size();
+        }
+        let mut failed = None;
+        for i in 0..10_000 {
+            let body =
+                serde_json::json!({"name": format!("v{i}"), "size": 1 << 30, "replication": 3});
+            let answer = core.write(api::volumes::create, &[], Some(body));
+            if let Err(e) = answer.result {
+                failed = Some((i, e));
+                break;
+            }
+        }
+        let (i, e) = failed.expect("the database never filled up");
+        assert_eq!(e.name, crate::error::names::INSUFFICIENT_RESOURCES, "{e}");
+        assert!(!e.transient, "{e}");
+        // Nothing of the failed call remains.
+        assert!(core.cl.by_name(&format!("v{i}")).is_none());
+        assert_eq!(core.cl.objects.len(), i);
     }
 }

@@ -327,9 +327,9 @@ impl SimBuilder {
             let meta = serde_json::to_string(&cl.meta).unwrap_or_default();
             store
                 .commit(&meta, &rows, &[])
-                .map_err(|what| SimError::Corrupt {
+                .map_err(|source| SimError::Store {
                     path: db.clone(),
-                    what,
+                    source,
                 })?;
             cl
         };
