@@ -204,6 +204,24 @@ impl DataPlane {
         Ok(())
     }
 
+    /// Before a change is stored: give an object this host will have a device for its data
+    /// file, so that an attach that cannot have one (file too large, disk full) fails instead
+    /// of answering ok without a device. `Ok(true)`: the file was made now (to be removed if
+    /// the change is not stored).
+    pub(crate) fn prepare_device(&self, o: &Obj, served: &BTreeSet<u16>) -> io::Result<bool> {
+        if Self::wanted(o, served).is_none() || self.has(&o.gid) {
+            return Ok(false);
+        }
+        let path = self.path(&o.gid);
+        let existed = fs::symlink_metadata(&path).is_ok();
+        self.ensure(o).map(|()| true).inspect_err(|_| {
+            // A file made here whose size could not be set (EFBIG): not left behind.
+            if !existed && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                let _ = fs::remove_file(&path);
+            }
+        })
+    }
+
     /// The links this host should have for an object: `Some(rw)` when attached to a served
     /// client.
     fn wanted(o: &Obj, served: &BTreeSet<u16>) -> Option<bool> {

@@ -300,6 +300,95 @@ fn txn_wait(txn: &mut Txn<'_>) -> Option<WaitSpec> {
     })
 }
 
+/// Data files made for a change before it is stored: removed again if it is not.
+#[derive(Default)]
+struct NewFiles {
+    /// Objects whose data file was made.
+    created: Vec<String>,
+    /// (replacement file, object) of reverts.
+    replaced: Vec<(String, String)>,
+}
+
+impl NewFiles {
+    fn undo(&self, dp: &DataPlane) {
+        for gid in &self.created {
+            dp.remove(gid);
+        }
+        for (tmp, _) in &self.replaced {
+            dp.discard(tmp);
+        }
+    }
+}
+
+/// Step 1 of a commit: the data files a change needs, made before the metadata that names them
+/// (copies, revert replacements, and the files behind this host's new devices: an attach must
+/// not answer ok without its device). On failure, nothing is left behind.
+fn make_files(
+    txn: &Txn<'_>,
+    ops: &[DataOp],
+    before: &[(u64, Option<Obj>)],
+    dp: &DataPlane,
+    settings: &Settings,
+) -> Result<NewFiles, ApiErr> {
+    let mut files = NewFiles::default();
+    for op in ops {
+        let r = match op {
+            DataOp::CopyNew { from, to, size } => dp.copy_new(from, to, *size).map(|made| {
+                if made {
+                    files.created.push(to.clone());
+                }
+            }),
+            DataOp::Replace { from, to, size } => dp
+                .prepare_replace(from, to, *size)
+                .map(|tmp| files.replaced.push((tmp, to.clone()))),
+            DataOp::Resize { .. } | DataOp::Remove { .. } => Ok(()),
+        };
+        if let Err(e) = r {
+            files.undo(dp);
+            return Err(ApiErr::insufficient(format!("cannot store data: {e}")));
+        }
+    }
+    for (id, _) in before {
+        let Some(o) = txn.cl.obj(*id) else { continue };
+        match dp.prepare_device(o, &settings.served) {
+            Ok(true) => files.created.push(o.gid.clone()),
+            Ok(false) => {}
+            Err(e) => {
+                files.undo(dp);
+                return Err(ApiErr::insufficient(format!(
+                    "cannot make the device of `{}` on this host: cannot create its data file: {e}",
+                    o.display_name()
+                )));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Step 2 of a commit: the changed rows, durably. A full disk is what a full cluster answers
+/// (`insufficientResources`: retrying cannot help); other failures are transient.
+fn store_rows(
+    txn: &Txn<'_>,
+    keys: &BTreeSet<Key>,
+    store: &Mutex<Store>,
+    pending: &[(String, String)],
+) -> Result<(), ApiErr> {
+    let rows: Vec<(Key, Option<String>)> = keys.iter().map(|k| (*k, txn.cl.row(*k))).collect();
+    let meta = serde_json::to_string(&txn.cl.meta).unwrap_or_default();
+    let Ok(mut s) = store.lock() else {
+        return Err(ApiErr::busy("cannot persist the change: store lock poisoned").transient());
+    };
+    s.commit(&meta, &rows, pending).map_err(|e| {
+        if crate::store::is_full(&e) {
+            ApiErr::insufficient(format!(
+                "cannot store the change: the disk holding the cluster's state is full ({e})"
+            ))
+        } else {
+            ApiErr::busy(format!("cannot persist the change: {e}")).transient()
+        }
+    })
+}
+
 /// Bump the generation, write the changed rows, and apply the data-plane work in a
 /// crash-safe order. On failure everything is rolled back.
 fn commit(
@@ -311,69 +400,30 @@ fn commit(
     txn.meta_mut().generation += 1;
     let generation = txn.cl.meta.generation;
     let ops = std::mem::take(&mut txn.data_ops);
-    // 1. New data files (copies) are made before the metadata that names them.
-    let mut created: Vec<String> = Vec::new();
-    let mut replaced: Vec<(String, String)> = Vec::new();
-    if let Some(dp) = data {
-        for op in &ops {
-            let r = match op {
-                DataOp::CopyNew { from, to, size } => dp.copy_new(from, to, *size).map(|made| {
-                    if made {
-                        created.push(to.clone());
-                    }
-                }),
-                DataOp::Replace { from, to, size } => dp
-                    .prepare_replace(from, to, *size)
-                    .map(|tmp| replaced.push((tmp, to.clone()))),
-                DataOp::Resize { .. } | DataOp::Remove { .. } => Ok(()),
-            };
-            if let Err(e) = r {
-                for gid in &created {
-                    dp.remove(gid);
-                }
-                for (tmp, _) in &replaced {
-                    dp.discard(tmp);
-                }
-                txn.rollback();
-                return Err(ApiErr::insufficient(format!("cannot store data: {e}")));
-            }
-        }
-    }
-    // 2. The metadata, durably.
     let (keys, before) = txn.changes();
-    if let Some(store) = store {
-        let rows: Vec<(Key, Option<String>)> = keys.iter().map(|k| (*k, txn.cl.row(*k))).collect();
-        let meta = serde_json::to_string(&txn.cl.meta).unwrap_or_default();
-        let pending: Vec<(String, String)> = replaced.clone();
-        let r = match store.lock() {
-            Ok(mut s) => s.commit(&meta, &rows, &pending).map_err(|e| {
-                if crate::store::is_full(&e) {
-                    // What a cluster out of space answers: retrying cannot help.
-                    ApiErr::insufficient(format!(
-                        "cannot store the change: the disk holding the cluster's state is full ({e})"
-                    ))
-                } else {
-                    ApiErr::busy(format!("cannot persist the change: {e}")).transient()
-                }
-            }),
-            Err(_) => Err(ApiErr::busy("cannot persist the change: store lock poisoned").transient()),
-        };
-        if let Err(e) = r {
-            if let Some(dp) = data {
-                for gid in &created {
-                    dp.remove(gid);
-                }
-                for (tmp, _) in &replaced {
-                    dp.discard(tmp);
-                }
-            }
+    // 1. New data files are made before the metadata that names them.
+    let files = match data.map(|dp| make_files(&txn, &ops, &before, dp, settings)) {
+        Some(Err(e)) => {
             txn.rollback();
             return Err(e);
         }
+        Some(Ok(files)) => files,
+        None => NewFiles::default(),
+    };
+    let replaced = &files.replaced;
+    // 2. The metadata, durably.
+    if let Some(store) = store
+        && let Err(e) = store_rows(&txn, &keys, store, replaced)
+    {
+        if let Some(dp) = data {
+            files.undo(dp);
+        }
+        txn.rollback();
+        return Err(e);
     }
     // 3. Work that is only safe once the change is durable.
     if let Some(dp) = data {
-        for (tmp, gid) in &replaced {
+        for (tmp, gid) in replaced {
             dp.finish_replace(tmp, gid);
         }
         if !replaced.is_empty()
