@@ -2,6 +2,7 @@
 
 mod api;
 mod args;
+mod copies;
 mod data;
 mod engine;
 mod error;

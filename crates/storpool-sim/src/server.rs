@@ -18,7 +18,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::api;
 use crate::args::parse_body;
-use crate::engine::{Answer, CallDef, Core, Data, Handler, Method};
+use crate::engine::{Answer, CallDef, Core, Data, Handler, Method, Ran, WriteFn};
 use crate::error::ApiErr;
 use crate::faults::{Action, FaultState};
 use crate::lock::StateLock;
@@ -29,6 +29,13 @@ pub(crate) const PREFIX: &str = "/ctrl/1.0/";
 /// State shared by the connections.
 pub(crate) struct Shared {
     pub(crate) core: RwLock<Core>,
+    /// (name, id) of the simulated cluster, as `RemoteCommand/` accepts them (fixed when the
+    /// cluster is made).
+    pub(crate) identity: (String, String),
+    /// Held by the one call that makes data copies ahead of its commit (see [`crate::copies`]).
+    pub(crate) copy_lane: Mutex<()>,
+    /// Run once a call's copies are made, before it commits ([`crate::SimBuilder::copy_hook`]).
+    pub(crate) copy_hook: Option<crate::sim::CopyHook>,
     pub(crate) token: SecretString,
     pub(crate) keep_alive: bool,
     pub(crate) error_status: u16,
@@ -175,32 +182,61 @@ impl Shared {
         match def.handler {
             Handler::Read(f) => self.read_core().read(f, args, body),
             Handler::Raw(f) => self.read_core().read_raw(f, args, body),
-            Handler::Write(f) => self.write_core().write(f, args, body),
+            Handler::Write(f) => self.write_call(f, args, body),
         }
     }
 
-    /// Whether a call runs right on the connection's task rather than on the blocking pool
-    /// (which costs two thread switches): reads of one object, which take microseconds, and,
-    /// without fsync, changes while no object holds data: such a change only appends a few
-    /// pages to the write-ahead log in the page cache (a checkpoint now and then takes a few
-    /// milliseconds). Listings of everything, and changes that may fsync or copy data, go to
-    /// the blocking pool.
-    fn runs_inline(&self, def: &CallDef) -> bool {
+    /// Run a mutating call (blocking). One that copies data which exists copies it ahead,
+    /// without the state lock, then commits (see [`crate::copies`]): other calls go on
+    /// meanwhile, and only one such call copies at a time.
+    fn write_call(&self, f: WriteFn, args: &[String], body: Option<Value>) -> Answer {
+        let plan = match self.write_core().write_or_plan(f, args, body.clone()) {
+            Ran::Answered(answer) => return answer,
+            Ran::Copies(plan) => plan,
+        };
+        let _lane = self
+            .copy_lane
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.write_core().watch.start();
+        let mut ready = plan.make();
+        if let Some(hook) = &self.copy_hook {
+            hook();
+        }
+        let mut core = self.write_core();
+        ready.touched = core.watch.stop();
+        core.write_ready(f, args, body, Some(ready))
+    }
+
+    /// Run a call right on the connection's task, when it takes microseconds and the state
+    /// is free (it never waits for the lock there: that would stall every connection): reads
+    /// of one object, and, without fsync, changes while no object holds data (such a change
+    /// only appends a few pages to the write-ahead log in the page cache; a checkpoint now and
+    /// then takes a few milliseconds). Otherwise the body is handed back, for the blocking
+    /// pool: listings of everything, changes that may fsync or copy data, and any call while
+    /// another holds the state.
+    fn execute_inline(
+        &self,
+        def: &CallDef,
+        args: &[String],
+        body: Option<Value>,
+    ) -> Result<Answer, Option<Value>> {
         match def.handler {
-            Handler::Read(_) => def.nargs > 0,
-            Handler::Raw(_) => false,
-            Handler::Write(_) => self.read_core().changes_never_block(),
+            Handler::Read(f) if def.nargs > 0 => match self.core.try_read() {
+                Ok(core) => Ok(core.read(f, args, body)),
+                Err(_) => Err(body),
+            },
+            Handler::Write(f) => match self.core.try_write() {
+                Ok(mut core) if core.changes_never_block() => Ok(core.write(f, args, body)),
+                _ => Err(body),
+            },
+            Handler::Read(_) | Handler::Raw(_) => Err(body),
         }
     }
 
     /// (name, id) of the simulated cluster, as `RemoteCommand/` accepts them.
     pub(crate) fn cluster_identity(&self) -> (String, String) {
-        let core = self.read_core();
-        let meta = &core.cl.meta;
-        (
-            meta.cluster_name.clone(),
-            format!("{}.{}", meta.location_id, meta.sub_id),
-        )
+        self.identity.clone()
     }
 
     /// Are all these clients running and caught up?
@@ -494,7 +530,7 @@ pub(crate) async fn run(shared: &Arc<Shared>, routed: Routed, json: Option<Value
     shared.answer_reply(answer)
 }
 
-/// Run a call: on this task when it cannot block (see [`Shared::runs_inline`]), else on the
+/// Run a call: on this task when it cannot block (see [`Shared::execute_inline`]), else on the
 /// blocking pool. `None` when the call panicked.
 async fn execute(
     shared: &Arc<Shared>,
@@ -502,12 +538,14 @@ async fn execute(
     args: Vec<String>,
     json: Option<Value>,
 ) -> Option<Answer> {
-    if shared.runs_inline(def) {
-        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            shared.execute(def, &args, json)
-        }))
-        .ok();
-    }
+    let inline = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        shared.execute_inline(def, &args, json)
+    }));
+    let json = match inline {
+        Ok(Ok(answer)) => return Some(answer),
+        Ok(Err(json)) => json,
+        Err(_) => return None,
+    };
     let shared = shared.clone();
     tokio::task::spawn_blocking(move || shared.execute(def, &args, json))
         .await

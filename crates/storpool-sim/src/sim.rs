@@ -79,7 +79,11 @@ pub struct SimBuilder {
     lock_wait: Duration,
     request_timeout: Duration,
     max_connections: usize,
+    copy_hook: Option<CopyHook>,
 }
+
+/// See [`SimBuilder::copy_hook`].
+pub(crate) type CopyHook = Arc<dyn Fn() + Send + Sync>;
 
 /// How long [`SimBuilder::build`] waits by default for another simulator to release the state
 /// directory.
@@ -131,6 +135,7 @@ impl Default for SimBuilder {
             lock_wait: DEFAULT_LOCK_WAIT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            copy_hook: None,
         }
     }
 }
@@ -297,6 +302,17 @@ impl SimBuilder {
         Ok(())
     }
 
+    /// Run `hook` while a call's data copy is in progress: a snapshot, clone or revert whose
+    /// source holds data calls it on the copying thread once the data is copied and before the
+    /// call is committed. For tests of what happens meanwhile: a hook that blocks holds the
+    /// call there (other calls are served), one that copies the state directory takes a crash
+    /// image.
+    #[must_use]
+    pub fn copy_hook(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.copy_hook = Some(Arc::new(hook));
+        self
+    }
+
     /// Open (or create) the state and prepare a service to run in the caller's runtime.
     ///
     /// The state directory is locked for the simulator's lifetime (until the service and
@@ -367,13 +383,21 @@ impl SimBuilder {
                 version: concat!(env!("CARGO_PKG_VERSION"), "-sim").to_owned(),
             },
             store: Some(Mutex::new(store)),
-            data: Some(data),
+            data: Some(Arc::new(data)),
             open: HashSet::new(),
             clock_offset: 0,
+            watch: crate::copies::Watch::default(),
         };
+        let identity = (
+            core.cl.meta.cluster_name.clone(),
+            format!("{}.{}", core.cl.meta.location_id, core.cl.meta.sub_id),
+        );
         let (clients_changed, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             core: RwLock::new(core),
+            identity,
+            copy_lane: Mutex::new(()),
+            copy_hook: self.copy_hook,
             token,
             keep_alive: self.keep_alive,
             error_status: self.error_status,
@@ -716,7 +740,7 @@ impl SimHandle {
     /// A copy of the cluster state.
     pub fn state(&self) -> ClusterState {
         let core = self.shared.read_core();
-        let data = core.data.as_ref();
+        let data = core.data.as_deref();
         state::capture(&core.cl, |gid| {
             data.map(|d| d.path(gid)).filter(|p| p.exists())
         })

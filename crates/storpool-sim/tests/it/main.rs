@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attach;
+mod copies;
 mod data;
 mod faults;
 mod fuzz;
