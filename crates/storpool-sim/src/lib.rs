@@ -2,6 +2,7 @@
 
 mod api;
 mod args;
+mod copies;
 mod data;
 mod engine;
 mod error;
@@ -17,7 +18,10 @@ mod store;
 
 pub use error::{ApiErr, SimError, names as error_names};
 pub use faults::{Faults, InjectedError};
-pub use sim::{ClusterLayout, DEFAULT_LOCK_WAIT, Sim, SimBuilder, SimHandle, SimService};
+pub use sim::{
+    ClusterLayout, DEFAULT_LOCK_WAIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, Sim,
+    SimBuilder, SimHandle, SimService, check_error_status, check_token,
+};
 pub use state::{AttachmentState, ClusterState, SnapshotState, TemplateState, VolumeState};
 
 /// The placement group every simulated cluster starts with (holding every disk).

@@ -2,10 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attach;
+mod copies;
 mod data;
 mod faults;
 mod fuzz;
 mod http;
+mod limits;
 mod volumes;
 
 use std::io::{Read, Write};
