@@ -332,11 +332,6 @@ impl Embedded {
             "cannot create the embedded StorPool simulator's folder {}",
             dir.display()
         )))?;
-        let hosts = dir.join(HOSTS_FILE);
-        if !hosts.exists() {
-            std::fs::write(&hosts, HOSTS_FILE_TEXT)
-                .map_err(cannot(format!("cannot write {}", hosts.display())))?;
-        }
         let builder = SimBuilder::new()
             .state_dir(dir.join("state"))
             .dev_root(dev_root)
@@ -362,6 +357,12 @@ impl Embedded {
                 anyhow::Error::new(other).context("cannot start the embedded StorPool simulator"),
             ),
         })?;
+        // Only once the simulator took the folder's state as its own.
+        let hosts = dir.join(HOSTS_FILE);
+        if !hosts.exists() {
+            std::fs::write(&hosts, HOSTS_FILE_TEXT)
+                .map_err(cannot(format!("cannot write {}", hosts.display())))?;
+        }
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .map_err(cannot("cannot listen on 127.0.0.1".to_owned()))?;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::model::{Cluster, Obj};
+use crate::statedir;
 
 /// Files under the state directory and links under the device root.
 pub(crate) struct DataPlane {
@@ -17,10 +18,41 @@ pub(crate) struct DataPlane {
     dev_root: PathBuf,
     sync: bool,
     with_data: Mutex<BTreeSet<String>>,
+    /// `LOCATION.SUB.`: how the names of this simulator's files start.
+    gid_prefix: String,
 }
 
 const TMP_SUFFIX: &str = ".tmp";
 const REPLACE_SUFFIX: &str = ".replace";
+
+/// What a file of this simulator in its data folder is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Own {
+    /// An object's data, named by its global id.
+    Data,
+    /// A copy that is not committed yet (`GLOBALID.tmp`).
+    Tmp,
+    /// A revert's new content (`GLOBALID.replace`).
+    Replace,
+}
+
+/// Which of this simulator's files `name` is: a global id of this cluster (`prefix` then
+/// lowercase letters and digits), bare or with a suffix of ours. `None`: not ours.
+fn own_file(prefix: &str, name: &str) -> Option<Own> {
+    let (gid, kind) = if let Some(gid) = name.strip_suffix(TMP_SUFFIX) {
+        (gid, Own::Tmp)
+    } else if let Some(gid) = name.strip_suffix(REPLACE_SUFFIX) {
+        (gid, Own::Replace)
+    } else {
+        (name, Own::Data)
+    };
+    let id = gid.strip_prefix(prefix)?;
+    let ok = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    ok.then_some(kind)
+}
 
 #[allow(clippy::needless_pass_by_value)] // used as a map_err closure
 fn io_ctx(e: io::Error, what: &str, path: &Path) -> io::Error {
@@ -28,18 +60,39 @@ fn io_ctx(e: io::Error, what: &str, path: &Path) -> io::Error {
 }
 
 impl DataPlane {
-    /// Open the data folder and the device root, creating them if needed.
-    pub(crate) fn open(dir: &Path, dev_root: &Path, sync: bool) -> io::Result<Self> {
-        fs::create_dir_all(dir).map_err(|e| io_ctx(e, "create", dir))?;
+    /// Open the data folder (creating it if needed) and the device root. Only regular files
+    /// named like this cluster's global ids (`gid_prefix` + id, maybe with a suffix of ours)
+    /// are the simulator's: anything else in the folder is left alone.
+    pub(crate) fn open(
+        dir: &Path,
+        dev_root: &Path,
+        sync: bool,
+        gid_prefix: String,
+    ) -> io::Result<Self> {
+        statedir::sub_dir(dir).map_err(|e| io_ctx(e, "create", dir))?;
         let mut with_data = BTreeSet::new();
         for entry in fs::read_dir(dir).map_err(|e| io_ctx(e, "read", dir))? {
             let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(TMP_SUFFIX) {
+            let regular = entry.file_type().is_ok_and(|t| t.is_file());
+            let name = entry.file_name();
+            match name
+                .to_str()
+                .filter(|_| regular)
+                .and_then(|n| own_file(&gid_prefix, n).map(|kind| (n, kind)))
+            {
                 // A copy that never got committed.
-                let _ = fs::remove_file(entry.path());
-            } else if !name.ends_with(REPLACE_SUFFIX) {
-                with_data.insert(name);
+                Some((_, Own::Tmp)) => {
+                    let _ = fs::remove_file(entry.path());
+                }
+                Some((name, Own::Data)) => {
+                    with_data.insert(name.to_owned());
+                }
+                // Replayed or dropped by `reconcile`.
+                Some((_, Own::Replace)) => {}
+                None => tracing::warn!(
+                    "leaving {} alone: it is not a file of this simulator",
+                    entry.path().display()
+                ),
             }
         }
         Ok(Self {
@@ -47,6 +100,7 @@ impl DataPlane {
             dev_root: dev_root.to_owned(),
             sync,
             with_data: Mutex::new(with_data),
+            gid_prefix,
         })
     }
 
@@ -309,8 +363,12 @@ impl DataPlane {
         }
         if let Ok(rd) = fs::read_dir(&self.dir) {
             for entry in rd.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.ends_with(REPLACE_SUFFIX) {
+                let regular = entry.file_type().is_ok_and(|t| t.is_file());
+                let name = entry.file_name();
+                if regular
+                    && name.to_str().and_then(|n| own_file(&self.gid_prefix, n))
+                        == Some(Own::Replace)
+                {
                     let _ = fs::remove_file(entry.path());
                 }
             }
@@ -415,6 +473,27 @@ fn copy_range_rw(s: &File, d: &File, mut pos: u64, end: u64) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_files_are_this_clusters_global_ids_with_our_suffixes() {
+        let own = |name| own_file("sim.a.", name);
+        assert_eq!(own("sim.a.1z"), Some(Own::Data));
+        assert_eq!(own("sim.a.1z.tmp"), Some(Own::Tmp));
+        assert_eq!(own("sim.a.1z.replace"), Some(Own::Replace));
+        for foreign in [
+            "notes.txt",
+            "keep.tmp",
+            "x.replace",
+            "sim.a.",
+            "sim.a.X",
+            "sim.b.1",
+            "other.a.1",
+            "sim.a.1.bak",
+            "sim.a.1/..",
+        ] {
+            assert_eq!(own(foreign), None, "{foreign}");
+        }
+    }
 
     #[test]
     fn sparse_copy_keeps_data_and_holes() {

@@ -13,6 +13,7 @@ mod names;
 mod server;
 mod sim;
 mod state;
+mod statedir;
 mod store;
 
 pub use error::{ApiErr, SimError, names as error_names};

@@ -22,6 +22,7 @@ use crate::lock::StateLock;
 use crate::model::{ClientState, Cluster, Disk, Key, Meta, PlacementGroup};
 use crate::server::{self, Shared};
 use crate::state::{self, ClusterState};
+use crate::statedir;
 use crate::store::Store;
 
 /// The simulated cluster's hardware and identity.
@@ -252,10 +253,13 @@ impl SimBuilder {
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
-        let (state_dir, state_tmp) = dir_or_temp(self.state_dir, "storpool-sim-state-")?;
+        let (state_dir, state_tmp) = match self.state_dir {
+            Some(dir) => (statedir::prepare(&dir)?, None),
+            None => dir_or_temp(None, "storpool-sim-state-")?,
+        };
         let state_lock = StateLock::acquire(&state_dir, self.lock_wait)?;
         let (dev_root, dev_tmp) = dir_or_temp(self.dev_root, "storpool-sim-dev-")?;
-        let db = state_dir.join("state.db");
+        let db = state_dir.join(statedir::DB_FILE);
         let mut store = Store::open(&db, self.sync)?;
         let mut cl = if let Some(cl) = store.load()? {
             cl
@@ -292,12 +296,13 @@ impl SimBuilder {
                 },
             );
         }
-        let data_dir = state_dir.join("data");
-        let data =
-            DataPlane::open(&data_dir, &dev_root, self.sync).map_err(|source| SimError::Io {
+        let data_dir = state_dir.join(statedir::DATA_DIR);
+        let data = DataPlane::open(&data_dir, &dev_root, self.sync, cl.gid_prefix()).map_err(
+            |source| SimError::Io {
                 path: data_dir.clone(),
                 source,
-            })?;
+            },
+        )?;
         let pending = store.pending()?;
         data.reconcile(&cl, &pending, &self.served);
         store.clear_pending();

@@ -47,7 +47,8 @@ fn start_with(state: &Path, extra: &[&str]) -> (Server, String) {
     let conf = state.with_extension("conf");
     let _ = std::fs::remove_file(&conf);
     let dev = state.with_extension("dev");
-    let child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(["--listen", "127.0.0.1:0", "-q"])
         .arg("--state")
         .arg(state)
@@ -55,14 +56,20 @@ fn start_with(state: &Path, extra: &[&str]) -> (Server, String) {
         .arg(&dev)
         .arg("--write-config")
         .arg(&conf)
-        .args(extra)
+        .args(extra);
+    serve(&mut command, &conf)
+}
+
+/// Start the binary and wait for the configuration file it writes to `conf`.
+fn serve(command: &mut Command, conf: &Path) -> (Server, String) {
+    let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let start = Instant::now();
     let text = loop {
-        if let Ok(t) = std::fs::read_to_string(&conf)
+        if let Ok(t) = std::fs::read_to_string(conf)
             && t.contains("SP_AUTH_TOKEN")
         {
             break t;
@@ -184,4 +191,42 @@ fn bad_usage_is_one_error_line_naming_the_value_and_exit_2() {
         assert!(first.contains(named), "{err}");
         assert!(lines.all(|line| line.starts_with("hint: ")), "{err}");
     }
+}
+
+/// Runs the binary to its exit (killing it after the deadline, which fails the test).
+fn run_to_exit(command: &mut Command) -> std::process::Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the binary did not exit");
+        }
+        std::thread::sleep(POLL);
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_state_folder_of_others_is_refused_with_exit_2_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = state_dir(&tmp);
+    let notes = state.join("data/notes.txt");
+    std::fs::create_dir_all(notes.parent().unwrap()).unwrap();
+    std::fs::write(&notes, "mine").unwrap();
+    let out = run_to_exit(
+        Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "--no-sync", "--state"])
+            .arg(&state),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("storpool-sim: error: "), "{err}");
+    assert!(err.contains(&state.display().to_string()), "{err}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
 }

@@ -4,6 +4,7 @@
 mod attach;
 mod data;
 mod faults;
+mod files;
 mod fuzz;
 mod http;
 mod volumes;

@@ -1,0 +1,170 @@
+//! The state directory: which folders a simulator takes as its state, and their modes.
+//!
+//! A simulator only works in a folder that is new, empty, or a simulator's state: every entry
+//! is one of its own ([`LOCK_FILE`], [`DB_FILE`] and `SQLite`'s companions of it, the [`DATA_DIR`]
+//! and [`DEV_DIR`] folders), a `data` folder comes with the database, and the database is an
+//! `SQLite` file. Any other folder is refused before anything in it is created or changed, so a
+//! wrong `--state` never costs anyone a file.
+
+use std::fs;
+use std::io::{self, Read as _};
+
+use std::path::{Path, PathBuf};
+
+use crate::error::SimError;
+use crate::lock::LOCK_FILE;
+
+/// The state database.
+pub(crate) const DB_FILE: &str = "state.db";
+/// `SQLite`'s companion files of the database.
+const DB_COMPANIONS: [&str; 3] = ["state.db-wal", "state.db-shm", "state.db-journal"];
+/// The folder of the data files (`data/GLOBALID`).
+pub(crate) const DATA_DIR: &str = "data";
+/// The default device root, when the caller names none.
+pub(crate) const DEV_DIR: &str = "dev";
+
+/// The first bytes of every `SQLite` database.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Makes `dir` ready to be a state folder: creates it when it does not exist, refuses it when
+/// it holds anything that is not a simulator's.
+pub(crate) fn prepare(dir: &Path) -> Result<PathBuf, SimError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| SimError::Io { path, source }
+    };
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(io(dir)(e)),
+    }
+    if let Some(what) = foreign(dir).map_err(io(dir))? {
+        return Err(SimError::NotState {
+            dir: dir.to_owned(),
+            what,
+        });
+    }
+    Ok(dir.to_owned())
+}
+
+/// Why `dir` is not a simulator's state folder (`None` when it is one, or empty).
+fn foreign(dir: &Path) -> io::Result<Option<String>> {
+    let mut has_db = false;
+    let mut has_data = false;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let kind = entry.file_type()?;
+        let Some(name) = name.to_str() else {
+            return Ok(Some(format!("`{}`", name.to_string_lossy())));
+        };
+        let fits = match name {
+            DB_FILE => {
+                has_db = true;
+                kind.is_file() && is_sqlite(&entry.path())?
+            }
+            DATA_DIR => {
+                has_data = true;
+                kind.is_dir()
+            }
+            DEV_DIR => kind.is_dir(),
+            _ if name == LOCK_FILE || DB_COMPANIONS.contains(&name) => kind.is_file(),
+            _ => false,
+        };
+        if !fits {
+            let what = if kind.is_symlink() {
+                format!("`{name}`, a symbolic link")
+            } else if name == DB_FILE {
+                format!("`{name}`, which is not an SQLite database")
+            } else {
+                format!("`{name}`")
+            };
+            return Ok(Some(what));
+        }
+    }
+    Ok((has_data && !has_db)
+        .then(|| format!("a `{DATA_DIR}` folder but no simulator database (`{DB_FILE}`)")))
+}
+
+/// Whether the regular file at `path` is empty (a start cut short) or an `SQLite` database.
+fn is_sqlite(path: &Path) -> io::Result<bool> {
+    let mut head = Vec::with_capacity(SQLITE_HEADER.len());
+    fs::File::open(path)?
+        .take(SQLITE_HEADER.len() as u64)
+        .read_to_end(&mut head)?;
+    Ok(head.is_empty() || head == SQLITE_HEADER)
+}
+
+/// Makes the folder `dir` inside the state unless it exists; an existing one must be a
+/// folder, not a link to one.
+pub(crate) fn sub_dir(dir: &Path) -> io::Result<()> {
+    match fs::create_dir(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    if fs::symlink_metadata(dir)?.is_dir() {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists and is not a folder", dir.display()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_empty_and_own_folders_are_taken() {
+        let tmp = tempfile::tempdir().unwrap();
+        let new = tmp.path().join("a/b/state");
+        let dir = prepare(&new).unwrap();
+        // A cut-short start (an empty database) is the simulator's own.
+        fs::write(dir.join(DB_FILE), "").unwrap();
+        fs::create_dir(dir.join(DATA_DIR)).unwrap();
+        fs::write(dir.join(LOCK_FILE), "1\n").unwrap();
+        prepare(&new).unwrap();
+    }
+
+    type Make<'a> = &'a dyn Fn(&Path);
+
+    #[test]
+    fn folders_holding_anything_else_are_refused_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cases: [(&str, Make<'_>); 4] = [
+            ("notes", &|d| fs::write(d.join("notes"), "x").unwrap()),
+            ("data without a database", &|d| {
+                fs::create_dir(d.join(DATA_DIR)).unwrap();
+            }),
+            ("a database of something else", &|d| {
+                fs::write(d.join(DB_FILE), "not sqlite").unwrap();
+            }),
+            ("a linked data folder", &|d| {
+                fs::write(d.join(DB_FILE), "").unwrap();
+                std::os::unix::fs::symlink("/tmp", d.join(DATA_DIR)).unwrap();
+            }),
+        ];
+        for (n, (what, make)) in cases.iter().enumerate() {
+            let dir = tmp.path().join(n.to_string());
+            fs::create_dir(&dir).unwrap();
+            make(&dir);
+            let before: Vec<_> = fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            let err = prepare(&dir).unwrap_err();
+            assert!(matches!(err, SimError::NotState { .. }), "{what}: {err:?}");
+            let after: Vec<_> = fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            assert_eq!(before, after, "{what}");
+        }
+    }
+}
