@@ -5,12 +5,12 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::model::{Cluster, Obj};
-use crate::statedir;
+use crate::statedir::{self, FILE_MODE, READ_ONLY_MODE};
 
 /// Files under the state directory and links under the device root.
 pub(crate) struct DataPlane {
@@ -156,7 +156,13 @@ impl DataPlane {
         if self.has(from) {
             copy_sparse(&self.path(from), tmp)?;
         } else {
-            File::create(tmp).map_err(|e| io_ctx(e, "create", tmp))?;
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(FILE_MODE)
+                .open(tmp)
+                .map_err(|e| io_ctx(e, "create", tmp))?;
         }
         let f = OpenOptions::new().write(true).open(tmp)?;
         f.set_len(size)?;
@@ -200,9 +206,7 @@ impl DataPlane {
         if !tmp_path.exists() {
             return;
         }
-        if let Err(e) = fs::set_permissions(&tmp_path, fs::Permissions::from_mode(0o644)) {
-            tracing::warn!(error = %e, "cannot set the mode of {}", tmp_path.display());
-        }
+        statedir::make_private(&tmp_path, FILE_MODE);
         match fs::rename(&tmp_path, self.path(gid)) {
             Ok(()) => {
                 self.sync_dir();
@@ -248,6 +252,7 @@ impl DataPlane {
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(FILE_MODE)
             .open(&path)?;
         f.set_len(o.size)?;
         if self.sync {
@@ -303,10 +308,7 @@ impl DataPlane {
                 return;
             }
             let target = self.path(&o.gid);
-            let mode = if rw && !o.snapshot { 0o644 } else { 0o444 };
-            if let Err(e) = fs::set_permissions(&target, fs::Permissions::from_mode(mode)) {
-                tracing::warn!(error = %e, "cannot set the mode of {}", target.display());
-            }
+            statedir::make_private(&target, Self::mode(o, Some(rw)));
             for l in &new_links {
                 if let Err(e) = Self::make_link(l, &target) {
                     tracing::warn!(error = %e, "cannot create the device link {}", l.display());
@@ -315,8 +317,18 @@ impl DataPlane {
         } else if let Some(o) = new
             && self.has(&o.gid)
         {
-            let mode = if o.snapshot { 0o444 } else { 0o644 };
-            let _ = fs::set_permissions(self.path(&o.gid), fs::Permissions::from_mode(mode));
+            statedir::make_private(&self.path(&o.gid), Self::mode(o, None));
+        }
+    }
+
+    /// The mode of an object's data file: read-only for snapshots and for volumes attached
+    /// here read-only (`rw`: how it is attached here, if it is), else readable and writable,
+    /// by the owner only.
+    fn mode(o: &Obj, rw: Option<bool>) -> u32 {
+        if o.snapshot || rw == Some(false) {
+            READ_ONLY_MODE
+        } else {
+            FILE_MODE
         }
     }
 
@@ -402,6 +414,12 @@ impl DataPlane {
         for o in cl.attached_objects() {
             self.update_links(None, Some(o), served);
         }
+        // Modes, also of files an older version wrote readable by others.
+        for gid in self.gids_with_data() {
+            if let Some(o) = cl.by_gid(&gid) {
+                statedir::make_private(&self.path(&gid), Self::mode(o, Self::wanted(o, served)));
+            }
+        }
     }
 }
 
@@ -413,6 +431,7 @@ pub(crate) fn copy_sparse(src: &Path, dst: &Path) -> io::Result<()> {
         .write(true)
         .create(true)
         .truncate(true)
+        .mode(FILE_MODE)
         .open(dst)
         .map_err(|e| io_ctx(e, "create", dst))?;
     if rustix::fs::ioctl_ficlone(&d, &s).is_ok() {

@@ -253,10 +253,13 @@ impl SimBuilder {
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
-        let (state_dir, state_tmp) = match self.state_dir {
-            Some(dir) => (statedir::prepare(&dir)?, None),
-            None => dir_or_temp(None, "storpool-sim-state-")?,
+        let (state_dir, state_tmp) = if let Some(dir) = self.state_dir {
+            (dir, None)
+        } else {
+            let tmp = temp_dir("storpool-sim-state-")?;
+            (tmp.path().to_owned(), Some(tmp))
         };
+        let state_dir = statedir::prepare(&state_dir)?;
         let state_lock = StateLock::acquire(&state_dir, self.lock_wait)?;
         let (dev_root, dev_tmp) = dir_or_temp(self.dev_root, "storpool-sim-dev-")?;
         let db = state_dir.join(statedir::DB_FILE);
@@ -430,15 +433,19 @@ fn dir_or_temp(
         })?;
         Ok((d, None))
     } else {
-        let t = tempfile::Builder::new()
-            .prefix(prefix)
-            .tempdir()
-            .map_err(|source| SimError::Io {
-                path: std::env::temp_dir(),
-                source,
-            })?;
+        let t = temp_dir(prefix)?;
         Ok((t.path().to_owned(), Some(t)))
     }
+}
+
+fn temp_dir(prefix: &str) -> Result<tempfile::TempDir, SimError> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|source| SimError::Io {
+            path: std::env::temp_dir(),
+            source,
+        })
 }
 
 /// A random decimal token, like real ones.

@@ -93,3 +93,68 @@ fn files_of_others_in_a_simulator_data_folder_survive_a_restart() {
     assert!(dev.join("storpool/v").exists());
     drop(sim);
 }
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn the_state_folder_and_its_files_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let dev = tmp.path().join("dev");
+    let sim = start(&state, &dev).unwrap();
+    let api = Api::new(&sim);
+    api.ok(
+        "VolumeCreate",
+        json!({"name": "v", "size": GIB, "replication": 3}),
+    );
+    api.ok("VolumesReassign", json!([{"volume": "v", "rw": [1]}]));
+    api.ok("VolumeSnapshot/v", json!({"name": "s"}));
+    api.ok("VolumesReassign", json!([{"snapshot": "s", "ro": [1]}]));
+    let st = sim.state();
+    let volume = state.join("data").join(&st.volume("v").unwrap().global_id);
+    let snapshot = state
+        .join("data")
+        .join(&st.snapshot("s").unwrap().global_id);
+    let check = |when: &str| {
+        assert_eq!(mode(&state), 0o700, "{when}: the state folder");
+        assert_eq!(mode(&state.join("data")), 0o700, "{when}: the data folder");
+        for name in ["state.db", "state.db-wal", "lock"] {
+            let path = state.join(name);
+            if path.exists() {
+                assert_eq!(mode(&path), 0o600, "{when}: {name}");
+            }
+        }
+        assert_eq!(mode(&volume), 0o600, "{when}: a volume's data");
+        assert_eq!(mode(&snapshot), 0o400, "{when}: a snapshot's data");
+    };
+    check("new");
+    drop(sim);
+
+    // A state written with looser modes (by an older version) is made private at start.
+    for (path, loose) in [
+        (&state, 0o755),
+        (&state.join("data"), 0o755),
+        (&state.join("state.db"), 0o644),
+        (&state.join("lock"), 0o644),
+        (&volume, 0o644),
+        (&snapshot, 0o444),
+    ] {
+        fs::set_permissions(path, fs::Permissions::from_mode(loose)).unwrap();
+    }
+    let sim = start(&state, &dev).unwrap();
+    check("restarted");
+    // Detached, a volume's data stays private too.
+    let api = Api::new(&sim);
+    api.ok("VolumesReassign", json!([{"volume": "v", "detach": "all"}]));
+    assert_eq!(mode(&volume), 0o600);
+    // Copies (a clone of the volume's data) are private from the start.
+    api.ok("VolumeCreate", json!({"name": "c", "baseOn": "v"}));
+    let clone = state
+        .join("data")
+        .join(&sim.state().volume("c").unwrap().global_id);
+    assert_eq!(mode(&clone), 0o600);
+}
