@@ -32,9 +32,10 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
     /// Device root for served clients: links go to DIR/storpool/NAME and
-    /// DIR/storpool-byid/GLOBALID.
-    #[arg(long, value_name = "DIR", default_value = "/dev")]
-    dev_root: PathBuf,
+    /// DIR/storpool-byid/GLOBALID. Default: the `dev` folder of the state directory (the real
+    /// `/dev` only when given as `--dev-root /dev`).
+    #[arg(long, value_name = "DIR")]
+    dev_root: Option<PathBuf>,
     /// Act as the `storpool_block` of this client id (repeatable).
     #[arg(long = "serve-client", value_name = "ID", value_parser = clap::value_parser!(u16).range(1..=4095))]
     serve_client: Vec<u16>,
@@ -123,11 +124,12 @@ mod output {
     //! Everything the binary prints.
     #![allow(clippy::print_stderr)]
 
-    pub(crate) fn started(url: &str, token: Option<&str>) {
+    pub(crate) fn started(url: &str, token: Option<&str>, dev_root: &std::path::Path) {
         eprintln!("storpool-sim: listening on {url}");
         if let Some(t) = token {
             eprintln!("storpool-sim: generated token: {t}");
         }
+        eprintln!("storpool-sim: device root: {}", dev_root.display());
     }
 }
 
@@ -188,7 +190,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
         errors: Vec::new(),
     };
     let mut builder = SimBuilder::new()
-        .dev_root(&args.dev_root)
         .keep_alive(args.keep_alive)
         .sync(!args.no_sync)
         .error_status(args.error_status)
@@ -199,6 +200,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(s) = &args.state {
         builder = builder.state_dir(s);
+    }
+    if let Some(d) = &args.dev_root {
+        builder = builder.dev_root(d);
     }
     for c in &args.serve_client {
         builder = builder.serve_client(*c);
@@ -232,6 +236,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     output::started(
         &format!("http://{addr}"),
         args.token.is_none().then(|| handle.token()),
+        handle.dev_root(),
     );
     service.serve(listener, shutdown).await;
     Ok(())

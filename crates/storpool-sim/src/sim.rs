@@ -145,8 +145,8 @@ impl SimBuilder {
         self
     }
 
-    /// Where device links are made for served clients (default: a temporary folder; the
-    /// library never defaults to `/dev`).
+    /// Where device links are made for served clients (default: `STATE/dev`, a folder of the
+    /// simulator's own inside the state directory; never `/dev` unless given).
     #[must_use]
     pub fn dev_root(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dev_root = Some(dir.into());
@@ -253,15 +253,12 @@ impl SimBuilder {
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
-        let (state_dir, state_tmp) = if let Some(dir) = self.state_dir {
-            (dir, None)
-        } else {
-            let tmp = temp_dir("storpool-sim-state-")?;
-            (tmp.path().to_owned(), Some(tmp))
-        };
-        let state_dir = statedir::prepare(&state_dir)?;
+        let Folders {
+            state_dir,
+            state_tmp,
+            dev_root,
+        } = Folders::prepare(self.state_dir, self.dev_root)?;
         let state_lock = StateLock::acquire(&state_dir, self.lock_wait)?;
-        let (dev_root, dev_tmp) = dir_or_temp(self.dev_root, "storpool-sim-dev-")?;
         let db = state_dir.join(statedir::DB_FILE);
         let mut store = Store::open(&db, self.sync)?;
         let mut cl = if let Some(cl) = store.load()? {
@@ -341,7 +338,7 @@ impl SimBuilder {
                 dev_root,
             },
             listen: self.listen,
-            _temps: (state_tmp, dev_tmp),
+            _temp: state_tmp,
         })
     }
 
@@ -422,19 +419,43 @@ impl SimBuilder {
     }
 }
 
-fn dir_or_temp(
-    dir: Option<PathBuf>,
-    prefix: &str,
-) -> Result<(PathBuf, Option<tempfile::TempDir>), SimError> {
-    if let Some(d) = dir {
-        std::fs::create_dir_all(&d).map_err(|source| SimError::Io {
-            path: d.clone(),
-            source,
-        })?;
-        Ok((d, None))
-    } else {
-        let t = temp_dir(prefix)?;
-        Ok((t.path().to_owned(), Some(t)))
+/// The state directory and the device root, ready.
+struct Folders {
+    state_dir: PathBuf,
+    /// The temporary state directory, when the caller named none.
+    state_tmp: Option<tempfile::TempDir>,
+    dev_root: PathBuf,
+}
+
+impl Folders {
+    /// Takes the state directory (see [`statedir::prepare`]; a temporary one when `None`) and
+    /// makes the device root (default: `STATE/dev`, a folder of the simulator's own: never
+    /// `/dev` unless the caller asks for it).
+    fn prepare(state_dir: Option<PathBuf>, dev_root: Option<PathBuf>) -> Result<Self, SimError> {
+        let (state_dir, state_tmp) = if let Some(dir) = state_dir {
+            (dir, None)
+        } else {
+            let tmp = temp_dir("storpool-sim-state-")?;
+            (tmp.path().to_owned(), Some(tmp))
+        };
+        let state_dir = statedir::prepare(&state_dir)?;
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| SimError::Io { path, source }
+        };
+        let dev_root = if let Some(dir) = dev_root {
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            dir
+        } else {
+            let dir = state_dir.join(statedir::DEV_DIR);
+            statedir::sub_dir(&dir).map_err(io(&dir))?;
+            dir
+        };
+        Ok(Self {
+            state_dir,
+            state_tmp,
+            dev_root,
+        })
     }
 }
 
@@ -518,7 +539,7 @@ pub(crate) fn new_cluster(layout: &ClusterLayout) -> Cluster {
 pub struct SimService {
     handle: SimHandle,
     listen: SocketAddr,
-    _temps: (Option<tempfile::TempDir>, Option<tempfile::TempDir>),
+    _temp: Option<tempfile::TempDir>,
 }
 
 impl fmt::Debug for SimService {

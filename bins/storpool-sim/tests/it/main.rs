@@ -230,3 +230,64 @@ fn a_state_folder_of_others_is_refused_with_exit_2_naming_it() {
     assert!(err.contains(&state.display().to_string()), "{err}");
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
 }
+
+#[test]
+fn without_dev_root_device_links_go_under_the_state_folder_and_it_is_said() {
+    use std::io::BufRead as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = state_dir(&tmp);
+    // First, what it says at start (serving no client, so that nothing is linked anywhere).
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--no-sync", "--token", "abc"])
+        .arg("--state")
+        .arg(&state)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("listening on"), "{said}");
+    // Everything it says at start is said before it serves: stop it and read the rest.
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    stderr.read_to_string(&mut said).unwrap();
+    child.wait().unwrap();
+    let dev = state.join("dev");
+    assert!(
+        said.lines()
+            .any(|line| line == format!("storpool-sim: device root: {}", dev.display())),
+        "{said}"
+    );
+
+    // Then the links of a served client.
+    let conf = tmp.path().join("sim.conf");
+    let (server, _) = serve(
+        Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "-q", "--no-sync"])
+            .arg("--state")
+            .arg(&state)
+            .args(["--serve-client", "1", "--write-config"])
+            .arg(&conf),
+        &conf,
+    );
+    let body = serde_json::json!({"name": "v", "size": 1u64 << 30, "replication": 3});
+    assert_eq!(
+        server.call("POST", "VolumeCreate", Some(&body)).unwrap().0,
+        200
+    );
+    let attach = serde_json::json!([{"volume": "v", "rw": [1]}]);
+    assert_eq!(
+        server
+            .call("POST", "VolumesReassign", Some(&attach))
+            .unwrap()
+            .0,
+        200
+    );
+    assert!(dev.join("storpool/v").exists());
+}

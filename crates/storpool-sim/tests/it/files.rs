@@ -158,3 +158,27 @@ fn the_state_folder_and_its_files_are_private_to_the_owner() {
         .join(&sim.state().volume("c").unwrap().global_id);
     assert_eq!(mode(&clone), 0o600);
 }
+
+#[test]
+fn the_default_device_root_is_the_dev_folder_of_the_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let sim = Sim::builder()
+        .state_dir(&state)
+        .serve_client(1)
+        .start()
+        .unwrap();
+    assert_eq!(sim.dev_root(), state.join("dev"));
+    sim.seed_volume("v", GIB, None).unwrap();
+    sim.call(
+        "POST",
+        "VolumesReassign",
+        Some(json!([{"volume": "v", "rw": [1]}])),
+    )
+    .unwrap();
+    assert!(state.join("dev/storpool/v").exists());
+    drop(sim);
+    // Without a state folder, the devices are in the temporary one.
+    let sim = Sim::builder().start().unwrap();
+    assert_eq!(sim.dev_root(), sim.state_dir().join("dev"));
+}
