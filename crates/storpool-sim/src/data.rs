@@ -9,13 +9,14 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::links::{DevLinks, Folder};
 use crate::model::{Cluster, Obj};
 use crate::statedir::{self, FILE_MODE, READ_ONLY_MODE};
 
 /// Files under the state directory and links under the device root.
 pub(crate) struct DataPlane {
     dir: PathBuf,
-    dev_root: PathBuf,
+    links: DevLinks,
     sync: bool,
     with_data: Mutex<BTreeSet<String>>,
     /// `LOCATION.SUB.`: how the names of this simulator's files start.
@@ -65,7 +66,7 @@ impl DataPlane {
     /// are the simulator's: anything else in the folder is left alone.
     pub(crate) fn open(
         dir: &Path,
-        dev_root: &Path,
+        links: DevLinks,
         sync: bool,
         gid_prefix: String,
     ) -> io::Result<Self> {
@@ -97,7 +98,7 @@ impl DataPlane {
         }
         Ok(Self {
             dir: dir.to_owned(),
-            dev_root: dev_root.to_owned(),
+            links,
             sync,
             with_data: Mutex::new(with_data),
             gid_prefix,
@@ -275,10 +276,10 @@ impl DataPlane {
         found
     }
 
-    fn link_paths(&self, o: &Obj) -> [PathBuf; 2] {
+    fn links_of(o: &Obj) -> [(Folder, String); 2] {
         [
-            self.dev_root.join("storpool").join(o.link_name()),
-            self.dev_root.join("storpool-byid").join(&o.gid),
+            (Folder::ByName, o.link_name()),
+            (Folder::ById, o.gid.clone()),
         ]
     }
 
@@ -289,17 +290,17 @@ impl DataPlane {
         new: Option<&Obj>,
         served: &BTreeSet<u16>,
     ) {
-        let old_links: Vec<PathBuf> = old
+        let old_links: Vec<(Folder, String)> = old
             .filter(|o| Self::wanted(o, served).is_some())
-            .map(|o| self.link_paths(o).to_vec())
+            .map(|o| Self::links_of(o).to_vec())
             .unwrap_or_default();
         let want = new.and_then(|o| Self::wanted(o, served).map(|rw| (o, rw)));
-        let new_links: Vec<PathBuf> = want
-            .map(|(o, _)| self.link_paths(o).to_vec())
+        let new_links: Vec<(Folder, String)> = want
+            .map(|(o, _)| Self::links_of(o).to_vec())
             .unwrap_or_default();
-        for l in &old_links {
-            if !new_links.contains(l) {
-                self.remove_link(l);
+        for (folder, name) in &old_links {
+            if !new_links.contains(&(*folder, name.clone())) {
+                self.remove_link(*folder, name);
             }
         }
         if let Some((o, rw)) = want {
@@ -309,9 +310,13 @@ impl DataPlane {
             }
             let target = self.path(&o.gid);
             statedir::make_private(&target, Self::mode(o, Some(rw)));
-            for l in &new_links {
-                if let Err(e) = Self::make_link(l, &target) {
-                    tracing::warn!(error = %e, "cannot create the device link {}", l.display());
+            for (folder, name) in &new_links {
+                if let Err(e) = self.links.make(*folder, name, &target) {
+                    tracing::warn!(
+                        error = %e,
+                        "cannot create the device link {}",
+                        self.links.path(*folder, name).display()
+                    );
                 }
             }
         } else if let Some(o) = new
@@ -332,28 +337,14 @@ impl DataPlane {
         }
     }
 
-    fn make_link(link: &Path, target: &Path) -> io::Result<()> {
-        if let Some(dir) = link.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        if fs::read_link(link).is_ok_and(|t| t == target) {
-            return Ok(());
-        }
-        match fs::symlink_metadata(link) {
-            Ok(_) => fs::remove_file(link)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        std::os::unix::fs::symlink(target, link)
-    }
-
     /// Remove a link, but only one that points into our data folder.
-    fn remove_link(&self, link: &Path) {
-        if let Ok(t) = fs::read_link(link)
-            && t.starts_with(&self.dir)
-            && let Err(e) = fs::remove_file(link)
-        {
-            tracing::warn!(error = %e, "cannot remove the device link {}", link.display());
+    fn remove_link(&self, folder: Folder, name: &str) {
+        if let Err(e) = self.links.remove(folder, name) {
+            tracing::warn!(
+                error = %e,
+                "cannot remove the device link {}",
+                self.links.path(folder, name).display()
+            );
         }
     }
 
@@ -396,18 +387,17 @@ impl DataPlane {
             }
         }
         // Links: remove every link of ours that is not wanted, then create the wanted ones.
-        let mut wanted: HashSet<PathBuf> = HashSet::new();
+        let mut wanted: HashSet<(Folder, String)> = HashSet::new();
         for o in cl.attached_objects() {
             if Self::wanted(o, served).is_some() {
-                wanted.extend(self.link_paths(o));
+                wanted.extend(Self::links_of(o));
             }
         }
-        for sub in ["storpool", "storpool-byid"] {
-            if let Ok(rd) = fs::read_dir(self.dev_root.join(sub)) {
-                for entry in rd.flatten() {
-                    if !wanted.contains(&entry.path()) {
-                        self.remove_link(&entry.path());
-                    }
+        for folder in [Folder::ByName, Folder::ById] {
+            for name in self.links.names(folder) {
+                let link = (folder, name);
+                if !wanted.contains(&link) {
+                    self.remove_link(link.0, &link.1);
                 }
             }
         }

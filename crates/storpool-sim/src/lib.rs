@@ -7,6 +7,7 @@ mod engine;
 mod error;
 mod faults;
 pub mod fuzzing;
+mod links;
 mod lock;
 mod model;
 mod names;

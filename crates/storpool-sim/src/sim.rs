@@ -18,6 +18,7 @@ use crate::data::DataPlane;
 use crate::engine::{Core, Data, Method, Settings, unix_now};
 use crate::error::{ApiErr, SimError};
 use crate::faults::{FaultState, Faults, InjectedError};
+use crate::links::DevLinks;
 use crate::lock::StateLock;
 use crate::model::{ClientState, Cluster, Disk, Key, Meta, PlacementGroup};
 use crate::server::{self, Shared};
@@ -297,12 +298,15 @@ impl SimBuilder {
             );
         }
         let data_dir = state_dir.join(statedir::DATA_DIR);
-        let data = DataPlane::open(&data_dir, &dev_root, self.sync, cl.gid_prefix()).map_err(
-            |source| SimError::Io {
-                path: data_dir.clone(),
-                source,
-            },
-        )?;
+        let links = DevLinks::open(&dev_root, &data_dir, !self.served.is_empty())
+            .map_err(|(path, source)| SimError::Io { path, source })?;
+        let data =
+            DataPlane::open(&data_dir, links, self.sync, cl.gid_prefix()).map_err(|source| {
+                SimError::Io {
+                    path: data_dir.clone(),
+                    source,
+                }
+            })?;
         let pending = store.pending()?;
         data.reconcile(&cl, &pending, &self.served);
         store.clear_pending();

@@ -182,3 +182,72 @@ fn the_default_device_root_is_the_dev_folder_of_the_state() {
     let sim = Sim::builder().start().unwrap();
     assert_eq!(sim.dev_root(), sim.state_dir().join("dev"));
 }
+
+#[test]
+fn a_linked_device_folder_is_refused_and_nothing_behind_it_is_touched() {
+    for linked in ["storpool", "storpool-byid"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = tmp.path().join("dev");
+        let elsewhere = tmp.path().join("elsewhere");
+        write(&elsewhere.join("v"), "mine");
+        fs::create_dir_all(&dev).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dev.join(linked)).unwrap();
+        let err = start(&tmp.path().join("state"), &dev).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&dev.join(linked).display().to_string()),
+            "{linked}: {text}"
+        );
+        assert_eq!(fs::read_to_string(elsewhere.join("v")).unwrap(), "mine");
+        assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 1, "{linked}");
+    }
+}
+
+#[test]
+fn files_and_foreign_links_at_device_paths_are_never_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let dev = tmp.path().join("dev");
+    // What someone else (a real storpool_block, a user) has in the device folders.
+    write(&dev.join("storpool/v"), "mine");
+    std::os::unix::fs::symlink("/nonexistent/sp-7", dev.join("storpool/w")).unwrap();
+    let sim = start(&state, &dev).unwrap();
+    let api = Api::new(&sim);
+    for name in ["v", "w"] {
+        api.ok(
+            "VolumeCreate",
+            json!({"name": name, "size": GIB, "replication": 3}),
+        );
+        api.ok("VolumesReassign", json!([{"volume": name, "rw": [1]}]));
+    }
+    let check = || {
+        let file = dev.join("storpool/v");
+        assert!(
+            fs::symlink_metadata(&file).unwrap().is_file(),
+            "still a file"
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), "mine");
+        assert_eq!(
+            fs::read_link(dev.join("storpool/w")).unwrap(),
+            Path::new("/nonexistent/sp-7")
+        );
+    };
+    check();
+    // The links by global id are made all the same.
+    let st = sim.state();
+    for name in ["v", "w"] {
+        let gid = &st.volume(name).unwrap().global_id;
+        assert!(dev.join("storpool-byid").join(gid).exists(), "{name}");
+    }
+    // Detaching, renaming and a restart leave them alone too.
+    api.ok("VolumeUpdate/w", json!({"rename": "w2"}));
+    api.ok("VolumesReassign", json!([{"volume": "v", "detach": "all"}]));
+    drop(sim);
+    let sim = start(&state, &dev).unwrap();
+    check();
+    assert!(
+        dev.join("storpool/w2").exists(),
+        "a free name gets its link"
+    );
+    drop(sim);
+}
