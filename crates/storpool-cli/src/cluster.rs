@@ -241,7 +241,11 @@ impl Cluster {
                 })
             }
             Choice::Embedded { dir, automatic } => {
-                let device_root = dev_root.map_or_else(|| dir.join("dev"), Path::to_owned);
+                // Absolute once, here: the simulator's links point into its folder, and the
+                // command reports device paths that must resolve from anywhere.
+                let dir = absolute(&dir)?;
+                let device_root =
+                    absolute(&dev_root.map_or_else(|| dir.join("dev"), Path::to_owned))?;
                 let embedded = Embedded::start(&dir, &device_root, automatic).await?;
                 let port = embedded.port.to_string();
                 let id = EMBEDDED_CLIENT_ID.to_string();
@@ -310,6 +314,13 @@ impl Cluster {
             embedded.shutdown().await;
         }
     }
+}
+
+/// `path` made absolute against the current folder (symbolic links are kept).
+fn absolute(path: &Path) -> Result<PathBuf, Failure> {
+    std::path::absolute(path)
+        .with_context(|| format!("cannot make {} an absolute path", path.display()))
+        .map_err(Failure::usage)
 }
 
 /// The embedded simulator running inside the command's runtime.

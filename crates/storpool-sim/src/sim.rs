@@ -434,7 +434,7 @@ struct Folders {
 impl Folders {
     /// Takes the state directory (see [`statedir::prepare`]; a temporary one when `None`) and
     /// makes the device root (default: `STATE/dev`, a folder of the simulator's own: never
-    /// `/dev` unless the caller asks for it).
+    /// `/dev` unless the caller asks for it). Both paths come back absolute and resolved.
     fn prepare(state_dir: Option<PathBuf>, dev_root: Option<PathBuf>) -> Result<Self, SimError> {
         let (state_dir, state_tmp) = if let Some(dir) = state_dir {
             (dir, None)
@@ -449,7 +449,8 @@ impl Folders {
         };
         let dev_root = if let Some(dir) = dev_root {
             std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-            dir
+            // Resolved once: links are made in the folder it names now.
+            std::fs::canonicalize(&dir).map_err(io(&dir))?
         } else {
             let dir = state_dir.join(statedir::DEV_DIR);
             statedir::sub_dir(&dir).map_err(io(&dir))?;
@@ -591,12 +592,13 @@ impl SimHandle {
         self.shared.token.expose_secret()
     }
 
-    /// The state directory.
+    /// The state directory (absolute, with symbolic links resolved).
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
     }
 
-    /// The device root (`DEVROOT/storpool/NAME`, `DEVROOT/storpool-byid/GLOBALID`).
+    /// The device root (`DEVROOT/storpool/NAME`, `DEVROOT/storpool-byid/GLOBALID`), absolute,
+    /// with symbolic links resolved.
     pub fn dev_root(&self) -> &Path {
         &self.dev_root
     }

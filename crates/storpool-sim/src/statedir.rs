@@ -35,8 +35,9 @@ pub(crate) const READ_ONLY_MODE: u32 = 0o400;
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Makes `dir` ready to be a state folder: creates it (mode 0700) when it does not exist,
-/// refuses it when it holds anything that is not a simulator's, and makes it and its files
-/// private.
+/// refuses it when it holds anything that is not a simulator's, makes it and its files
+/// private, and returns its absolute, resolved path (so that device links, which point at its
+/// data files, resolve from anywhere).
 pub(crate) fn prepare(dir: &Path) -> Result<PathBuf, SimError> {
     let io = |path: &Path| {
         let path = path.to_owned();
@@ -50,13 +51,11 @@ pub(crate) fn prepare(dir: &Path) -> Result<PathBuf, SimError> {
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(io(dir)(e)),
     }
-    if let Some(what) = foreign(dir).map_err(io(dir))? {
-        return Err(SimError::NotState {
-            dir: dir.to_owned(),
-            what,
-        });
+    let dir = fs::canonicalize(dir).map_err(io(dir))?;
+    if let Some(what) = foreign(&dir).map_err(io(&dir))? {
+        return Err(SimError::NotState { dir, what });
     }
-    make_private(dir, DIR_MODE);
+    make_private(&dir, DIR_MODE);
     for name in std::iter::once(DB_FILE)
         .chain(DB_COMPANIONS)
         .chain([LOCK_FILE])
@@ -75,7 +74,7 @@ pub(crate) fn prepare(dir: &Path) -> Result<PathBuf, SimError> {
         .mode(FILE_MODE)
         .open(&db)
         .map_err(io(&db))?;
-    Ok(dir.to_owned())
+    Ok(dir)
 }
 
 /// Why `dir` is not a simulator's state folder (`None` when it is one, or empty).
@@ -165,6 +164,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let new = tmp.path().join("a/b/state");
         let dir = prepare(&new).unwrap();
+        assert_eq!(dir, fs::canonicalize(&new).unwrap());
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join(DB_FILE)), 0o600);

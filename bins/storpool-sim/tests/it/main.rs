@@ -291,3 +291,36 @@ fn without_dev_root_device_links_go_under_the_state_folder_and_it_is_said() {
     );
     assert!(dev.join("storpool/v").exists());
 }
+
+#[test]
+fn relative_state_and_device_folders_give_links_that_resolve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, _) = serve(
+        Command::new(BIN)
+            .current_dir(tmp.path())
+            .args(["--listen", "127.0.0.1:0", "-q", "--no-sync"])
+            .args(["--state", "s1/state", "--dev-root", "s1/dev"])
+            .args(["--serve-client", "1", "--write-config", "sim.conf"]),
+        &tmp.path().join("sim.conf"),
+    );
+    let body = serde_json::json!({"name": "v", "size": 1u64 << 30, "replication": 3});
+    assert_eq!(
+        server.call("POST", "VolumeCreate", Some(&body)).unwrap().0,
+        200
+    );
+    let attach = serde_json::json!([{"volume": "v", "rw": [1]}]);
+    assert_eq!(
+        server
+            .call("POST", "VolumesReassign", Some(&attach))
+            .unwrap()
+            .0,
+        200
+    );
+    let link = tmp.path().join("s1/dev/storpool/v");
+    let target = std::fs::read_link(&link).unwrap();
+    assert!(target.is_absolute(), "{}", target.display());
+    assert!(
+        std::fs::metadata(&link).unwrap().is_file(),
+        "the link resolves"
+    );
+}
