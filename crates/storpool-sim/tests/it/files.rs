@@ -251,3 +251,46 @@ fn files_and_foreign_links_at_device_paths_are_never_removed() {
     );
     drop(sim);
 }
+
+#[test]
+fn the_names_dot_and_dot_dot_are_refused_as_invalid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sim = start(&tmp.path().join("state"), &tmp.path().join("dev")).unwrap();
+    let api = Api::new(&sim);
+    api.ok(
+        "VolumeCreate",
+        json!({"name": "v", "size": GIB, "replication": 3}),
+    );
+    for bad in [".", ".."] {
+        let create = api.post(
+            "VolumeCreate",
+            json!({"name": bad, "size": GIB, "replication": 3}),
+        );
+        assert_eq!(create.err(), "invalidParam", "{bad}: {create:?}");
+        let rename = api.post("VolumeUpdate/v", json!({"rename": bad}));
+        assert_eq!(rename.err(), "invalidParam", "{bad}: {rename:?}");
+        let snapshot = api.post("VolumeSnapshot/v", json!({"name": bad}));
+        assert_eq!(snapshot.err(), "invalidParam", "{bad}: {snapshot:?}");
+        let clone = api.post("VolumeCreate", json!({"name": bad, "baseOn": "v"}));
+        assert_eq!(clone.err(), "invalidParam", "{bad}: {clone:?}");
+    }
+    api.ok("VolumeSnapshot/v", json!({"name": "s"}));
+    for bad in [".", ".."] {
+        let rename = api.post("SnapshotUpdate/s", json!({"rename": bad}));
+        assert_eq!(rename.err(), "invalidParam", "{bad}: {rename:?}");
+    }
+    let st = sim.state();
+    assert_eq!(st.volumes.len(), 1);
+    assert_eq!(st.snapshots.len(), 1);
+    // Nothing under the device root names the root or its parent.
+    assert!(
+        !tmp.path()
+            .join("dev/storpool")
+            .read_dir()
+            .unwrap()
+            .any(|e| {
+                let name = e.unwrap().file_name();
+                name == "." || name == ".."
+            })
+    );
+}
