@@ -18,8 +18,8 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8181", value_name = "ADDR")]
     listen: SocketAddr,
-    /// API token clients must send (`Authorization: Storpool v1:TOKEN`); generated and printed
-    /// when absent.
+    /// API token clients must send (`Authorization: Storpool v1:TOKEN`): visible ASCII
+    /// characters other than `\`; generated and printed when absent.
     #[arg(
         long,
         value_name = "T",
@@ -61,7 +61,8 @@ struct Args {
     /// HTTP status of error answers.
     #[arg(long, default_value_t = 500, value_name = "STATUS")]
     error_status: u16,
-    /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client).
+    /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client),
+    /// mode 0600, replacing FILE (a link there is replaced, not followed).
     #[arg(long, value_name = "FILE")]
     write_config: Option<PathBuf>,
     /// Fraction of API requests answered with a transient `busy` error.
@@ -213,9 +214,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    let service = builder
-        .build()
-        .context("cannot open the simulator's state")?;
+    let service = builder.build().context("cannot start the simulator")?;
     let handle = service.handle();
     // Before announcing the address: a signal from then on must stop the server cleanly.
     let shutdown = shutdown_signal();
@@ -231,7 +230,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
             handle.token(),
             args.serve_client.first().copied(),
         );
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        storpool_sim::write_storpool_conf(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     output::started(
         &format!("http://{addr}"),

@@ -25,6 +25,43 @@ pub use state::{AttachmentState, ClusterState, SnapshotState, TemplateState, Vol
 /// The placement group every simulated cluster starts with (holding every disk).
 pub const DEFAULT_PLACEMENT_GROUP: &str = "default";
 
+/// Writes a storpool.conf (see [`storpool_conf_text`]) to `path`, readable by its owner only
+/// (mode 0600): written whole to a new file in the same folder, then renamed over `path`, so
+/// that a reader never sees half of it and an existing link at `path` is replaced, never
+/// followed.
+pub fn write_storpool_conf(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(".storpool-sim-conf-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Why `token` cannot be a simulator's token: it must be sent in an HTTP header and written on
+/// one storpool.conf line, so only visible ASCII characters (`!` to `~`) other than `\` are
+/// allowed (no blanks, line breaks or control characters). The token itself is never repeated.
+pub(crate) fn token_problem(token: &str) -> Option<&'static str> {
+    if token.contains(['\n', '\r']) {
+        Some("the token must be a single line")
+    } else if !token.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+        Some(
+            "the token may only hold visible ASCII characters (`!` to `~`) other than `\\`: \
+             no blanks, control or non-ASCII characters",
+        )
+    } else {
+        None
+    }
+}
+
 /// The text of a storpool.conf that points every StorPool tool at a simulator.
 pub fn storpool_conf_text(host: &str, port: u16, token: &str, our_id: Option<u16>) -> String {
     let mut s = format!(

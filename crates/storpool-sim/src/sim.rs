@@ -131,7 +131,8 @@ impl SimBuilder {
         Self::default()
     }
 
-    /// The API token (default: a random decimal number).
+    /// The API token (default: a random decimal number). It must be visible ASCII characters
+    /// (`!` to `~`) other than `\`: [`SimBuilder::build`] refuses anything else.
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(SecretString::from(token.into()));
@@ -254,6 +255,9 @@ impl SimBuilder {
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
+        if let Some(problem) = crate::token_problem(token.expose_secret()) {
+            return Err(SimError::Option(problem.to_owned()));
+        }
         let Folders {
             state_dir,
             state_tmp,

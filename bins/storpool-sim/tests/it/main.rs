@@ -324,3 +324,64 @@ fn relative_state_and_device_folders_give_links_that_resolve() {
         "the link resolves"
     );
 }
+
+#[test]
+fn the_written_config_is_private_and_replaces_a_link_without_following_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "keep\n").unwrap();
+    let conf = tmp.path().join("sim.conf");
+    std::os::unix::fs::symlink(&victim, &conf).unwrap();
+    let (server, text) = serve(
+        Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "-q", "--no-sync"])
+            .arg("--state")
+            .arg(state_dir(&tmp))
+            .arg("--write-config")
+            .arg(&conf),
+        &conf,
+    );
+    let meta = std::fs::symlink_metadata(&conf).unwrap();
+    assert!(meta.is_file(), "the link was replaced by a file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+    assert_eq!(conf_value(&text, "SP_AUTH_TOKEN"), server.token);
+    // Written whole or not at all: no temporary file is left next to it.
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn tokens_that_are_not_one_line_of_printable_characters_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("sim.conf");
+    for (n, token) in ["123\nSP_OURID=9", "1 2", "tab\tbed", "caf\u{e9}", "a\\b"]
+        .into_iter()
+        .enumerate()
+    {
+        for from_env in [false, true] {
+            let mut command = Command::new(BIN);
+            command
+                .args(["--listen", "127.0.0.1:0", "--no-sync", "--state"])
+                .arg(tmp.path().join(format!("state{n}")))
+                .arg("--write-config")
+                .arg(&conf);
+            if from_env {
+                command.env("STORPOOL_SIM_TOKEN", token);
+            } else {
+                command.args(["--token", token]);
+            }
+            let out = run_to_exit(&mut command);
+            assert_eq!(out.status.code(), Some(2), "{token:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.starts_with("storpool-sim: error: "), "{err}");
+            assert!(err.contains("token"), "{err}");
+            assert!(!err.contains(token), "the token is not repeated: {err}");
+            assert!(!conf.exists(), "{token:?}");
+        }
+    }
+}

@@ -294,3 +294,22 @@ fn the_names_dot_and_dot_dot_are_refused_as_invalid() {
             })
     );
 }
+
+#[test]
+fn a_token_that_is_not_one_line_of_visible_characters_is_refused_unrepeated() {
+    for token in [
+        "12\nSP_OURID=3",
+        "12\r",
+        "1 2",
+        "caf\u{e9}",
+        "a\\b",
+        "\u{7f}",
+    ] {
+        let err = Sim::builder().token(token).start().unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, SimError::Option(_)), "{token:?}: {err:?}");
+        assert!(text.contains("token") && !text.contains(token), "{text}");
+    }
+    let sim = Sim::builder().token("!~#=;0aZ").start().unwrap();
+    assert_eq!(sim.token(), "!~#=;0aZ");
+}
