@@ -23,6 +23,10 @@ pub(crate) struct DataPlane {
     gid_prefix: String,
 }
 
+/// `O_NOFOLLOW`, for `OpenOptionsExt::custom_flags`.
+#[allow(clippy::cast_possible_wrap)] // a small flag bit
+const NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
+
 const TMP_SUFFIX: &str = ".tmp";
 const REPLACE_SUFFIX: &str = ".replace";
 
@@ -249,11 +253,13 @@ impl DataPlane {
             return Ok(());
         }
         let path = self.path(&o.gid);
+        // Never through a link someone put in its place.
         let f = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
             .mode(FILE_MODE)
+            .custom_flags(NOFOLLOW)
             .open(&path)?;
         f.set_len(o.size)?;
         if self.sync {

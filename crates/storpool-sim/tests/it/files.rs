@@ -313,3 +313,27 @@ fn a_token_that_is_not_one_line_of_visible_characters_is_refused_unrepeated() {
     let sim = Sim::builder().token("!~#=;0aZ").start().unwrap();
     assert_eq!(sim.token(), "!~#=;0aZ");
 }
+
+#[test]
+fn a_link_planted_where_a_data_file_goes_is_never_written_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let sim = start(&state, &tmp.path().join("dev")).unwrap();
+    let gid = sim.seed_volume("v", GIB, None).unwrap();
+    let victim = tmp.path().join("victim");
+    write(&victim, "keep");
+    std::os::unix::fs::symlink(&victim, state.join("data").join(&gid)).unwrap();
+    // Attaching needs the data file: the link is not followed to make it.
+    let _ = sim.call(
+        "POST",
+        "VolumesReassign",
+        Some(json!([{"volume": "v", "rw": [1]}])),
+    );
+    assert_eq!(fs::metadata(&victim).unwrap().len(), 4, "not resized");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "keep");
+    assert!(
+        fs::symlink_metadata(state.join("data").join(&gid))
+            .unwrap()
+            .is_symlink()
+    );
+}
