@@ -221,7 +221,10 @@ async fn execute(cli: &Cli, settings: &Settings, connector: &Connector) -> Resul
                 (Target::volume(id), AccessMode::Rw)
             };
             let mode = mode.map_or(default_mode, AccessMode::from);
-            let attached = connector.connect(&target, mode).await.map_err(failure)?;
+            let attached = match connector.connect(&target, mode).await {
+                Ok(attached) => attached,
+                Err(err) => return Err(connect_failure(connector, &target, err).await),
+            };
             output::attached(&attached, settings.json)
         }
         Command::Disconnect {
@@ -275,6 +278,39 @@ fn connector(cluster: &Cluster, settings: &Settings) -> Result<Connector, Failur
 
 /// Exit 2 for bad usage or configuration, 1 for an operation that failed; hints where a
 /// next step is clear.
+/// A failed connect; when the cluster holds the target attached here all the same (its
+/// device never appeared, or the wait was cut short), a hint says so and how to undo it. It
+/// is not detached: it may have been attached here before this command, for another user.
+async fn connect_failure(connector: &Connector, target: &Target, err: AttachError) -> Failure {
+    let failure = failure(err);
+    let Ok(name) = connector.cluster_name(target) else {
+        return failure;
+    };
+    let held = match connector.list().await {
+        Ok(list) => list
+            .iter()
+            .any(|a| a.name == name && a.kind.is_snapshot() == target.kind.is_snapshot()),
+        Err(err) => {
+            tracing::debug!(%err, "cannot tell whether it stays attached");
+            false
+        }
+    };
+    if !held {
+        return failure;
+    }
+    let (kind, flag) = if target.kind.is_snapshot() {
+        ("snapshot", "--snapshot ")
+    } else {
+        ("volume", "")
+    };
+    failure.with_hint(format!(
+        "{kind} `{id}` stays attached to this node (client {client}): detach it with \
+         `sp-attach disconnect {flag}{id}`",
+        id = target.id,
+        client = connector.our_id()
+    ))
+}
+
 fn failure(err: AttachError) -> Failure {
     let hint = match &err {
         AttachError::Config(_) => Some(

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use storpool_cli::{EXIT_CODES_HELP, GlobalArgs, parse_secs};
+use storpool_cli::{EXIT_CODES_SIGNALS_HELP, GlobalArgs, parse_secs};
 
 /// StorPool volumes from the shell: what the OpenStack Cinder StorPool driver does, one
 /// subcommand per operation.
@@ -19,7 +19,7 @@ use storpool_cli::{EXIT_CODES_HELP, GlobalArgs, parse_secs};
 /// with `--embedded`, it works on the embedded StorPool simulator, whose state persists in a
 /// local folder. `sp-volume demo` shows the whole flow in a few seconds.
 #[derive(Debug, Parser)]
-#[command(name = crate::BIN, version, after_help = EXIT_CODES_HELP)]
+#[command(name = crate::BIN, version, after_help = EXIT_CODES_SIGNALS_HELP)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: GlobalArgs,
@@ -72,11 +72,11 @@ pub(crate) enum ExportFormat {
     Qcow2,
 }
 
-impl ExportFormat {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Raw => "raw",
-            Self::Qcow2 => "qcow2",
+impl From<ExportFormat> for storpool_image::ImageFormat {
+    fn from(format: ExportFormat) -> Self {
+        match format {
+            ExportFormat::Raw => Self::Raw,
+            ExportFormat::Qcow2 => Self::Qcow2,
         }
     }
 }

@@ -186,12 +186,12 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
         } => {
             let imported = image::import(
                 ctx,
-                &image::ImportRequest {
+                image::ImportArgs {
                     id,
                     image: path,
                     size: *size,
                     image_format: image_format.as_deref(),
-                    specs: &specs(s)?,
+                    specs: specs(s)?,
                 },
             )
             .await?;

@@ -4,14 +4,15 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use storpool_attach::{AccessMode, DetachOptions, Target};
 use storpool_cli::Failure;
-use storpool_driver_core::{Specs, Stats, Volume};
+use storpool_driver_core::{Stats, Volume};
+use storpool_image::{ConvertRequest, ImageFormat, ImageInfo, ImportRequest};
 
-use crate::image::{self, ImageInfo, ImportRequest};
+use crate::image;
 use crate::output;
 use crate::settings::{Ctx, attach_failure, driver_failure};
 
@@ -161,7 +162,7 @@ async fn flow(
     image_mib: u64,
     instances: u32,
 ) -> Result<DemoReport, Failure> {
-    let run = image::unique_suffix();
+    let run = unique_suffix();
     let base_id = format!("demo-{run}-image");
     let snapshot_id = format!("demo-{run}-golden");
     let vm_ids: Vec<String> = (1..=instances)
@@ -184,25 +185,28 @@ async fn flow(
     let text = "convert it to qcow2 with qemu-img".to_owned();
     steps.begin(&text);
     let started = Instant::now();
-    image::convert_file(&raw, "raw", &qcow2, "qcow2").await?;
-    let qcow2_size = std::fs::metadata(&qcow2).map_or(0, |meta| meta.len());
-    steps.end(&text, &format!("{} KiB", qcow2_size / 1024), started);
+    let mut convert = ConvertRequest::new(&raw, &qcow2, ImageFormat::Qcow2);
+    convert.source_format = Some("raw".to_owned());
+    let (options, _) = image::copy_options(ctx);
+    let converted = storpool_image::convert(&convert, &options)
+        .await
+        .map_err(image::failure)?;
+    steps.end(
+        &text,
+        &format!("{} KiB", converted.file_size / 1024),
+        started,
+    );
 
     // 3. Import: what `sp-volume import-image` does.
     let text = format!("import it into volume `{base_id}` (attach, qemu-img convert, detach)");
     steps.begin(&text);
     let started = Instant::now();
-    let imported = image::import(
-        ctx,
-        &ImportRequest {
-            id: &base_id,
-            image: &qcow2,
-            size: None,
-            image_format: Some("qcow2"),
-            specs: &Specs::new(),
-        },
-    )
-    .await?;
+    let mut request = ImportRequest::new(&base_id, &qcow2);
+    request.image_format = Some("qcow2".to_owned());
+    let (options, line) = image::copy_options(ctx);
+    let imported = image::images(ctx)?.import(&request, &options).await;
+    line.finish();
+    let imported = imported.map_err(image::failure)?;
     made.volumes.push(base_id.clone());
     steps.end(
         &text,
@@ -217,11 +221,15 @@ async fn flow(
     let text = format!("snapshot it as `{snapshot_id}`");
     steps.begin(&text);
     let started = Instant::now();
-    ctx.driver
-        .create_snapshot(&base_id, &snapshot_id)
-        .await
-        .map_err(driver_failure)?;
+    // Recorded first: a step cut short by a signal may have made it.
     made.snapshot = Some(snapshot_id.clone());
+    step(ctx, &text, async {
+        ctx.driver
+            .create_snapshot(&base_id, &snapshot_id)
+            .await
+            .map_err(driver_failure)
+    })
+    .await?;
     steps.end(&text, "", started);
 
     // 5. One root volume per instance, thin children of the snapshot.
@@ -229,11 +237,19 @@ async fn flow(
     steps.begin(&text);
     let started = Instant::now();
     for id in &vm_ids {
-        ctx.driver
-            .create_volume_from_snapshot(id, &snapshot_id, imported.volume.size_gib, &Specs::new())
-            .await
-            .map_err(driver_failure)?;
         made.volumes.push(id.clone());
+        step(ctx, &text, async {
+            ctx.driver
+                .create_volume_from_snapshot(
+                    id,
+                    &snapshot_id,
+                    imported.volume.size_gib,
+                    &storpool_driver_core::Specs::new(),
+                )
+                .await
+                .map_err(driver_failure)
+        })
+        .await?;
     }
     steps.end(&text, &vm_ids.join(", "), started);
 
@@ -243,20 +259,26 @@ async fn flow(
     let text = format!("attach `{vm}` on this node");
     steps.begin(&text);
     let started = Instant::now();
-    let attached = connector
-        .connect(&Target::volume(vm), AccessMode::Rw)
-        .await
-        .map_err(attach_failure)?;
     made.attached = Some(vm.clone());
+    let attached = step(ctx, &text, async {
+        connector
+            .connect(&Target::volume(vm), AccessMode::Rw)
+            .await
+            .map_err(attach_failure)
+    })
+    .await?;
     steps.end(&text, &attached.path.display().to_string(), started);
 
     let text = "verify its bytes match the image".to_owned();
     steps.begin(&text);
     let started = Instant::now();
     let (device, disk) = (attached.path.clone(), raw.clone());
-    let verified = tokio::task::spawn_blocking(move || compare(&device, &disk))
-        .await
-        .map_err(|err| Failure::operation(anyhow::Error::new(err)))??;
+    let verified = step(ctx, &text, async {
+        tokio::task::spawn_blocking(move || compare(&device, &disk))
+            .await
+            .map_err(|err| Failure::operation(anyhow::Error::new(err)))?
+    })
+    .await?;
     steps.end(
         &text,
         &format!("{verified} bytes equal, boot signature 0x55AA in place"),
@@ -266,10 +288,13 @@ async fn flow(
     let text = format!("detach `{vm}`");
     steps.begin(&text);
     let started = Instant::now();
-    connector
-        .disconnect(&Target::volume(vm), DetachOptions::default())
-        .await
-        .map_err(attach_failure)?;
+    step(ctx, &text, async {
+        connector
+            .disconnect(&Target::volume(vm), DetachOptions::default())
+            .await
+            .map_err(attach_failure)
+    })
+    .await?;
     made.attached = None;
     steps.end(&text, "", started);
 
@@ -277,7 +302,10 @@ async fn flow(
     let text = "stats".to_owned();
     steps.begin(&text);
     let started = Instant::now();
-    let stats = ctx.driver.stats().await.map_err(driver_failure)?;
+    let stats = step(ctx, &text, async {
+        ctx.driver.stats().await.map_err(driver_failure)
+    })
+    .await?;
     steps.end(&text, "", started);
     if !steps.json {
         output::stats(&stats, false).map_err(output::failed)?;
@@ -285,7 +313,10 @@ async fn flow(
     let text = "list".to_owned();
     steps.begin(&text);
     let started = Instant::now();
-    let volumes = ctx.driver.list_volumes().await.map_err(driver_failure)?;
+    let volumes = step(ctx, &text, async {
+        ctx.driver.list_volumes().await.map_err(driver_failure)
+    })
+    .await?;
     steps.end(&text, "", started);
     if !steps.json {
         output::volumes(&volumes, false).map_err(output::failed)?;
@@ -298,13 +329,16 @@ async fn flow(
     );
     steps.begin(&text);
     let started = Instant::now();
-    for id in made.volumes.iter().rev() {
-        ctx.driver.delete_volume(id).await.map_err(driver_failure)?;
-    }
-    ctx.driver
-        .delete_snapshot(&snapshot_id)
-        .await
-        .map_err(driver_failure)?;
+    step(ctx, &text, async {
+        for id in made.volumes.iter().rev() {
+            ctx.driver.delete_volume(id).await.map_err(driver_failure)?;
+        }
+        ctx.driver
+            .delete_snapshot(&snapshot_id)
+            .await
+            .map_err(driver_failure)
+    })
+    .await?;
     *made = Made::default();
     steps.end(&text, "", started);
 
@@ -317,6 +351,31 @@ async fn flow(
         volumes,
         total_seconds: steps.started.elapsed().as_secs_f64(),
     })
+}
+
+/// Runs one step of the demo, unless a signal stops the command first: then the step fails
+/// as interrupted, and the demo's cleanup runs.
+async fn step<T>(
+    ctx: &Ctx,
+    text: &str,
+    work: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    let work = Box::pin(work);
+    tokio::select! {
+        biased;
+        () = ctx.cancel.cancelled() => Err(Failure::operation(anyhow::anyhow!(
+            "the demo was interrupted at the step `{text}`"
+        ))),
+        out = work => out,
+    }
+}
+
+/// A short suffix that makes the demo's names unique.
+fn unique_suffix() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{:x}{:x}", std::process::id(), nanos)
 }
 
 /// Best effort after a failure: detach, delete what the demo made.

@@ -12,10 +12,12 @@ mod demo;
 mod image;
 mod output;
 mod settings;
+mod signals;
 
 use std::process::ExitCode;
 
 use storpool_cli::{Cluster, Environment, ExitStatus, Failure, GlobalArgs};
+use storpool_image::CancellationToken;
 
 use crate::cli::{Cli, Command};
 use crate::settings::{Ctx, Settings};
@@ -37,6 +39,23 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli) -> Result<(), Failure> {
+    let cancel = CancellationToken::new();
+    let received = if signals::cleans_up(&cli.command) {
+        signals::watch(cancel.clone(), cli.global.quiet > 0).map_err(|err| {
+            Failure::usage(anyhow::Error::new(err).context("cannot handle signals"))
+        })?
+    } else {
+        signals::Received::default()
+    };
+    let result = run_command(cli, cancel).await;
+    match (result, received.get()) {
+        // Stopped by a signal: whatever the error says, the code says which signal.
+        (Err(failure), Some(signal)) => Err(failure.with_status(ExitStatus::Signal(signal))),
+        (result, _) => result,
+    }
+}
+
+async fn run_command(cli: &Cli, cancel: CancellationToken) -> Result<(), Failure> {
     let settings = Settings::resolve(cli)?;
     let env = Environment::from_process();
     let (global, _demo_dir) = cluster_args(cli, &env)?;
@@ -46,7 +65,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
     {
         output::note(&notice);
     }
-    let ctx = Ctx::new(settings, cluster)?;
+    let ctx = Ctx::new(settings, cluster, cancel)?;
     let result = commands::execute(&ctx, &cli.command).await;
     ctx.cluster.shutdown().await;
     result

@@ -4,7 +4,9 @@
 #![allow(clippy::print_stderr)]
 
 use std::fmt::Write as _;
-use std::io;
+use std::io::{self, Write as _};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use storpool_cli::{Failure, emit, emit_json, table};
@@ -14,7 +16,7 @@ use storpool_driver_core::{
 };
 
 use crate::demo::DemoReport;
-use crate::image::{Exported, Imported};
+use storpool_image::{Exported, Imported};
 
 /// Writing the result to stdout failed (exit 1: the operation itself was done).
 pub(crate) fn failed(err: io::Error) -> Failure {
@@ -25,6 +27,41 @@ pub(crate) fn failed(err: io::Error) -> Failure {
 /// simulator.
 pub(crate) fn note(text: &str) {
     eprintln!("{}: {text}", crate::BIN);
+}
+
+/// The progress of a copy on stderr, as `qemu-img -p` draws it: `    (12.50/100%)` rewritten
+/// in place, a line break at the end. Draws nothing unless it was made `shown`.
+#[derive(Clone, Debug)]
+pub(crate) struct ProgressLine {
+    shown: bool,
+    drawn: Arc<AtomicBool>,
+}
+
+impl ProgressLine {
+    pub(crate) fn new(shown: bool) -> Self {
+        Self {
+            shown,
+            drawn: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Shows `fraction` done.
+    pub(crate) fn draw(&self, fraction: f64) {
+        if !self.shown {
+            return;
+        }
+        self.drawn.store(true, Ordering::Relaxed);
+        let mut stderr = io::stderr().lock();
+        let _ = write!(stderr, "    ({:.2}/100%)\r", fraction * 100.0);
+        let _ = stderr.flush();
+    }
+
+    /// Ends the line, if anything was drawn.
+    pub(crate) fn finish(&self) {
+        if self.drawn.swap(false, Ordering::Relaxed) {
+            eprintln!();
+        }
+    }
 }
 
 fn or_dash(value: Option<&str>) -> &str {

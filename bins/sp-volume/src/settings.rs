@@ -7,6 +7,7 @@ use storpool_api::TemplateName;
 use storpool_attach::{AttachError, Connector, DeviceRoot, WaitOptions};
 use storpool_cli::{Cluster, Failure};
 use storpool_driver_core::{Driver, DriverError, DriverOptions, ErrorKind, Specs};
+use storpool_image::CancellationToken;
 
 use crate::cli::{Cli, TypeSpecs};
 
@@ -70,17 +71,23 @@ pub(crate) fn specs(given: &TypeSpecs) -> Result<Specs, Failure> {
     Ok(specs)
 }
 
-/// What a command works with: its settings, the cluster, the driver on it.
+/// What a command works with: its settings, the cluster, the driver on it, and what stops
+/// it (cancelled by a signal, for the commands that clean up after themselves).
 pub(crate) struct Ctx {
     pub(crate) settings: Settings,
     pub(crate) cluster: Cluster,
     pub(crate) driver: Driver,
+    pub(crate) cancel: CancellationToken,
 }
 
 impl Ctx {
     /// The driver on the cluster's client (with `--api-timeout`/`--api-retries`), the volume
     /// prefix from its configuration, and hosts' client ids from its host sections.
-    pub(crate) fn new(settings: Settings, cluster: Cluster) -> Result<Self, Failure> {
+    pub(crate) fn new(
+        settings: Settings,
+        cluster: Cluster,
+        cancel: CancellationToken,
+    ) -> Result<Self, Failure> {
         let options = settings
             .options
             .clone()
@@ -92,6 +99,7 @@ impl Ctx {
             settings,
             cluster,
             driver,
+            cancel,
         })
     }
 

@@ -58,9 +58,16 @@ struct Args {
     /// Do not fsync changes (faster; a change still survives a crash of the process).
     #[arg(long)]
     no_sync: bool,
-    /// HTTP status of error answers.
-    #[arg(long, default_value_t = 500, value_name = "STATUS")]
+    /// HTTP status of error answers: 200 (errors as an `error` member) or 400..=599.
+    #[arg(long, default_value_t = 500, value_name = "STATUS", value_parser = parse_error_status)]
     error_status: u16,
+    /// How long a client has to send a request's head, and then its body: a connection whose
+    /// head is late is closed, a late body gets an error answer.
+    #[arg(long, default_value_t = 10_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_ms: u64,
+    /// Connections served at once; more wait in the kernel's backlog until one ends.
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
     /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client),
     /// mode 0600, replacing FILE (a link there is replaced, not followed).
     #[arg(long, value_name = "FILE")]
@@ -110,6 +117,22 @@ fn parse_size(s: &str) -> Result<u64, String> {
     n.checked_mul(mult)
         .filter(|v| *v >= 1 << 30)
         .ok_or_else(|| format!("`{s}`: a disk needs at least 1G"))
+}
+
+/// The reason of a refused option, without the library's `invalid option: ` prefix.
+fn why(e: storpool_sim::SimError) -> String {
+    match e {
+        storpool_sim::SimError::Option(why) => why,
+        other => other.to_string(),
+    }
+}
+
+fn parse_error_status(s: &str) -> Result<u16, String> {
+    let status: u16 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not an HTTP status"))?;
+    storpool_sim::check_error_status(status).map_err(why)?;
+    Ok(status)
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
@@ -194,6 +217,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .keep_alive(args.keep_alive)
         .sync(!args.no_sync)
         .error_status(args.error_status)
+        .request_timeout(Duration::from_millis(args.request_timeout_ms))
+        .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
         .layout(layout)
         .faults(faults);
     if let Some(t) = &args.token {

@@ -6,11 +6,26 @@ use std::process::ExitCode;
 
 use crate::output::color_allowed;
 
+/// The exit codes every binary uses, as `--help` lists them.
+macro_rules! exit_codes {
+    () => {
+        "Exit codes:\n  \
+         0  done\n  \
+         1  the operation failed (refused by the cluster, not found, busy, timed out)\n  \
+         2  usage or configuration error, or an unexpected error"
+    };
+}
+
 /// The exit-code section of every binary's `--help` (`#[command(after_help = ...)]`).
-pub const EXIT_CODES_HELP: &str = "Exit codes:\n  \
-    0  done\n  \
-    1  the operation failed (refused by the cluster, not found, busy, timed out)\n  \
-    2  usage or configuration error, or an unexpected error";
+pub const EXIT_CODES_HELP: &str = exit_codes!();
+
+/// [`EXIT_CODES_HELP`] for a binary that cleans up when a signal stops it
+/// ([`ExitStatus::Signal`]).
+pub const EXIT_CODES_SIGNALS_HELP: &str = concat!(
+    exit_codes!(),
+    "\n  129, 130, 143  stopped by SIGHUP, Ctrl-C (SIGINT) or SIGTERM, after cleaning up \
+     (128 + the signal)"
+);
 
 /// How a run ended, as the process exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,15 +36,19 @@ pub enum ExitStatus {
     Failure,
     /// 2: bad usage or configuration, or an unexpected error (clap uses 2 for usage too).
     Error,
+    /// 128 + the signal: a signal (SIGINT, SIGTERM, SIGHUP) stopped the command, which cleaned
+    /// up first (the code a shell reports for a process killed by that signal).
+    Signal(u8),
 }
 
 impl ExitStatus {
     /// The numeric code.
     pub fn code(self) -> u8 {
-        match self {
+        match &self {
             Self::Success => 0,
             Self::Failure => 1,
             Self::Error => 2,
+            Self::Signal(signal) => 128u8.saturating_add(*signal & 0x7f),
         }
     }
 }
@@ -83,6 +102,12 @@ impl Failure {
             error: self.error.context(context),
             ..self
         }
+    }
+
+    /// The same failure with another exit status.
+    #[must_use]
+    pub fn with_status(self, status: ExitStatus) -> Self {
+        Self { status, ..self }
     }
 
     /// The exit status.
@@ -147,7 +172,12 @@ mod tests {
         assert_eq!(ExitStatus::Success.code(), 0);
         assert_eq!(ExitStatus::Failure.code(), 1);
         assert_eq!(ExitStatus::Error.code(), 2);
+        assert_eq!(ExitStatus::Signal(2).code(), 130);
+        assert_eq!(ExitStatus::Signal(15).code(), 143);
+        assert_eq!(ExitStatus::Signal(1).code(), 129);
         assert!(EXIT_CODES_HELP.contains("1  the operation failed"));
+        assert!(EXIT_CODES_SIGNALS_HELP.starts_with(EXIT_CODES_HELP));
+        assert!(EXIT_CODES_SIGNALS_HELP.ends_with("(128 + the signal)"));
     }
 
     #[test]

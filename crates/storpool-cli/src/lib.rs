@@ -11,6 +11,6 @@ pub use cluster::{
     Choice, Cluster, ConfigOrigin, EMBEDDED_CLIENT_ID, EMBEDDED_LOCK_WAIT, Embedded, Environment,
     HOSTS_FILE, env_vars,
 };
-pub use exit::{EXIT_CODES_HELP, ExitStatus, Failure};
+pub use exit::{EXIT_CODES_HELP, EXIT_CODES_SIGNALS_HELP, ExitStatus, Failure};
 pub use logging::{DEFAULT_FILTER, LogSettings, init_logging};
 pub use output::{color_allowed, emit, emit_json, emit_to, table};

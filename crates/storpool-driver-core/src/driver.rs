@@ -216,13 +216,43 @@ impl Driver {
             .unwrap_or(DEFAULT_BACKEND_NAME)
     }
 
-    /// The pool a volume of this type lands in: `template_{name}`, or `default` without a
-    /// template (Cinder's `get_pool`).
+    /// The pool a volume of this type lands in (Cinder's `get_pool`): `template_{name}` with
+    /// a template; without one, `default` for the default replication and
+    /// `replication_{n}` for another (see [`Driver::stats`]).
     pub fn pool_name(&self, specs: &Specs) -> Result<String, DriverError> {
-        Ok(match self.wanted(specs)?.template {
-            Some(template) => format!("template_{template}"),
-            None => "default".to_owned(),
+        let wanted = self.wanted(specs)?;
+        Ok(match (wanted.template, wanted.replication) {
+            (Some(template), _) => pool::template(template.as_str()),
+            (None, Some(n)) if n != self.options.default_replication => pool::replication(n),
+            (None, _) => pool::DEFAULT.to_owned(),
         })
+    }
+
+    /// The pool an existing volume is in, from what the cluster says it has: its
+    /// template's pool, else `default` or `replication_{n}` by its replication. (A type's
+    /// pool, [`Driver::pool_name`], may differ: a clone or a volume from a snapshot keeps its
+    /// source's template, and a template cannot be taken off a volume.)
+    pub fn pool_of(&self, volume: &Volume) -> String {
+        match (&volume.template, volume.replication) {
+            (Some(template), _) => pool::template(template),
+            (None, n) if n == self.options.default_replication => pool::DEFAULT.to_owned(),
+            (None, n) => pool::replication(n),
+        }
+    }
+
+    /// What a volume in pool `pool` (a name [`Driver::stats`] reports) gets: its template, or
+    /// the replication of an untemplated pool. `None` for a name that is not one of ours.
+    pub fn pool_placement(&self, pool: &str) -> Option<Placement> {
+        if pool == pool::DEFAULT {
+            return Some(Placement::Replication(self.options.default_replication));
+        }
+        if let Some(name) = pool.strip_prefix(pool::TEMPLATE_PREFIX) {
+            return TemplateName::new(name).ok().map(Placement::Template);
+        }
+        let n: u8 = pool.strip_prefix(pool::REPLICATION_PREFIX)?.parse().ok()?;
+        storpool_api::REPLICATION_RANGE
+            .contains(&n)
+            .then_some(Placement::Replication(n))
     }
 
     /// What a volume type asks for, with the backend defaults filled in.
@@ -235,9 +265,11 @@ impl Driver {
             .template
             .or_else(|| self.options.default_template.clone());
         Ok(Wanted {
-            replication: template
-                .is_none()
-                .then_some(self.options.default_replication),
+            replication: template.is_none().then(|| {
+                parsed
+                    .replication
+                    .unwrap_or(self.options.default_replication)
+            }),
             template,
             qos: parsed.qos,
             backend: parsed.backend,
@@ -312,6 +344,35 @@ pub(crate) fn bytes(gib: u64, object: &Object) -> Result<u64, DriverError> {
     }
     gib.checked_mul(GIB)
         .ok_or_else(|| invalid("the size in bytes does not fit in 64 bits"))
+}
+
+/// Pool names: the scheduler's view of where a volume lives (Cinder's `host@backend#pool`).
+pub mod pool {
+    /// Untemplated volumes with the backend's default replication.
+    pub const DEFAULT: &str = "default";
+    /// `template_{name}`: volumes of template `name`.
+    pub const TEMPLATE_PREFIX: &str = "template_";
+    /// `replication_{n}`: untemplated volumes with replication `n` (not the default).
+    pub const REPLICATION_PREFIX: &str = "replication_";
+
+    /// The pool of template `name`.
+    pub fn template(name: &str) -> String {
+        format!("{TEMPLATE_PREFIX}{name}")
+    }
+
+    /// The pool of untemplated volumes with replication `n` (not the default one).
+    pub fn replication(n: u8) -> String {
+        format!("{REPLICATION_PREFIX}{n}")
+    }
+}
+
+/// Where a pool's volumes get their placement and replication from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// This template.
+    Template(TemplateName),
+    /// No template: this chain replication.
+    Replication(u8),
 }
 
 /// What a volume type asks of a volume.

@@ -9,7 +9,8 @@ pub mod specs;
 pub mod types;
 
 pub use driver::{
-    DEFAULT_BACKEND_NAME, DEFAULT_REPLICATION, Driver, DriverOptions, FALLBACK_CLIENT_ID, Specs,
+    DEFAULT_BACKEND_NAME, DEFAULT_REPLICATION, Driver, DriverOptions, FALLBACK_CLIENT_ID,
+    Placement, Specs, pool,
 };
 pub use error::{DriverError, ErrorKind, Object};
 pub use naming::{IdKind, Naming};

@@ -8,6 +8,9 @@ use crate::error::DriverError;
 
 /// The spec naming the type's StorPool template (as Cinder's extra spec).
 pub const TEMPLATE_KEY: &str = "storpool_template";
+/// The spec naming the type's chain replication, used when no template applies (as Cinder's
+/// backend option `storpool_replication`, per type).
+pub const REPLICATION_KEY: &str = "storpool_replication";
 /// The spec naming the backend a type belongs to (a change needs a migration, not a retype).
 pub const BACKEND_KEY: &str = "volume_backend_name";
 
@@ -36,6 +39,8 @@ impl Qos {
 pub struct VolumeTypeSpecs {
     /// The type's template, if it names one.
     pub template: Option<TemplateName>,
+    /// The type's replication, if it names one (1..=3; a template, when there is one, wins).
+    pub replication: Option<u8>,
     /// The type's backend name, if it names one.
     pub backend: Option<String>,
     /// The QoS limits.
@@ -75,6 +80,15 @@ fn number(key: &str, value: &str) -> Result<u64, DriverError> {
         .map_err(|_| invalid(key, value, "the number is too large"))
 }
 
+/// A replication count, 1..=3 (what the cluster accepts).
+fn replication(key: &str, value: &str) -> Result<u8, DriverError> {
+    let n = number(key, value)?;
+    u8::try_from(n)
+        .ok()
+        .filter(|n| storpool_api::REPLICATION_RANGE.contains(n))
+        .ok_or_else(|| invalid(key, value, "must be between 1 and 3"))
+}
+
 /// A limit: a whole number, 0 meaning no limit (as in Cinder's QoS specs); with `dash_ok`
 /// also `-` or `unlimited` (StorPool's own form).
 fn limit(key: &str, value: &str, dash_ok: bool) -> Result<Limit, DriverError> {
@@ -89,11 +103,13 @@ fn limit(key: &str, value: &str, dash_ok: bool) -> Result<Limit, DriverError> {
 
 impl VolumeTypeSpecs {
     /// Reads a type's specs. Keys may carry Cinder's `qos:` scope. Understood keys:
-    /// `storpool_template`, `volume_backend_name`, Cinder's `total_iops_sec` and
+    /// `storpool_template`, `storpool_replication` (1..=3), `volume_backend_name`, Cinder's `total_iops_sec` and
     /// `total_bytes_sec` (0 means no limit; bytes are rounded up to whole MiB/s), and the
     /// StorPool-specific `storpool:iops` and `storpool:bw` (MiB/s; `-`, `unlimited` or 0 for no
     /// limit). Per-direction limits (`read_*`, `write_*`) and per-GB limits are refused:
-    /// StorPool limits reads and writes of a volume together.
+    /// StorPool limits reads and writes of a volume together. A key within two edits of a
+    /// known one (`storpool_tempalte`) is refused with a did-you-mean; other keys are kept in
+    /// [`VolumeTypeSpecs::ignored`].
     pub fn parse<K, V>(specs: impl IntoIterator<Item = (K, V)>) -> Result<Self, DriverError>
     where
         K: AsRef<str>,
@@ -108,6 +124,7 @@ impl VolumeTypeSpecs {
             let bare = key.strip_prefix("qos:").unwrap_or(key);
             match bare {
                 TEMPLATE_KEY => parsed.template = Some(template_name(key, value)?),
+                REPLICATION_KEY => parsed.replication = Some(replication(key, value)?),
                 BACKEND_KEY => parsed.backend = Some(value.clone()),
                 "total_iops_sec" => {
                     set_once(&mut parsed.qos.iops, key, value, limit(key, value, false)?)?;
@@ -143,11 +160,44 @@ impl VolumeTypeSpecs {
                             .to_owned(),
                     });
                 }
-                _ => parsed.ignored.push(key.clone()),
+                _ => {
+                    if let Some(meant) = resembles(bare) {
+                        return Err(DriverError::InvalidSpec {
+                            key: key.clone(),
+                            value: value.clone(),
+                            reason: format!("unknown key: did you mean `{meant}`?"),
+                        });
+                    }
+                    parsed.ignored.push(key.clone());
+                }
             }
         }
         Ok(parsed)
     }
+}
+
+/// The keys this driver reads (without Cinder's `qos:` scope).
+pub const KNOWN_KEYS: [&str; 7] = [
+    TEMPLATE_KEY,
+    REPLICATION_KEY,
+    BACKEND_KEY,
+    "total_iops_sec",
+    "total_bytes_sec",
+    "storpool:iops",
+    "storpool:bw",
+];
+
+/// The known key `key` is a misspelling of: one within two edits of it (case aside), but not
+/// equal. Other systems' keys (`capabilities:...`, `multiattach`, ...) are further away.
+fn resembles(key: &str) -> Option<&'static str> {
+    let lower = key.to_ascii_lowercase();
+    KNOWN_KEYS
+        .into_iter()
+        .filter(|known| *known != key)
+        .map(|known| (strsim::damerau_levenshtein(&lower, known), known))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known)
 }
 
 fn set_once(
@@ -186,6 +236,18 @@ mod tests {
         );
         assert_eq!(specs.backend.as_deref(), Some("sp"));
         assert!(!specs.qos.is_set());
+    }
+
+    #[test]
+    fn replication_is_read_and_checked() {
+        let specs = parse(&[("storpool_replication", "2")]).unwrap();
+        assert_eq!(specs.replication, Some(2));
+        assert!(specs.template.is_none());
+        for bad in ["0", "4", "two", "", "-1", "300"] {
+            let err = parse(&[("storpool_replication", bad)]).unwrap_err();
+            assert!(err.to_string().contains("storpool_replication"), "{err}");
+            assert!(err.is_user_error());
+        }
     }
 
     #[test]
@@ -247,8 +309,44 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_key_is_refused_with_the_key_it_resembles() {
+        for (typo, meant) in [
+            ("storpool_tempalte", "storpool_template"),
+            ("storpool_templates", "storpool_template"),
+            ("Storpool_Template", "storpool_template"),
+            ("storpool_replicaton", "storpool_replication"),
+            ("total_iop_sec", "total_iops_sec"),
+            ("qos:total_bytes_sek", "total_bytes_sec"),
+            ("volume_backend_nam", "volume_backend_name"),
+            ("storpool:iop", "storpool:iops"),
+        ] {
+            let err = parse(&[(typo, "x")]).unwrap_err();
+            assert!(err.is_user_error(), "{typo}");
+            let text = err.to_string();
+            assert!(
+                text.contains(typo) && text.contains(&format!("did you mean `{meant}`")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_kept_for_a_warning() {
-        let specs = parse(&[("capabilities:foo", "1"), ("storpool_templat", "x")]).unwrap();
-        assert_eq!(specs.ignored, ["capabilities:foo", "storpool_templat"]);
+        let specs = parse(&[
+            ("capabilities:foo", "1"),
+            ("multiattach", "<is> True"),
+            ("RESKEY:availability_zones", "nova"),
+            ("replication_enabled", "<is> False"),
+        ])
+        .unwrap();
+        assert_eq!(
+            specs.ignored,
+            [
+                "RESKEY:availability_zones",
+                "capabilities:foo",
+                "multiattach",
+                "replication_enabled"
+            ]
+        );
     }
 }

@@ -145,7 +145,8 @@ pub struct MigrationUpdate {
     pub name_id: Option<String>,
 }
 
-/// Why a retype was refused (the orchestrator must migrate instead).
+/// Why a retype or a move to another pool was refused (the orchestrator must migrate
+/// instead).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -158,6 +159,11 @@ pub enum RetypeRefusal {
         current: String,
         /// The backend the new type names.
         requested: String,
+    },
+    /// The destination is not a pool of this backend.
+    UnknownPool {
+        /// The pool asked for.
+        pool: String,
     },
 }
 
@@ -244,11 +250,13 @@ pub struct Stats {
     pub clone_across_pools: bool,
     /// Copies may skip zeroes: true.
     pub sparse_copy_volume: bool,
-    /// `default` plus one pool per template.
+    /// `default`, `replication_{n}` for the other replications, and one pool per template
+    /// (see [`crate::Driver::stats`]).
     pub pools: Vec<Pool>,
 }
 
-/// One pool: `default` (no template) or `template_{name}`.
+/// One pool: `default` (no template, the default replication), `replication_{n}` (no
+/// template, another replication) or `template_{name}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 #[allow(clippy::struct_excessive_bools)] // Cinder's capability flags
@@ -272,9 +280,17 @@ pub struct Pool {
     pub thick_provisioning_support: bool,
     /// true.
     pub thin_provisioning_support: bool,
+    /// Group snapshots are taken at one instant (`VolumesGroupSnapshot`): true. Cinder's
+    /// scheduler matches a group type's `consistent_group_snapshot_enabled` against it.
+    pub consistent_group_snapshot_enabled: bool,
     /// The template of a `template_{name}` pool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storpool_template: Option<String>,
+    /// The replication of the pool's volumes, as a string because Cinder's scheduler
+    /// matches a type's `storpool_replication` spec (a string) against it; the template's
+    /// own replication for a template pool (absent when the template sets none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storpool_replication: Option<String>,
     /// Template pools: client-data capacity of the template's placement, GiB
     /// (`VolumeTemplatesStatus` `stored.capacity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

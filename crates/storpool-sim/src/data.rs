@@ -194,6 +194,64 @@ impl DataPlane {
         Ok(true)
     }
 
+    /// Whether the object has a data file (a copy of it moves bytes).
+    pub(crate) fn holds_data(&self, gid: &str) -> bool {
+        self.has(gid)
+    }
+
+    /// The file a copy for `to` is made in ahead of its commit: `TO.tmp` for a new object
+    /// (removed at start-up if never committed), `TO.replace` for a revert (removed at start-up
+    /// unless journaled).
+    pub(crate) fn copy_file_name(to: &str, replace: bool) -> String {
+        format!("{to}{}", if replace { REPLACE_SUFFIX } else { TMP_SUFFIX })
+    }
+
+    /// Copy `from`'s data into the data folder's file `name`, `size` bytes long, made durable
+    /// (with fsync on): the slow part of a snapshot, clone or revert, done without the state
+    /// lock. Nothing is left behind on failure.
+    pub(crate) fn copy_ahead(&self, from: &str, name: &str, size: u64) -> io::Result<()> {
+        let tmp = self.dir.join(name);
+        let r = self.copy_to_tmp(from, &tmp, size);
+        if r.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        r
+    }
+
+    /// Make the size of a copy made ahead `size` (the object may have been resized since).
+    fn fit_copy(&self, tmp: &Path, size: u64) -> io::Result<()> {
+        let f = OpenOptions::new().write(true).open(tmp)?;
+        if f.metadata()?.len() != size {
+            f.set_len(size)?;
+            if self.sync {
+                f.sync_all()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Give a new object the copy made ahead in `name` (as [`DataPlane::copy_new`] would).
+    pub(crate) fn adopt_new(&self, name: &str, to: &str, size: u64) -> io::Result<()> {
+        let tmp = self.dir.join(name);
+        self.fit_copy(&tmp, size)?;
+        fs::rename(&tmp, self.path(to))?;
+        self.sync_dir();
+        self.mark(to, true);
+        Ok(())
+    }
+
+    /// Use the copy made ahead in `name` as the first half of a revert of `to` (as
+    /// [`DataPlane::prepare_replace`] would); returns the replacement file's name.
+    pub(crate) fn adopt_replace(&self, name: &str, to: &str, size: u64) -> io::Result<String> {
+        let tmp = self.dir.join(name);
+        self.fit_copy(&tmp, size)?;
+        let wanted = Self::copy_file_name(to, true);
+        if name != wanted {
+            fs::rename(&tmp, self.dir.join(&wanted))?;
+        }
+        Ok(wanted)
+    }
+
     /// First half of a revert: the new content, ready to be renamed over the volume's file.
     pub(crate) fn prepare_replace(&self, from: &str, to: &str, size: u64) -> io::Result<String> {
         let name = format!("{to}{REPLACE_SUFFIX}");
@@ -268,6 +326,24 @@ impl DataPlane {
         }
         self.mark(&o.gid, true);
         Ok(())
+    }
+
+    /// Before a change is stored: give an object this host will have a device for its data
+    /// file, so that an attach that cannot have one (file too large, disk full) fails instead
+    /// of answering ok without a device. `Ok(true)`: the file was made now (to be removed if
+    /// the change is not stored).
+    pub(crate) fn prepare_device(&self, o: &Obj, served: &BTreeSet<u16>) -> io::Result<bool> {
+        if Self::wanted(o, served).is_none() || self.has(&o.gid) {
+            return Ok(false);
+        }
+        let path = self.path(&o.gid);
+        let existed = fs::symlink_metadata(&path).is_ok();
+        self.ensure(o).map(|()| true).inspect_err(|_| {
+            // A file made here whose size could not be set (EFBIG): not left behind.
+            if !existed && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                let _ = fs::remove_file(&path);
+            }
+        })
     }
 
     /// The links this host should have for an object: `Some(rw)` when attached to a served

@@ -47,6 +47,7 @@ impl FuzzCluster {
                 data: None,
                 open: HashSet::new(),
                 clock_offset: 0,
+                watch: crate::copies::Watch::default(),
             },
         }
     }

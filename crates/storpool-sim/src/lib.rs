@@ -2,6 +2,7 @@
 
 mod api;
 mod args;
+mod copies;
 mod data;
 mod engine;
 mod error;
@@ -19,7 +20,10 @@ mod store;
 
 pub use error::{ApiErr, SimError, names as error_names};
 pub use faults::{Faults, InjectedError};
-pub use sim::{ClusterLayout, DEFAULT_LOCK_WAIT, Sim, SimBuilder, SimHandle, SimService};
+pub use sim::{
+    ClusterLayout, DEFAULT_LOCK_WAIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, Sim,
+    SimBuilder, SimHandle, SimService, check_error_status, check_token,
+};
 pub use state::{AttachmentState, ClusterState, SnapshotState, TemplateState, VolumeState};
 
 /// The placement group every simulated cluster starts with (holding every disk).
@@ -44,22 +48,6 @@ pub fn write_storpool_conf(path: &std::path::Path, text: &str) -> std::io::Resul
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
-}
-
-/// Why `token` cannot be a simulator's token: it must be sent in an HTTP header and written on
-/// one storpool.conf line, so only visible ASCII characters (`!` to `~`) other than `\` are
-/// allowed (no blanks, line breaks or control characters). The token itself is never repeated.
-pub(crate) fn token_problem(token: &str) -> Option<&'static str> {
-    if token.contains(['\n', '\r']) {
-        Some("the token must be a single line")
-    } else if !token.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
-        Some(
-            "the token may only hold visible ASCII characters (`!` to `~`) other than `\\`: \
-             no blanks, control or non-ASCII characters",
-        )
-    } else {
-        None
-    }
 }
 
 /// The text of a storpool.conf that points every StorPool tool at a simulator.

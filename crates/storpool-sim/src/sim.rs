@@ -79,11 +79,23 @@ pub struct SimBuilder {
     max_body: usize,
     listen: SocketAddr,
     lock_wait: Duration,
+    request_timeout: Duration,
+    max_connections: usize,
+    copy_hook: Option<CopyHook>,
 }
+
+/// See [`SimBuilder::copy_hook`].
+pub(crate) type CopyHook = Arc<dyn Fn() + Send + Sync>;
 
 /// How long [`SimBuilder::build`] waits by default for another simulator to release the state
 /// directory.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// How long a client has by default to send a request's head, and then its body.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many connections are served at once by default; more wait in the kernel's backlog.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
 
 impl fmt::Debug for SimBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,6 +111,8 @@ impl fmt::Debug for SimBuilder {
             .field("error_status", &self.error_status)
             .field("listen", &self.listen)
             .field("lock_wait", &self.lock_wait)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }
 }
@@ -121,6 +135,9 @@ impl Default for SimBuilder {
             max_body: 4 << 20,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             lock_wait: DEFAULT_LOCK_WAIT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            copy_hook: None,
         }
     }
 }
@@ -131,8 +148,9 @@ impl SimBuilder {
         Self::default()
     }
 
-    /// The API token (default: a random decimal number). It must be visible ASCII characters
-    /// (`!` to `~`) other than `\`: [`SimBuilder::build`] refuses anything else.
+    /// The API token (default: a random decimal number). [`SimBuilder::build`] refuses a token
+    /// [`check_token`] refuses: an empty one (it would let every client in), and anything but
+    /// visible ASCII characters (`!` to `~`) other than `\`.
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(SecretString::from(token.into()));
@@ -194,6 +212,8 @@ impl SimBuilder {
     }
 
     /// HTTP status of error answers (default 500; 200 exercises the "error member" path).
+    /// Only 200 and 400..=599 are accepted ([`SimBuilder::build`] refuses others: 1xx, 204 and
+    /// 304 answers cannot carry a body, and 3xx ones redirect).
     #[must_use]
     pub fn error_status(mut self, status: u16) -> Self {
         self.error_status = status;
@@ -245,6 +265,57 @@ impl SimBuilder {
         self
     }
 
+    /// How long a client has to send a request: its head (request line and headers) must
+    /// arrive within this time, and then its body within this time again (default
+    /// [`DEFAULT_REQUEST_TIMEOUT`]). A connection whose head is late is closed; a late body is
+    /// answered with `invalidParam` and HTTP 408. On a keep-alive connection the wait for the
+    /// next request counts as reading its head. Zero is refused by [`SimBuilder::build`].
+    #[must_use]
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once (default [`DEFAULT_MAX_CONNECTIONS`]). Further
+    /// connections are not accepted until one ends: they wait in the kernel's backlog, so the
+    /// simulator never runs out of file descriptors because of idle clients. Zero is refused by
+    /// [`SimBuilder::build`].
+    #[must_use]
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
+        self
+    }
+
+    /// Refuse options the server cannot work with.
+    fn check_options(&self) -> Result<(), SimError> {
+        check_error_status(self.error_status)?;
+        if let Some(token) = &self.token {
+            check_token(token.expose_secret())?;
+        }
+        if self.request_timeout.is_zero() {
+            return Err(SimError::Option(
+                "the request timeout must be longer than zero".to_owned(),
+            ));
+        }
+        if self.max_connections == 0 {
+            return Err(SimError::Option(
+                "at least one connection must be allowed".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Run `hook` while a call's data copy is in progress: a snapshot, clone or revert whose
+    /// source holds data calls it on the copying thread once the data is copied and before the
+    /// call is committed. For tests of what happens meanwhile: a hook that blocks holds the
+    /// call there (other calls are served), one that copies the state directory takes a crash
+    /// image.
+    #[must_use]
+    pub fn copy_hook(mut self, hook: impl Fn() + Send + Sync + 'static) -> Self {
+        self.copy_hook = Some(Arc::new(hook));
+        self
+    }
+
     /// Open (or create) the state and prepare a service to run in the caller's runtime.
     ///
     /// The state directory is locked for the simulator's lifetime (until the service and
@@ -252,19 +323,13 @@ impl SimBuilder {
     /// [`SimBuilder::lock_wait`] (blocking the calling thread), then fails with
     /// [`SimError::Locked`].
     pub fn build(self) -> Result<SimService, SimError> {
+        self.check_options()?;
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
-        if let Some(problem) = crate::token_problem(token.expose_secret()) {
-            return Err(SimError::Option(problem.to_owned()));
-        }
-        let Folders {
-            state_dir,
-            state_tmp,
-            dev_root,
-        } = Folders::prepare(self.state_dir, self.dev_root)?;
-        let state_lock = StateLock::acquire(&state_dir, self.lock_wait)?;
-        let db = state_dir.join(statedir::DB_FILE);
+        let folders = Folders::prepare(self.state_dir, self.dev_root)?;
+        let state_lock = StateLock::acquire(&folders.state_dir, self.lock_wait)?;
+        let db = folders.state_dir.join(statedir::DB_FILE);
         let mut store = Store::open(&db, self.sync)?;
         let mut cl = if let Some(cl) = store.load()? {
             cl
@@ -280,9 +345,9 @@ impl SimBuilder {
             let meta = serde_json::to_string(&cl.meta).unwrap_or_default();
             store
                 .commit(&meta, &rows, &[])
-                .map_err(|what| SimError::Corrupt {
+                .map_err(|source| SimError::Store {
                     path: db.clone(),
-                    what,
+                    source,
                 })?;
             cl
         };
@@ -301,16 +366,7 @@ impl SimBuilder {
                 },
             );
         }
-        let data_dir = state_dir.join(statedir::DATA_DIR);
-        let links = DevLinks::open(&dev_root, &data_dir, !self.served.is_empty())
-            .map_err(|(path, source)| SimError::Io { path, source })?;
-        let data =
-            DataPlane::open(&data_dir, links, self.sync, cl.gid_prefix()).map_err(|source| {
-                SimError::Io {
-                    path: data_dir.clone(),
-                    source,
-                }
-            })?;
+        let data = folders.data_plane(self.sync, !self.served.is_empty(), cl.gid_prefix())?;
         let pending = store.pending()?;
         data.reconcile(&cl, &pending, &self.served);
         store.clear_pending();
@@ -324,17 +380,27 @@ impl SimBuilder {
                 version: concat!(env!("CARGO_PKG_VERSION"), "-sim").to_owned(),
             },
             store: Some(Mutex::new(store)),
-            data: Some(data),
+            data: Some(Arc::new(data)),
             open: HashSet::new(),
             clock_offset: 0,
+            watch: crate::copies::Watch::default(),
         };
+        let identity = (
+            core.cl.meta.cluster_name.clone(),
+            format!("{}.{}", core.cl.meta.location_id, core.cl.meta.sub_id),
+        );
         let (clients_changed, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             core: RwLock::new(core),
+            identity,
+            copy_lane: Mutex::new(()),
+            copy_hook: self.copy_hook,
             token,
             keep_alive: self.keep_alive,
             error_status: self.error_status,
             max_body: self.max_body,
+            request_timeout: self.request_timeout,
+            max_connections: self.max_connections,
             faults: Mutex::new(FaultState::new(self.faults)),
             clients_changed,
             _state_lock: state_lock,
@@ -342,11 +408,11 @@ impl SimBuilder {
         Ok(SimService {
             handle: SimHandle {
                 shared,
-                state_dir,
-                dev_root,
+                state_dir: folders.state_dir,
+                dev_root: folders.dev_root,
             },
             listen: self.listen,
-            _temp: state_tmp,
+            _temp: folders.state_tmp,
         })
     }
 
@@ -427,6 +493,36 @@ impl SimBuilder {
     }
 }
 
+/// A token clients can be asked for: not empty (an empty one would let every client in), and
+/// fit to be sent in an HTTP header and written on one storpool.conf line, so only visible
+/// ASCII characters (`!` to `~`) other than `\` (no blanks, line breaks, control or non-ASCII
+/// characters). The error never repeats the token.
+pub fn check_token(token: &str) -> Result<(), SimError> {
+    let problem = if token.is_empty() {
+        "the API token is empty: it would let every client in"
+    } else if token.contains(['\n', '\r']) {
+        "the token must be a single line"
+    } else if !token.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+        "the token may only hold visible ASCII characters (`!` to `~`) other than `\\`: no \
+         blanks, control or non-ASCII characters"
+    } else {
+        return Ok(());
+    };
+    Err(SimError::Option(problem.to_owned()))
+}
+
+/// Error answers carry the error envelope, so their status must allow a body and must not
+/// redirect: 200 (the "`error` member" mode) or 4xx/5xx.
+pub fn check_error_status(status: u16) -> Result<(), SimError> {
+    if status == 200 || (400..=599).contains(&status) {
+        Ok(())
+    } else {
+        Err(SimError::Option(format!(
+            "error status {status} cannot carry an error answer: use 200 or 400..=599"
+        )))
+    }
+}
+
 /// The state directory and the device root, ready.
 struct Folders {
     state_dir: PathBuf,
@@ -464,6 +560,23 @@ impl Folders {
             state_dir,
             state_tmp,
             dev_root,
+        })
+    }
+
+    /// The data plane: `STATE/data` (see [`DataPlane::open`]) and the device folders under
+    /// the device root (made when clients are served, `serve`).
+    fn data_plane(
+        &self,
+        sync: bool,
+        serve: bool,
+        gid_prefix: String,
+    ) -> Result<DataPlane, SimError> {
+        let data_dir = self.state_dir.join(statedir::DATA_DIR);
+        let links = DevLinks::open(&self.dev_root, &data_dir, serve)
+            .map_err(|(path, source)| SimError::Io { path, source })?;
+        DataPlane::open(&data_dir, links, sync, gid_prefix).map_err(|source| SimError::Io {
+            path: data_dir.clone(),
+            source,
         })
     }
 }
@@ -679,7 +792,7 @@ impl SimHandle {
     /// A copy of the cluster state.
     pub fn state(&self) -> ClusterState {
         let core = self.shared.read_core();
-        let data = core.data.as_ref();
+        let data = core.data.as_deref();
         state::capture(&core.cl, |gid| {
             data.map(|d| d.path(gid)).filter(|p| p.exists())
         })

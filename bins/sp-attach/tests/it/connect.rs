@@ -114,3 +114,24 @@ fn the_token_shows_nowhere_even_at_the_most_verbose_level() {
     node.run(&["-vvv", "--json", "list"]).ok();
     node.run(&["-vvv", "disconnect", "v1"]).ok();
 }
+
+#[test]
+fn a_connect_whose_device_never_appears_says_the_volume_stays_attached_and_how_to_detach_it() {
+    // Issue 13, defect 17: the failed connect left the volume attached without a word.
+    let node = crate::node_with_id(Some(crate::OTHER));
+    node.volume("v1");
+    let run = node.run(&["connect", "v1", "--timeout", "0.3"]);
+    run.failed(1);
+    assert_eq!(node.sim.state().attachments.len(), 1);
+    assert!(
+        run.stderr.contains(&format!(
+            "hint: volume `v1` stays attached to this node (client {}): detach it with \
+             `sp-attach disconnect v1`",
+            crate::OTHER
+        )),
+        "{}",
+        run.stderr
+    );
+    node.run(&["disconnect", "v1"]).ok();
+    assert!(node.sim.state().attachments.is_empty());
+}

@@ -103,7 +103,10 @@ fn the_demo_prints_each_step_with_its_time_and_can_use_a_given_cluster() {
         "{text}"
     );
     assert!(lines[1].ends_with(" s)"), "{text}");
-    assert!(text.contains("\nPOOL     TOTAL_GB"), "{text}");
+    assert!(
+        text.contains("\nPOOL ") && text.contains(" TOTAL_GB"),
+        "{text}"
+    );
     assert!(text.contains("\nID  ") || text.contains("\nID "), "{text}");
     assert!(lines.last().unwrap().starts_with("done in "), "{text}");
     // Everything it made is gone again; the cluster stays.

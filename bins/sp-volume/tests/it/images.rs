@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt as _, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -417,4 +417,80 @@ fn import_draws_progress_on_a_terminal_only() {
         assert_eq!(run.code, Some(0), "{run:#?}");
         assert!(!run.stdout.contains("/100%)"), "{quiet}: {run:#?}");
     }
+}
+
+/// `mkfifo PATH`.
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn export_with_force_refuses_fifos_devices_and_links_to_them_and_leaves_them_alone() {
+    // Issue 13, defect 3: `--force` replaced a FIFO or a character device with the file.
+    let (node, _) = node_with_image();
+    let fifo = node.dir.path().join("fifo");
+    mkfifo(&fifo);
+    let link = node.dir.path().join("null-link");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    // `/dev/null` itself is refused before anything touches it.
+    let null = PathBuf::from("/dev/null");
+    for (path, what) in [
+        (&fifo, "a FIFO"),
+        (&link, "a character device"),
+        (&null, "a character device"),
+        (&node.dir.path().to_owned(), "a folder"),
+    ] {
+        let run = node.run(&["export-image", "v", path_arg(path), "--force"]);
+        let error = run.failed(2);
+        assert!(
+            error.contains(&format!(
+                "cannot export volume `v` to {}: it is {what}",
+                path.display()
+            )),
+            "{run:#?}"
+        );
+    }
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(fs::metadata(&null).unwrap().file_type().is_char_device());
+    assert!(node.sim.state().snapshots.is_empty());
+    assert_eq!(leftovers(node.dir.path()), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn import_refuses_fifos_and_character_devices_as_images() {
+    // Issue 13, defect 4: `/dev/zero` "succeeded" with 0 bytes, and a FIFO hung
+    // `qemu-img info`.
+    let node = node();
+    let fifo = node.dir.path().join("fifo");
+    mkfifo(&fifo);
+    for (path, what) in [
+        (PathBuf::from("/dev/zero"), "a character device"),
+        (fifo, "a FIFO"),
+    ] {
+        let run = node.run_within(
+            &["import-image", "x", path_arg(&path)],
+            std::time::Duration::from_secs(30),
+        );
+        let error = run.failed(2);
+        assert!(
+            error.contains(&format!(
+                "cannot read the image {}: it is {what}",
+                path.display()
+            )),
+            "{run:#?}"
+        );
+        assert!(
+            run.stderr
+                .contains("hint: only regular files and block devices can be imported"),
+            "{run:#?}"
+        );
+    }
+    assert!(node.sim.state().volumes.is_empty());
 }

@@ -7,6 +7,7 @@ mod embedded;
 mod failures;
 mod images;
 mod manage;
+mod signals;
 mod snapshots;
 mod stats;
 mod types;
@@ -14,7 +15,8 @@ mod volumes;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use storpool_sim::Sim;
@@ -83,6 +85,32 @@ impl Node {
         self.checked(command, args)
     }
 
+    /// [`Node::run`], killing the command (and failing) if it has not ended within `limit`.
+    pub fn run_within(&self, args: &[&str], limit: Duration) -> Run {
+        let mut command = command(self.dir.path());
+        command
+            .arg("--config")
+            .arg(self.conf())
+            .arg("--dev-root")
+            .arg(self.sim.dev_root())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let deadline = Instant::now() + limit;
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                child.kill().unwrap();
+                let run = Run::from(child.wait_with_output().unwrap());
+                panic!("`sp-volume {}` hung: {run:#?}", args.join(" "));
+            }
+            pause();
+        }
+        let run = Run::from(child.wait_with_output().unwrap());
+        assert!(!run.stderr.contains(self.sim.token()), "the token leaked");
+        run
+    }
+
     /// Runs a prepared command; checks that the token shows nowhere in its output.
     pub fn checked(&self, mut command: Command, args: &[&str]) -> Run {
         let run = Run::from(command.output().unwrap());
@@ -100,6 +128,12 @@ impl Node {
     pub fn volume(&self, name: &str) -> Option<storpool_sim::VolumeState> {
         self.sim.state().volume(name).cloned()
     }
+}
+
+/// A short pause between two looks at a condition polled with a deadline.
+#[allow(clippy::disallowed_methods)] // a sync test thread, no runtime
+pub fn pause() {
+    std::thread::sleep(Duration::from_millis(20));
 }
 
 /// What a run of the binary gave.
@@ -288,6 +322,7 @@ pub struct PoolJson {
     pub(crate) QoS_support: bool,
     pub(crate) thick_provisioning_support: bool,
     pub(crate) thin_provisioning_support: bool,
+    pub(crate) consistent_group_snapshot_enabled: bool,
     #[serde(default)]
     pub(crate) storpool_template: Option<String>,
     #[serde(default)]
@@ -296,6 +331,7 @@ pub struct PoolJson {
     pub(crate) template_free_capacity_gb: Option<f64>,
     #[serde(default)]
     pub(crate) template_provisioned_capacity_gb: Option<f64>,
+    pub(crate) storpool_replication: Option<String>,
 }
 
 /// The image part of `import-image --json`.

@@ -3,7 +3,7 @@
 use crate::{ID, StatsJson, node};
 
 #[test]
-fn stats_are_cinders_shape_with_a_pool_per_template() {
+fn stats_are_cinders_shape_with_a_pool_per_template_and_per_other_replication() {
     let node = node();
     node.sim.seed_template("ssd", Some(3), None).unwrap();
     let stats: StatsJson = node.run(&["stats", "--json"]).json();
@@ -13,7 +13,10 @@ fn stats_are_cinders_shape_with_a_pool_per_template() {
     assert!(stats.clone_across_pools && stats.sparse_copy_volume);
     assert!(!stats.driver_version.is_empty());
     let names: Vec<&str> = stats.pools.iter().map(|p| p.pool_name.as_str()).collect();
-    assert_eq!(names, ["default", "template_ssd"]);
+    assert_eq!(
+        names,
+        ["default", "replication_1", "replication_2", "template_ssd"]
+    );
     let default = &stats.pools[0];
     // 12 disks of 512 GiB.
     assert!(
@@ -25,8 +28,20 @@ fn stats_are_cinders_shape_with_a_pool_per_template() {
     assert!(!default.thick_provisioning_support);
     assert_eq!(default.reserved_percentage, 0);
     assert_eq!(default.storpool_template, None);
-    assert_eq!(stats.pools[1].storpool_template.as_deref(), Some("ssd"));
-    let ssd = &stats.pools[1];
+    assert!(default.consistent_group_snapshot_enabled);
+    // What a type's `storpool_replication` spec is matched against: text, as specs are.
+    assert_eq!(default.storpool_replication.as_deref(), Some("3"));
+    let two = &stats.pools[2];
+    assert_eq!(two.storpool_replication.as_deref(), Some("2"));
+    assert_eq!(two.storpool_template, None);
+    // Free space is divided by the pool's own replication.
+    assert!(
+        (two.free_capacity_gb - default.free_capacity_gb * 1.5).abs() < 1e-6,
+        "{two:?}"
+    );
+    let ssd = &stats.pools[3];
+    assert_eq!(ssd.storpool_template.as_deref(), Some("ssd"));
+    assert_eq!(ssd.storpool_replication.as_deref(), Some("3"));
     assert!(ssd.template_free_capacity_gb.is_some(), "{ssd:?}");
     assert!(ssd.template_total_capacity_gb.is_some(), "{ssd:?}");
     assert_eq!(ssd.template_provisioned_capacity_gb, Some(0.0));
@@ -36,7 +51,7 @@ fn stats_are_cinders_shape_with_a_pool_per_template() {
         text.starts_with("backend storpool (StorPool storpool, driver "),
         "{text}"
     );
-    assert!(text.contains("\ntemplate_ssd  6144.0"), "{text}");
+    assert!(text.contains("\ntemplate_ssd   6144.0"), "{text}");
 }
 
 #[test]

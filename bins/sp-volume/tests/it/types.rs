@@ -220,3 +220,39 @@ fn a_retype_that_needs_a_migration_is_refused_with_exit_1() {
     assert!(run.failed(1).contains("the encryption changes"), "{run:#?}");
     assert_eq!(node.volume("os--volume-v").unwrap().template, None);
 }
+
+#[test]
+fn a_misspelt_type_spec_is_refused_with_a_did_you_mean_and_nothing_is_made_issue_14() {
+    let node = node_with_templates();
+    let run = node.run(&[
+        "create",
+        "typo",
+        "--size",
+        "1",
+        "--type-spec",
+        "storpool_tempalte=ssd",
+    ]);
+    let line = run.failed(2);
+    assert!(
+        line.contains("storpool_tempalte=ssd") && line.contains("did you mean `storpool_template`"),
+        "{line}"
+    );
+    assert!(node.sim.state().volumes.is_empty(), "nothing was created");
+}
+
+#[test]
+fn storpool_replication_in_a_type_is_applied_issue_14() {
+    let node = node_with_templates();
+    let volume: VolumeJson = node
+        .run(&[
+            "create",
+            "r",
+            "--size",
+            "1",
+            "--type-spec",
+            "storpool_replication=2",
+            "--json",
+        ])
+        .json();
+    assert_eq!((volume.template.as_deref(), volume.replication), (None, 2));
+}

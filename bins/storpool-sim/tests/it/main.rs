@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 mod crash;
+mod limits;
 
 const BIN: &str = env!("CARGO_BIN_EXE_storpool-sim");
 const POLL: Duration = Duration::from_millis(20);
@@ -383,5 +384,69 @@ fn tokens_that_are_not_one_line_of_printable_characters_are_refused() {
             assert!(!err.contains(token), "the token is not repeated: {err}");
             assert!(!conf.exists(), "{token:?}");
         }
+    }
+}
+
+/// How long a refusal to start may take.
+const REFUSAL_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Runs the binary with `args` (and `env`) on a free port, expecting it to refuse to start:
+/// returns its exit code and stderr. A server that starts anyway is killed and fails the test.
+fn refused_start(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--state"])
+        .arg(tmp.path().join("state"))
+        .arg("--dev-root")
+        .arg(tmp.path().join("dev"))
+        .args(args)
+        .env_remove("STORPOOL_SIM_TOKEN")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > REFUSAL_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} {env:?}: the server started instead of refusing to");
+        }
+        std::thread::sleep(POLL);
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code(), err)
+}
+
+#[test]
+fn error_statuses_that_cannot_carry_an_error_body_are_refused_at_start() {
+    for status in ["100", "204", "304", "302", "600"] {
+        let (code, err) = refused_start(&["--error-status", status], &[]);
+        assert_eq!(code, Some(2), "{status}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.starts_with("storpool-sim: error: "), "{err}");
+        assert!(first.contains(status), "{err}");
+    }
+}
+
+#[test]
+fn an_empty_token_from_the_flag_or_the_environment_is_refused_at_start() {
+    let flag = refused_start(&["--token", ""], &[]);
+    let env = refused_start(&[], &[("STORPOOL_SIM_TOKEN", "")]);
+    for (code, err) in [flag, env] {
+        assert_eq!(code, Some(2), "{err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.starts_with("storpool-sim: error: "), "{err}");
+        assert!(first.contains("token") && first.contains("empty"), "{err}");
     }
 }

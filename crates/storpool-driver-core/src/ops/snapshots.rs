@@ -212,7 +212,9 @@ impl Driver {
 
     /// Takes a crash-consistent snapshot of several volumes at one instant
     /// (`VolumesGroupSnapshot`): one snapshot per volume, named
-    /// `{prefix}--group--{group_id}--snapshot-{volume_id}`.
+    /// `{prefix}--group--{group_id}--snapshot-{volume_id}`; each member's `id` is its
+    /// volume's id ([`Driver::create_volume_from_group_snapshot`] and
+    /// [`Driver::delete_group_snapshot`] find them by the group id).
     ///
     /// Idempotent: when every member already exists (a retry after a lost answer), that is
     /// success.
@@ -223,18 +225,70 @@ impl Driver {
     ) -> Result<GroupSnapshot, DriverError> {
         let mut op = Op::new("create group snapshot", group_id);
         let span = op.span();
-        let result = self
-            .create_group_in(&mut op, group_id, volume_ids)
-            .instrument(span)
-            .await;
+        let result = async {
+            let mut members = Vec::with_capacity(volume_ids.len());
+            for volume_id in volume_ids {
+                let volume_id = volume_id.as_ref();
+                let snapshot =
+                    snapshot_name(self.naming.group_member_snapshot(group_id, volume_id)?)?;
+                members.push(Member {
+                    id: volume_id,
+                    volume_id,
+                    snapshot,
+                });
+            }
+            self.create_group_in(&mut op, group_id, members).await
+        }
+        .instrument(span)
+        .await;
         op.finish(result)
     }
 
-    async fn create_group_in<S: AsRef<str>>(
+    /// Takes a crash-consistent snapshot of several volumes at one instant, as
+    /// [`Driver::create_group_snapshot`], but each member is an ordinary snapshot of the
+    /// orchestrator's own id: `members` pairs each volume id with its snapshot id (Cinder's
+    /// group snapshots, whose member snapshots have ids of their own), so every snapshot
+    /// operation ([`Driver::create_volume_from_snapshot`], [`Driver::revert_volume`],
+    /// [`Driver::delete_snapshot`]) works on them. Each member's `id` is its snapshot id.
+    ///
+    /// Idempotent like [`Driver::create_group_snapshot`].
+    pub async fn create_group_snapshot_of<V: AsRef<str>, S: AsRef<str>>(
+        &self,
+        group_id: &str,
+        members: &[(V, S)],
+    ) -> Result<GroupSnapshot, DriverError> {
+        let mut op = Op::new("create group snapshot", group_id);
+        let span = op.span();
+        let result = async {
+            let mut named = Vec::with_capacity(members.len());
+            let mut snapshot_ids = BTreeSet::new();
+            for (volume_id, snapshot_id) in members {
+                let (volume_id, snapshot_id) = (volume_id.as_ref(), snapshot_id.as_ref());
+                if !snapshot_ids.insert(snapshot_id) {
+                    return Err(DriverError::InvalidGroup {
+                        id: group_id.to_owned(),
+                        reason: format!("snapshot `{snapshot_id}` is listed twice"),
+                    });
+                }
+                let (snapshot, _) = self.snapshot(snapshot_id)?;
+                named.push(Member {
+                    id: snapshot_id,
+                    volume_id,
+                    snapshot,
+                });
+            }
+            self.create_group_in(&mut op, group_id, named).await
+        }
+        .instrument(span)
+        .await;
+        op.finish(result)
+    }
+
+    async fn create_group_in(
         &self,
         op: &mut Op,
         group_id: &str,
-        volume_ids: &[S],
+        members: Vec<Member<'_>>,
     ) -> Result<GroupSnapshot, DriverError> {
         let object = Object::new(
             IdKind::GroupSnapshot,
@@ -245,25 +299,26 @@ impl Driver {
             id: group_id.to_owned(),
             reason: reason.to_owned(),
         };
-        if volume_ids.is_empty() {
+        if members.is_empty() {
             return Err(invalid("a group snapshot needs at least one volume"));
         }
-        let mut members = Vec::with_capacity(volume_ids.len());
         let mut seen = BTreeSet::new();
-        for volume_id in volume_ids {
-            let volume_id = volume_id.as_ref();
-            if !seen.insert(volume_id) {
-                return Err(invalid(&format!("volume `{volume_id}` is listed twice")));
+        let mut volumes = Vec::with_capacity(members.len());
+        for member in &members {
+            if !seen.insert(member.volume_id) {
+                return Err(invalid(&format!(
+                    "volume `{}` is listed twice",
+                    member.volume_id
+                )));
             }
-            let (volume, _) = self.volume(volume_id)?;
-            let snapshot = snapshot_name(self.naming.group_member_snapshot(group_id, volume_id)?)?;
-            members.push((volume_id, volume, snapshot));
+            volumes.push(self.volume(member.volume_id)?.0);
         }
+        let members: Vec<_> = members.into_iter().zip(volumes).collect();
         let request = GroupRequest {
             volumes: members
                 .iter()
-                .map(|(_, volume, snapshot)| {
-                    GroupSnapshotVolume::new(volume_ref(volume), Some(snapshot.clone()))
+                .map(|(member, volume)| {
+                    GroupSnapshotVolume::new(volume_ref(volume), Some(member.snapshot.clone()))
                 })
                 .collect(),
             tags: None,
@@ -285,7 +340,7 @@ impl Driver {
             .run(&object, "SnapshotsList", self.client.snapshots().list())
             .await?;
         let mut snapshots = Vec::with_capacity(members.len());
-        for (volume_id, volume, snapshot) in &members {
+        for (Member { id, snapshot, .. }, volume) in &members {
             let found = all
                 .iter()
                 .find(|s| s.name == snapshot.as_str() && !s.deleted)
@@ -298,7 +353,7 @@ impl Driver {
                         ),
                     )
                 })?;
-            snapshots.push(Snapshot::from_summary(volume_id, found));
+            snapshots.push(Snapshot::from_summary(id, found));
         }
         Ok(GroupSnapshot {
             id: group_id.to_owned(),
@@ -358,4 +413,14 @@ impl Driver {
             .await?;
         Ok(Snapshot::from_summary(id, &summary))
     }
+}
+
+/// One member of a group snapshot being made.
+struct Member<'a> {
+    /// The id the result reports it under.
+    id: &'a str,
+    /// The volume's id.
+    volume_id: &'a str,
+    /// The snapshot's cluster name.
+    snapshot: SnapshotName,
 }

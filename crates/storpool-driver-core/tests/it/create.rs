@@ -340,3 +340,58 @@ async fn operation_futures_can_be_spawned() {
     spawnable(&task);
     tokio::spawn(task).await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_types_storpool_replication_applies_without_a_template_and_names_its_pool() {
+    let env = crate::env();
+    let two = crate::specs(&[("storpool_replication", "2")]);
+    let volume = env.driver.create_volume("r2", 1, &two).await.unwrap();
+    assert_eq!(volume.replication, 2);
+    assert_eq!(volume.template, None);
+    assert_eq!(env.driver.pool_of(&volume), "replication_2");
+    assert_eq!(env.driver.pool_name(&two).unwrap(), "replication_2");
+    let three = crate::specs(&[("storpool_replication", "3")]);
+    assert_eq!(env.driver.pool_name(&three).unwrap(), "default");
+    let both = crate::specs(&[("storpool_replication", "1"), ("storpool_template", "hdd")]);
+    let volume = env.driver.create_volume("both", 1, &both).await.unwrap();
+    assert_eq!(volume.template.as_deref(), Some("hdd"));
+    assert_eq!(volume.replication, 2, "the template wins");
+    assert_eq!(env.driver.pool_of(&volume), "template_hdd");
+    let plain = env
+        .driver
+        .create_volume("plain", 1, &Specs::new())
+        .await
+        .unwrap();
+    assert_eq!(env.driver.pool_of(&plain), "default");
+    assert_eq!(env.driver.pool_name(&both).unwrap(), "template_hdd");
+    let bad = crate::specs(&[("storpool_replication", "5")]);
+    let err = env.driver.create_volume("bad", 1, &bad).await.unwrap_err();
+    assert!(err.is_user_error());
+    assert!(err.to_string().contains("storpool_replication=5"), "{err}");
+    for id in ["r2", "both", "plain"] {
+        env.driver.delete_volume(id).await.unwrap();
+    }
+    env.assert_empty();
+}
+
+#[tokio::test]
+async fn pool_names_map_back_to_their_placement() {
+    use storpool_driver_core::Placement;
+    let env = crate::env();
+    let driver = &env.driver;
+    assert_eq!(
+        driver.pool_placement("default"),
+        Some(Placement::Replication(3))
+    );
+    assert_eq!(
+        driver.pool_placement("replication_1"),
+        Some(Placement::Replication(1))
+    );
+    assert_eq!(
+        driver.pool_placement("template_ssd"),
+        Some(Placement::Template(crate::template("ssd")))
+    );
+    for unknown in ["", "replication_0", "replication_x", "template_", "other"] {
+        assert_eq!(driver.pool_placement(unknown), None, "{unknown}");
+    }
+}

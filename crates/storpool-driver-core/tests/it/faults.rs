@@ -52,7 +52,8 @@ async fn lifecycle(driver: &Driver, env: &Env) {
     driver.manage_volume("m", "foreign").await.unwrap();
     driver.unmanage_volume("m").await.unwrap();
     let stats = driver.stats().await.unwrap();
-    assert_eq!(stats.pools.len(), 3);
+    // default, replication_1, replication_2, template_ssd, template_hdd.
+    assert_eq!(stats.pools.len(), 5);
     let listed = driver.list_volumes().await.unwrap();
     let ids: Vec<&str> = listed.iter().map(|v| v.id.as_str()).collect();
     assert_eq!(ids, ["a", "b", "c", "d", "e", "f"]);

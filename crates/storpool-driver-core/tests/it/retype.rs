@@ -209,3 +209,114 @@ async fn retype_of_a_missing_volume_or_to_a_missing_template_fails_cleanly() {
     assert!(err.to_string().contains("nvme"), "{err}");
     assert_eq!(env.state().volume(&vol("1")).unwrap().template, None);
 }
+
+#[tokio::test]
+async fn retype_back_to_a_template_reapplies_it_when_the_replication_drifted_issue_14() {
+    // hdd (replication 2) -> a type without template (replication 3) -> hdd again: the
+    // volume keeps the name `hdd` on the cluster in between, so comparing names alone left
+    // it at replication 3 while the template says 2.
+    let env = env();
+    let hdd = specs(&[("storpool_template", "hdd")]);
+    env.driver.create_volume("t2", 1, &hdd).await.unwrap();
+    env.driver
+        .retype_volume("t2", &Specs::new(), false)
+        .await
+        .unwrap();
+    assert_eq!(env.state().volume(&vol("t2")).unwrap().replication, 3);
+    let outcome = env.driver.retype_volume("t2", &hdd, false).await.unwrap();
+    assert!(outcome.retyped);
+    assert_eq!(outcome.changed, ["template"]);
+    let state = env.state();
+    let volume = state.volume(&vol("t2")).unwrap();
+    assert_eq!(volume.template.as_deref(), Some("hdd"));
+    assert_eq!(volume.replication, 2, "the template's replication");
+    // And now it matches: nothing more to do.
+    let again = env.driver.retype_volume("t2", &hdd, false).await.unwrap();
+    assert!(again.changed.is_empty(), "{again:?}");
+}
+
+#[tokio::test]
+async fn retype_to_a_type_with_storpool_replication_sets_it_and_a_template_wins() {
+    let env = env();
+    env.driver
+        .create_volume("1", 1, &Specs::new())
+        .await
+        .unwrap();
+    let two = specs(&[("storpool_replication", "2")]);
+    let outcome = env.driver.retype_volume("1", &two, false).await.unwrap();
+    assert_eq!(outcome.changed, ["replication"]);
+    assert_eq!(env.state().volume(&vol("1")).unwrap().replication, 2);
+    assert!(
+        env.driver
+            .retype_volume("1", &two, false)
+            .await
+            .unwrap()
+            .changed
+            .is_empty()
+    );
+    let both = specs(&[("storpool_replication", "1"), ("storpool_template", "ssd")]);
+    let outcome = env.driver.retype_volume("1", &both, false).await.unwrap();
+    assert_eq!(outcome.changed, ["template"]);
+    let state = env.state();
+    let volume = state.volume(&vol("1")).unwrap();
+    assert_eq!(volume.template.as_deref(), Some("ssd"));
+    assert_eq!(
+        volume.replication, 3,
+        "the template wins over the type's replication"
+    );
+}
+
+#[tokio::test]
+async fn move_to_pool_changes_the_template_or_replication_in_place_and_keeps_the_qos() {
+    let env = env();
+    let typed = specs(&[("total_iops_sec", "500")]);
+    let created = env.driver.create_volume("1", 1, &typed).await.unwrap();
+    let global_id = created.global_id;
+    let moved = env
+        .driver
+        .move_to_pool("1", "template_hdd", &typed)
+        .await
+        .unwrap();
+    assert!(moved.retyped);
+    assert_eq!(moved.changed, ["template"]);
+    let state = env.state();
+    let volume = state.volume(&vol("1")).unwrap();
+    assert_eq!(volume.template.as_deref(), Some("hdd"));
+    assert_eq!(volume.replication, 2);
+    assert_eq!(volume.global_id, global_id, "the same volume, not a copy");
+    assert_eq!(
+        env.driver.get_volume("1").await.unwrap().iops,
+        Some(500),
+        "the type's QoS stays"
+    );
+    let moved = env
+        .driver
+        .move_to_pool("1", "replication_1", &typed)
+        .await
+        .unwrap();
+    assert_eq!(moved.changed, ["replication"]);
+    assert_eq!(env.state().volume(&vol("1")).unwrap().replication, 1);
+    let moved = env
+        .driver
+        .move_to_pool("1", "default", &typed)
+        .await
+        .unwrap();
+    assert_eq!(moved.changed, ["replication"]);
+    assert_eq!(env.state().volume(&vol("1")).unwrap().replication, 3);
+    let generation = env.state().generation;
+    for unknown in ["nowhere", "replication_4", "template_", "template_a.b"] {
+        let refused = env.driver.move_to_pool("1", unknown, &typed).await.unwrap();
+        assert!(!refused.retyped, "{unknown}");
+        assert_eq!(
+            refused.refused,
+            Some(RetypeRefusal::UnknownPool {
+                pool: unknown.to_owned()
+            })
+        );
+    }
+    assert_eq!(
+        env.state().generation,
+        generation,
+        "refusals change nothing"
+    );
+}

@@ -335,3 +335,52 @@ async fn revert_brings_the_snapshots_data_back() {
     assert_eq!(crate::read_through_device(&env, &vol("v"), 6), b"before");
     assert_eq!(crate::read_through_device(&env, &vol("w"), 6), b"before");
 }
+
+#[tokio::test]
+async fn a_group_snapshot_of_named_members_gives_ordinary_snapshots_of_their_own_ids() {
+    let env = env();
+    let ssd = specs(&[("storpool_template", "ssd")]);
+    for id in ["a", "b"] {
+        env.driver.create_volume(id, 1, &ssd).await.unwrap();
+    }
+    let members = [("a", "snap-a"), ("b", "snap-b")];
+    let group = env
+        .driver
+        .create_group_snapshot_of("cg", &members)
+        .await
+        .unwrap();
+    let names: Vec<&str> = group.snapshots.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, [snap("snap-a"), snap("snap-b")]);
+    assert_eq!(group.snapshots[0].id, "snap-a");
+    assert_eq!(group.snapshots[0].volume.as_deref(), Some("os--volume-a"));
+    // A retry after a lost answer finds the same set.
+    let again = env
+        .driver
+        .create_group_snapshot_of("cg", &members)
+        .await
+        .unwrap();
+    assert_eq!(again, group);
+    // Every snapshot operation works on the members by their own ids.
+    env.driver
+        .create_volume_from_snapshot("c", "snap-b", 1, &Specs::new())
+        .await
+        .unwrap();
+    env.driver
+        .revert_volume("a", "snap-a", false)
+        .await
+        .unwrap();
+    for id in ["snap-a", "snap-b"] {
+        assert!(env.driver.delete_snapshot(id).await.unwrap().existed);
+    }
+    let twice = env
+        .driver
+        .create_group_snapshot_of("cg2", &[("a", "x"), ("b", "x")])
+        .await
+        .unwrap_err();
+    assert!(twice.is_user_error());
+    assert!(twice.to_string().contains("`x` is listed twice"), "{twice}");
+    for id in ["a", "b", "c"] {
+        env.driver.delete_volume(id).await.unwrap();
+    }
+    env.assert_empty();
+}

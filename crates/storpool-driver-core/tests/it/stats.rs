@@ -31,22 +31,47 @@ async fn stats_follow_the_reference_formula_without_the_disk_that_is_not_up() {
     assert!(stats.clone_across_pools && stats.sparse_copy_volume);
     let mut names: Vec<&str> = stats.pools.iter().map(|p| p.pool_name.as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["default", "template_hdd", "template_ssd"]);
-    // 3 disks up x 14 AG x 512 MiB = 21 GiB; nothing allocated: free = 21 x 4096/4224 / 3.
-    let free = 21.0 * 4096.0 / 4224.0 / 3.0;
+    assert_eq!(
+        names,
+        [
+            "default",
+            "replication_1",
+            "replication_2",
+            "template_hdd",
+            "template_ssd"
+        ]
+    );
+    // 3 disks up x 14 AG x 512 MiB = 21 GiB; nothing allocated: free = 21 x 4096/4224 / 3
+    // (the reference's figure, for every pool but the other replications').
+    let raw_free = 21.0 * 4096.0 / 4224.0;
     for pool in &stats.pools {
+        let divisor = match pool.pool_name.as_str() {
+            "replication_1" => 1.0,
+            "replication_2" => 2.0,
+            _ => 3.0,
+        };
         assert!((pool.total_capacity_gb - 21.0).abs() < 1e-9, "{pool:?}");
-        assert!((pool.free_capacity_gb - free).abs() < 1e-9, "{pool:?}");
+        assert!(
+            (pool.free_capacity_gb - raw_free / divisor).abs() < 1e-9,
+            "{pool:?}"
+        );
+        assert!(pool.consistent_group_snapshot_enabled);
         assert_eq!(pool.reserved_percentage, 0);
         assert!(pool.multiattach && pool.qos_support && pool.thin_provisioning_support);
         assert!(!pool.thick_provisioning_support);
         if let Some(template) = pool.pool_name.strip_prefix("template_") {
             assert_eq!(pool.storpool_template.as_deref(), Some(template));
+            let replication = if template == "ssd" { "3" } else { "2" };
+            assert_eq!(pool.storpool_replication.as_deref(), Some(replication));
             assert!(pool.template_total_capacity_gb.is_some());
             assert!(pool.template_free_capacity_gb.is_some());
         } else {
             assert_eq!(pool.storpool_template, None);
             assert_eq!(pool.template_free_capacity_gb, None);
+            assert_eq!(
+                pool.storpool_replication.as_deref(),
+                Some(divisor.to_string().as_str())
+            );
         }
     }
     let replication_two = env.driver_with(DriverOptions::new().default_replication(2));
@@ -79,10 +104,12 @@ async fn stats_serialize_with_the_cinder_keys() {
         keys,
         [
             "QoS_support",
+            "consistent_group_snapshot_enabled",
             "free_capacity_gb",
             "multiattach",
             "pool_name",
             "reserved_percentage",
+            "storpool_replication",
             "thick_provisioning_support",
             "thin_provisioning_support",
             "total_capacity_gb",
