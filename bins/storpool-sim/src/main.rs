@@ -18,14 +18,13 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8181", value_name = "ADDR")]
     listen: SocketAddr,
-    /// API token clients must send (`Authorization: Storpool v1:TOKEN`); generated and printed
-    /// when absent.
+    /// API token clients must send (`Authorization: Storpool v1:TOKEN`): visible ASCII
+    /// characters other than `\`; generated and printed when absent.
     #[arg(
         long,
         value_name = "T",
         env = "STORPOOL_SIM_TOKEN",
-        hide_env_values = true,
-        value_parser = parse_token
+        hide_env_values = true
     )]
     token: Option<String>,
     /// State directory (metadata and volume data); restored when it exists. Without it the
@@ -33,9 +32,10 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
     /// Device root for served clients: links go to DIR/storpool/NAME and
-    /// DIR/storpool-byid/GLOBALID.
-    #[arg(long, value_name = "DIR", default_value = "/dev")]
-    dev_root: PathBuf,
+    /// DIR/storpool-byid/GLOBALID. Default: the `dev` folder of the state directory (the real
+    /// `/dev` only when given as `--dev-root /dev`).
+    #[arg(long, value_name = "DIR")]
+    dev_root: Option<PathBuf>,
     /// Act as the `storpool_block` of this client id (repeatable).
     #[arg(long = "serve-client", value_name = "ID", value_parser = clap::value_parser!(u16).range(1..=4095))]
     serve_client: Vec<u16>,
@@ -68,7 +68,8 @@ struct Args {
     /// Connections served at once; more wait in the kernel's backlog until one ends.
     #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: u64,
-    /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client).
+    /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client),
+    /// mode 0600, replacing FILE (a link there is replaced, not followed).
     #[arg(long, value_name = "FILE")]
     write_config: Option<PathBuf>,
     /// Fraction of API requests answered with a transient `busy` error.
@@ -126,11 +127,6 @@ fn why(e: storpool_sim::SimError) -> String {
     }
 }
 
-fn parse_token(s: &str) -> Result<String, String> {
-    storpool_sim::check_token(s).map_err(why)?;
-    Ok(s.to_owned())
-}
-
 fn parse_error_status(s: &str) -> Result<u16, String> {
     let status: u16 = s
         .parse()
@@ -152,11 +148,12 @@ mod output {
     //! Everything the binary prints.
     #![allow(clippy::print_stderr)]
 
-    pub(crate) fn started(url: &str, token: Option<&str>) {
+    pub(crate) fn started(url: &str, token: Option<&str>, dev_root: &std::path::Path) {
         eprintln!("storpool-sim: listening on {url}");
         if let Some(t) = token {
             eprintln!("storpool-sim: generated token: {t}");
         }
+        eprintln!("storpool-sim: device root: {}", dev_root.display());
     }
 }
 
@@ -217,7 +214,6 @@ async fn run(args: Args) -> anyhow::Result<()> {
         errors: Vec::new(),
     };
     let mut builder = SimBuilder::new()
-        .dev_root(&args.dev_root)
         .keep_alive(args.keep_alive)
         .sync(!args.no_sync)
         .error_status(args.error_status)
@@ -231,6 +227,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if let Some(s) = &args.state {
         builder = builder.state_dir(s);
     }
+    if let Some(d) = &args.dev_root {
+        builder = builder.dev_root(d);
+    }
     for c in &args.serve_client {
         builder = builder.serve_client(*c);
     }
@@ -240,9 +239,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    let service = builder
-        .build()
-        .context("cannot open the simulator's state")?;
+    let service = builder.build().context("cannot start the simulator")?;
     let handle = service.handle();
     // Before announcing the address: a signal from then on must stop the server cleanly.
     let shutdown = shutdown_signal();
@@ -258,11 +255,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
             handle.token(),
             args.serve_client.first().copied(),
         );
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        storpool_sim::write_storpool_conf(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     output::started(
         &format!("http://{addr}"),
         args.token.is_none().then(|| handle.token()),
+        handle.dev_root(),
     );
     service.serve(listener, shutdown).await;
     Ok(())

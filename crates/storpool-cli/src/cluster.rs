@@ -241,7 +241,11 @@ impl Cluster {
                 })
             }
             Choice::Embedded { dir, automatic } => {
-                let device_root = dev_root.map_or_else(|| dir.join("dev"), Path::to_owned);
+                // Absolute once, here: the simulator's links point into its folder, and the
+                // command reports device paths that must resolve from anywhere.
+                let dir = absolute(&dir)?;
+                let device_root =
+                    absolute(&dev_root.map_or_else(|| dir.join("dev"), Path::to_owned))?;
                 let embedded = Embedded::start(&dir, &device_root, automatic).await?;
                 let port = embedded.port.to_string();
                 let id = EMBEDDED_CLIENT_ID.to_string();
@@ -312,6 +316,13 @@ impl Cluster {
     }
 }
 
+/// `path` made absolute against the current folder (symbolic links are kept).
+fn absolute(path: &Path) -> Result<PathBuf, Failure> {
+    std::path::absolute(path)
+        .with_context(|| format!("cannot make {} an absolute path", path.display()))
+        .map_err(Failure::usage)
+}
+
 /// The embedded simulator running inside the command's runtime.
 #[derive(Debug)]
 pub struct Embedded {
@@ -332,11 +343,6 @@ impl Embedded {
             "cannot create the embedded StorPool simulator's folder {}",
             dir.display()
         )))?;
-        let hosts = dir.join(HOSTS_FILE);
-        if !hosts.exists() {
-            std::fs::write(&hosts, HOSTS_FILE_TEXT)
-                .map_err(cannot(format!("cannot write {}", hosts.display())))?;
-        }
         let builder = SimBuilder::new()
             .state_dir(dir.join("state"))
             .dev_root(dev_root)
@@ -362,6 +368,12 @@ impl Embedded {
                 anyhow::Error::new(other).context("cannot start the embedded StorPool simulator"),
             ),
         })?;
+        // Only once the simulator took the folder's state as its own.
+        let hosts = dir.join(HOSTS_FILE);
+        if !hosts.exists() {
+            std::fs::write(&hosts, HOSTS_FILE_TEXT)
+                .map_err(cannot(format!("cannot write {}", hosts.display())))?;
+        }
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .map_err(cannot("cannot listen on 127.0.0.1".to_owned()))?;

@@ -180,6 +180,11 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
+    /// `LOCATION.SUB.`: how every global id of this cluster starts.
+    pub(crate) fn gid_prefix(&self) -> String {
+        format!("{}.{}.", self.meta.location_id, self.meta.sub_id)
+    }
+
     pub(crate) fn new(meta: Meta) -> Self {
         Self {
             meta,

@@ -18,10 +18,12 @@ use crate::data::DataPlane;
 use crate::engine::{Core, Data, Method, Settings, unix_now};
 use crate::error::{ApiErr, SimError};
 use crate::faults::{FaultState, Faults, InjectedError};
+use crate::links::DevLinks;
 use crate::lock::StateLock;
 use crate::model::{ClientState, Cluster, Disk, Key, Meta, PlacementGroup};
 use crate::server::{self, Shared};
 use crate::state::{self, ClusterState};
+use crate::statedir;
 use crate::store::Store;
 
 /// The simulated cluster's hardware and identity.
@@ -146,8 +148,9 @@ impl SimBuilder {
         Self::default()
     }
 
-    /// The API token (default: a random decimal number). An empty token is refused by
-    /// [`SimBuilder::build`]: it would let every client in.
+    /// The API token (default: a random decimal number). [`SimBuilder::build`] refuses a token
+    /// [`check_token`] refuses: an empty one (it would let every client in), and anything but
+    /// visible ASCII characters (`!` to `~`) other than `\`.
     #[must_use]
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(SecretString::from(token.into()));
@@ -162,8 +165,8 @@ impl SimBuilder {
         self
     }
 
-    /// Where device links are made for served clients (default: a temporary folder; the
-    /// library never defaults to `/dev`).
+    /// Where device links are made for served clients (default: `STATE/dev`, a folder of the
+    /// simulator's own inside the state directory; never `/dev` unless given).
     #[must_use]
     pub fn dev_root(mut self, dir: impl Into<PathBuf>) -> Self {
         self.dev_root = Some(dir.into());
@@ -324,10 +327,9 @@ impl SimBuilder {
         let token = self
             .token
             .unwrap_or_else(|| SecretString::from(random_token()));
-        let (state_dir, state_tmp) = dir_or_temp(self.state_dir, "storpool-sim-state-")?;
-        let state_lock = StateLock::acquire(&state_dir, self.lock_wait)?;
-        let (dev_root, dev_tmp) = dir_or_temp(self.dev_root, "storpool-sim-dev-")?;
-        let db = state_dir.join("state.db");
+        let folders = Folders::prepare(self.state_dir, self.dev_root)?;
+        let state_lock = StateLock::acquire(&folders.state_dir, self.lock_wait)?;
+        let db = folders.state_dir.join(statedir::DB_FILE);
         let mut store = Store::open(&db, self.sync)?;
         let mut cl = if let Some(cl) = store.load()? {
             cl
@@ -364,12 +366,7 @@ impl SimBuilder {
                 },
             );
         }
-        let data_dir = state_dir.join("data");
-        let data =
-            DataPlane::open(&data_dir, &dev_root, self.sync).map_err(|source| SimError::Io {
-                path: data_dir.clone(),
-                source,
-            })?;
+        let data = folders.data_plane(self.sync, !self.served.is_empty(), cl.gid_prefix())?;
         let pending = store.pending()?;
         data.reconcile(&cl, &pending, &self.served);
         store.clear_pending();
@@ -411,11 +408,11 @@ impl SimBuilder {
         Ok(SimService {
             handle: SimHandle {
                 shared,
-                state_dir,
-                dev_root,
+                state_dir: folders.state_dir,
+                dev_root: folders.dev_root,
             },
             listen: self.listen,
-            _temps: (state_tmp, dev_tmp),
+            _temp: folders.state_tmp,
         })
     }
 
@@ -496,14 +493,22 @@ impl SimBuilder {
     }
 }
 
-/// A token clients can be asked for: not empty (an empty one would let every client in).
+/// A token clients can be asked for: not empty (an empty one would let every client in), and
+/// fit to be sent in an HTTP header and written on one storpool.conf line, so only visible
+/// ASCII characters (`!` to `~`) other than `\` (no blanks, line breaks, control or non-ASCII
+/// characters). The error never repeats the token.
 pub fn check_token(token: &str) -> Result<(), SimError> {
-    if token.is_empty() {
-        return Err(SimError::Option(
-            "the API token is empty: it would let every client in".to_owned(),
-        ));
-    }
-    Ok(())
+    let problem = if token.is_empty() {
+        "the API token is empty: it would let every client in"
+    } else if token.contains(['\n', '\r']) {
+        "the token must be a single line"
+    } else if !token.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+        "the token may only hold visible ASCII characters (`!` to `~`) other than `\\`: no \
+         blanks, control or non-ASCII characters"
+    } else {
+        return Ok(());
+    };
+    Err(SimError::Option(problem.to_owned()))
 }
 
 /// Error answers carry the error envelope, so their status must allow a body and must not
@@ -518,26 +523,72 @@ pub fn check_error_status(status: u16) -> Result<(), SimError> {
     }
 }
 
-fn dir_or_temp(
-    dir: Option<PathBuf>,
-    prefix: &str,
-) -> Result<(PathBuf, Option<tempfile::TempDir>), SimError> {
-    if let Some(d) = dir {
-        std::fs::create_dir_all(&d).map_err(|source| SimError::Io {
-            path: d.clone(),
-            source,
-        })?;
-        Ok((d, None))
-    } else {
-        let t = tempfile::Builder::new()
-            .prefix(prefix)
-            .tempdir()
-            .map_err(|source| SimError::Io {
-                path: std::env::temp_dir(),
-                source,
-            })?;
-        Ok((t.path().to_owned(), Some(t)))
+/// The state directory and the device root, ready.
+struct Folders {
+    state_dir: PathBuf,
+    /// The temporary state directory, when the caller named none.
+    state_tmp: Option<tempfile::TempDir>,
+    dev_root: PathBuf,
+}
+
+impl Folders {
+    /// Takes the state directory (see [`statedir::prepare`]; a temporary one when `None`) and
+    /// makes the device root (default: `STATE/dev`, a folder of the simulator's own: never
+    /// `/dev` unless the caller asks for it). Both paths come back absolute and resolved.
+    fn prepare(state_dir: Option<PathBuf>, dev_root: Option<PathBuf>) -> Result<Self, SimError> {
+        let (state_dir, state_tmp) = if let Some(dir) = state_dir {
+            (dir, None)
+        } else {
+            let tmp = temp_dir("storpool-sim-state-")?;
+            (tmp.path().to_owned(), Some(tmp))
+        };
+        let state_dir = statedir::prepare(&state_dir)?;
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| SimError::Io { path, source }
+        };
+        let dev_root = if let Some(dir) = dev_root {
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            // Resolved once: links are made in the folder it names now.
+            std::fs::canonicalize(&dir).map_err(io(&dir))?
+        } else {
+            let dir = state_dir.join(statedir::DEV_DIR);
+            statedir::sub_dir(&dir).map_err(io(&dir))?;
+            dir
+        };
+        Ok(Self {
+            state_dir,
+            state_tmp,
+            dev_root,
+        })
     }
+
+    /// The data plane: `STATE/data` (see [`DataPlane::open`]) and the device folders under
+    /// the device root (made when clients are served, `serve`).
+    fn data_plane(
+        &self,
+        sync: bool,
+        serve: bool,
+        gid_prefix: String,
+    ) -> Result<DataPlane, SimError> {
+        let data_dir = self.state_dir.join(statedir::DATA_DIR);
+        let links = DevLinks::open(&self.dev_root, &data_dir, serve)
+            .map_err(|(path, source)| SimError::Io { path, source })?;
+        DataPlane::open(&data_dir, links, sync, gid_prefix).map_err(|source| SimError::Io {
+            path: data_dir.clone(),
+            source,
+        })
+    }
+}
+
+fn temp_dir(prefix: &str) -> Result<tempfile::TempDir, SimError> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|source| SimError::Io {
+            path: std::env::temp_dir(),
+            source,
+        })
 }
 
 /// A random decimal token, like real ones.
@@ -610,7 +661,7 @@ pub(crate) fn new_cluster(layout: &ClusterLayout) -> Cluster {
 pub struct SimService {
     handle: SimHandle,
     listen: SocketAddr,
-    _temps: (Option<tempfile::TempDir>, Option<tempfile::TempDir>),
+    _temp: Option<tempfile::TempDir>,
 }
 
 impl fmt::Debug for SimService {
@@ -658,12 +709,13 @@ impl SimHandle {
         self.shared.token.expose_secret()
     }
 
-    /// The state directory.
+    /// The state directory (absolute, with symbolic links resolved).
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
     }
 
-    /// The device root (`DEVROOT/storpool/NAME`, `DEVROOT/storpool-byid/GLOBALID`).
+    /// The device root (`DEVROOT/storpool/NAME`, `DEVROOT/storpool-byid/GLOBALID`), absolute,
+    /// with symbolic links resolved.
     pub fn dev_root(&self) -> &Path {
         &self.dev_root
     }

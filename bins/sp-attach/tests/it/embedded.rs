@@ -109,3 +109,28 @@ fn without_any_configuration_the_embedded_simulator_in_the_data_folder_is_used()
         "{run:#?}"
     );
 }
+
+#[test]
+fn a_relative_embedded_folder_gives_device_links_that_resolve() {
+    let tmp = tempfile::tempdir().unwrap();
+    seed_volume(&tmp.path().join("relemb"), "v1");
+    let run = Run::from(
+        Command::new(env!("CARGO_BIN_EXE_sp-attach"))
+            .current_dir(tmp.path())
+            .args(["--embedded", "relemb", "connect", "v1", "--json"])
+            .args(["--timeout", "10", "-q"])
+            .env("HOME", tmp.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap(),
+    );
+    let attached: ConnectJson = run.json();
+    let link = tmp.path().join("relemb/dev/storpool/os--volume-v1");
+    let target = std::fs::read_link(&link).unwrap();
+    assert!(target.is_absolute(), "{}", target.display());
+    assert!(
+        std::fs::metadata(&link).unwrap().is_file(),
+        "the link resolves"
+    );
+    assert!(attached.path.is_absolute(), "{}", attached.path.display());
+}

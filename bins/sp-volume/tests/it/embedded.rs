@@ -138,3 +138,22 @@ fn concurrent_commands_on_one_folder_take_turns() {
     let ids: Vec<&str> = list.volumes.iter().map(|v| v.id.as_str()).collect();
     assert_eq!(ids, ["v0", "v1", "v2", "v3"]);
 }
+
+#[test]
+fn an_embedded_folder_whose_state_holds_files_of_others_is_refused_with_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cluster");
+    let notes = dir.join("state/data/notes.txt");
+    std::fs::create_dir_all(notes.parent().unwrap()).unwrap();
+    std::fs::write(&notes, "mine").unwrap();
+    let run = run(
+        tmp.path(),
+        &["--embedded", dir.to_str().unwrap(), "list", "-q"],
+    );
+    let line = run.failed(2);
+    assert!(
+        line.contains(&dir.join("state").display().to_string()),
+        "{line}"
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
+}

@@ -68,3 +68,16 @@ fn finish_migration_prints_the_model_update() {
         .to_owned();
     assert!(line.contains("the same"), "{line}");
 }
+
+#[test]
+fn finish_migration_run_again_keeps_the_migrated_data_under_the_original_name() {
+    let node = node();
+    node.run(&["create", "orig", "--size", "1"]).ok();
+    node.run(&["create", "temp", "--size", "2"]).ok();
+    let temp_gid = node.volume("os--volume-temp").unwrap().global_id;
+    for _ in 0..2 {
+        let run = node.run(&["finish-migration", "orig", "temp", "--json"]);
+        assert_eq!(run.ok(), "{\"_name_id\":null}\n");
+        assert_eq!(node.volume("os--volume-orig").unwrap().global_id, temp_gid);
+    }
+}

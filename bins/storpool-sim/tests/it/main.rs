@@ -48,7 +48,8 @@ fn start_with(state: &Path, extra: &[&str]) -> (Server, String) {
     let conf = state.with_extension("conf");
     let _ = std::fs::remove_file(&conf);
     let dev = state.with_extension("dev");
-    let child = Command::new(BIN)
+    let mut command = Command::new(BIN);
+    command
         .args(["--listen", "127.0.0.1:0", "-q"])
         .arg("--state")
         .arg(state)
@@ -56,14 +57,20 @@ fn start_with(state: &Path, extra: &[&str]) -> (Server, String) {
         .arg(&dev)
         .arg("--write-config")
         .arg(&conf)
-        .args(extra)
+        .args(extra);
+    serve(&mut command, &conf)
+}
+
+/// Start the binary and wait for the configuration file it writes to `conf`.
+fn serve(command: &mut Command, conf: &Path) -> (Server, String) {
+    let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let start = Instant::now();
     let text = loop {
-        if let Ok(t) = std::fs::read_to_string(&conf)
+        if let Ok(t) = std::fs::read_to_string(conf)
             && t.contains("SP_AUTH_TOKEN")
         {
             break t;
@@ -184,6 +191,199 @@ fn bad_usage_is_one_error_line_naming_the_value_and_exit_2() {
         assert!(first.starts_with("storpool-sim: error: "), "{err}");
         assert!(first.contains(named), "{err}");
         assert!(lines.all(|line| line.starts_with("hint: ")), "{err}");
+    }
+}
+
+/// Runs the binary to its exit (killing it after the deadline, which fails the test).
+fn run_to_exit(command: &mut Command) -> std::process::Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the binary did not exit");
+        }
+        std::thread::sleep(POLL);
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_state_folder_of_others_is_refused_with_exit_2_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = state_dir(&tmp);
+    let notes = state.join("data/notes.txt");
+    std::fs::create_dir_all(notes.parent().unwrap()).unwrap();
+    std::fs::write(&notes, "mine").unwrap();
+    let out = run_to_exit(
+        Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "--no-sync", "--state"])
+            .arg(&state),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("storpool-sim: error: "), "{err}");
+    assert!(err.contains(&state.display().to_string()), "{err}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
+}
+
+#[test]
+fn without_dev_root_device_links_go_under_the_state_folder_and_it_is_said() {
+    use std::io::BufRead as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = state_dir(&tmp);
+    // First, what it says at start (serving no client, so that nothing is linked anywhere).
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--no-sync", "--token", "abc"])
+        .arg("--state")
+        .arg(&state)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut said = String::new();
+    stderr.read_line(&mut said).unwrap();
+    assert!(said.contains("listening on"), "{said}");
+    // Everything it says at start is said before it serves: stop it and read the rest.
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    stderr.read_to_string(&mut said).unwrap();
+    child.wait().unwrap();
+    let dev = state.join("dev");
+    assert!(
+        said.lines()
+            .any(|line| line == format!("storpool-sim: device root: {}", dev.display())),
+        "{said}"
+    );
+
+    // Then the links of a served client.
+    let conf = tmp.path().join("sim.conf");
+    let (server, _) = serve(
+        Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "-q", "--no-sync"])
+            .arg("--state")
+            .arg(&state)
+            .args(["--serve-client", "1", "--write-config"])
+            .arg(&conf),
+        &conf,
+    );
+    let body = serde_json::json!({"name": "v", "size": 1u64 << 30, "replication": 3});
+    assert_eq!(
+        server.call("POST", "VolumeCreate", Some(&body)).unwrap().0,
+        200
+    );
+    let attach = serde_json::json!([{"volume": "v", "rw": [1]}]);
+    assert_eq!(
+        server
+            .call("POST", "VolumesReassign", Some(&attach))
+            .unwrap()
+            .0,
+        200
+    );
+    assert!(dev.join("storpool/v").exists());
+}
+
+#[test]
+fn relative_state_and_device_folders_give_links_that_resolve() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, _) = serve(
+        Command::new(BIN)
+            .current_dir(tmp.path())
+            .args(["--listen", "127.0.0.1:0", "-q", "--no-sync"])
+            .args(["--state", "s1/state", "--dev-root", "s1/dev"])
+            .args(["--serve-client", "1", "--write-config", "sim.conf"]),
+        &tmp.path().join("sim.conf"),
+    );
+    let body = serde_json::json!({"name": "v", "size": 1u64 << 30, "replication": 3});
+    assert_eq!(
+        server.call("POST", "VolumeCreate", Some(&body)).unwrap().0,
+        200
+    );
+    let attach = serde_json::json!([{"volume": "v", "rw": [1]}]);
+    assert_eq!(
+        server
+            .call("POST", "VolumesReassign", Some(&attach))
+            .unwrap()
+            .0,
+        200
+    );
+    let link = tmp.path().join("s1/dev/storpool/v");
+    let target = std::fs::read_link(&link).unwrap();
+    assert!(target.is_absolute(), "{}", target.display());
+    assert!(
+        std::fs::metadata(&link).unwrap().is_file(),
+        "the link resolves"
+    );
+}
+
+#[test]
+fn the_written_config_is_private_and_replaces_a_link_without_following_it() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "keep\n").unwrap();
+    let conf = tmp.path().join("sim.conf");
+    std::os::unix::fs::symlink(&victim, &conf).unwrap();
+    let (server, text) = serve(
+        Command::new(BIN)
+            .args(["--listen", "127.0.0.1:0", "-q", "--no-sync"])
+            .arg("--state")
+            .arg(state_dir(&tmp))
+            .arg("--write-config")
+            .arg(&conf),
+        &conf,
+    );
+    let meta = std::fs::symlink_metadata(&conf).unwrap();
+    assert!(meta.is_file(), "the link was replaced by a file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+    assert_eq!(conf_value(&text, "SP_AUTH_TOKEN"), server.token);
+    // Written whole or not at all: no temporary file is left next to it.
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn tokens_that_are_not_one_line_of_printable_characters_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("sim.conf");
+    for (n, token) in ["123\nSP_OURID=9", "1 2", "tab\tbed", "caf\u{e9}", "a\\b"]
+        .into_iter()
+        .enumerate()
+    {
+        for from_env in [false, true] {
+            let mut command = Command::new(BIN);
+            command
+                .args(["--listen", "127.0.0.1:0", "--no-sync", "--state"])
+                .arg(tmp.path().join(format!("state{n}")))
+                .arg("--write-config")
+                .arg(&conf);
+            if from_env {
+                command.env("STORPOOL_SIM_TOKEN", token);
+            } else {
+                command.args(["--token", token]);
+            }
+            let out = run_to_exit(&mut command);
+            assert_eq!(out.status.code(), Some(2), "{token:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.starts_with("storpool-sim: error: "), "{err}");
+            assert!(err.contains("token"), "{err}");
+            assert!(!err.contains(token), "the token is not repeated: {err}");
+            assert!(!conf.exists(), "{token:?}");
+        }
     }
 }
 

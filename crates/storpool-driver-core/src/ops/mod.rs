@@ -3,7 +3,7 @@
 pub(crate) mod clone;
 mod connection;
 mod manage;
-mod migration;
+pub(crate) mod migration;
 mod retype;
 mod snapshots;
 mod stats;

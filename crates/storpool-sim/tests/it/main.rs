@@ -5,6 +5,7 @@ mod attach;
 mod copies;
 mod data;
 mod faults;
+mod files;
 mod fuzz;
 mod http;
 mod limits;
