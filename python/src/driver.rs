@@ -411,6 +411,19 @@ impl PyDriver {
         ))
     }
 
+    /// Deletes what a migration source record stands for (Cinder deletes the record with
+    /// the temporary volume's id `volume_id` and the original's id as `name_id`): the old
+    /// data, under whichever name it has after `finish_migration`; never the migrated data.
+    fn delete_migration_source(
+        &self,
+        py: Python<'_>,
+        volume_id: String,
+        name_id: String,
+    ) -> PyResult<Py<PyAny>> {
+        run!(self, py, |driver| driver
+            .delete_migration_source(&volume_id, &name_id))
+    }
+
     /// Snapshots several volumes at one instant; members are named by the group id and
     /// each volume id. Returns `{"id", "snapshots"}`.
     fn create_group_snapshot(

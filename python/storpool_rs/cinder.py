@@ -16,7 +16,8 @@ crash-safe migrations, consistent group snapshots). Under eventlet the calls run
 threads, so a slow cluster does not stall the volume service. Raw and qcow2 image copies use
 storpool-rs's own (``storpool_rs.import_image`` / ``export_image``, as ``sp-volume`` does);
 other attaches on this node (other image formats, volume migrations) go through
-:class:`storpool_rs.os_brick.StorPoolConnector`.
+:class:`storpool_rs.os_brick.StorPoolConnector`, which the driver registers as os-brick's
+``STORPOOL`` connector in the volume service when it starts.
 
 Pools: ``default`` (untemplated volumes of the default replication), ``replication_N``
 (untemplated volumes of another replication) and ``template_NAME`` per template; each reports
@@ -130,6 +131,11 @@ class StorPoolDriver(driver.VolumeDriver):
             LOG.error("The StorPool driver cannot start: %s", err)
             raise exception.VolumeDriverException(message=str(err)) from err
         self._sp = _green.offload(self._native)
+        # Every StorPool attach of this service (Cinder's own volume copies for migrations
+        # included, which do not go through the driver) uses the storpool-rs connector.
+        from storpool_rs import os_brick
+
+        os_brick.register()
 
     def check_for_setup_error(self) -> None:
         """Fails when :meth:`do_setup` could not build the driver."""
@@ -191,15 +197,32 @@ class StorPoolDriver(driver.VolumeDriver):
     # Volumes --------------------------------------------------------------------------
 
     def create_volume(self, volume: Any) -> Optional[dict]:
-        """Creates the volume with its type's template or replication and QoS."""
-        created = self._call(
-            "create_volume", self._name_id(volume), int(volume["size"]), self._specs(volume)
-        )
+        """Creates the volume with its type's template or replication and QoS; the
+        destination of a migration goes to the pool it was sent to."""
+        specs = self._specs(volume)
+        created = self._call("create_volume", self._name_id(volume), int(volume["size"]), specs)
+        pool = volume_utils.extract_host(volume.get("host"), "pool")
+        if pool and str(volume.get("migration_status") or "").startswith("target:"):
+            # The pool was chosen by whoever migrates the volume, not matched to the type.
+            moved = self._call("move_to_pool", self._name_id(volume), pool, specs)
+            if moved["retyped"]:
+                return None
         return self._placed(volume.get("host"), created)
 
     def delete_volume(self, volume: Any) -> None:
-        """Detaches the volume everywhere and deletes it; already gone is success."""
-        self._call("delete_volume", self._name_id(volume))
+        """Detaches the volume everywhere and deletes it; already gone is success.
+
+        A record whose data has another id's name (``_name_id``: a migration's source, or a
+        volume whose migration could not rename its data into place) is deleted through
+        the core's migration rule: the old data goes, under whichever name it has, and
+        the data of a finished migration never does (Cinder points the source record at
+        the original id, which holds the migrated data once the names were swapped).
+        """
+        name_id = volume.get("_name_id")
+        if name_id and name_id != volume["id"]:
+            self._call("delete_migration_source", str(volume["id"]), str(name_id))
+        else:
+            self._call("delete_volume", str(volume["id"]))
 
     def extend_volume(self, volume: Any, new_size: int) -> None:
         """Grows the volume to ``new_size`` GiB."""

@@ -24,12 +24,15 @@ import sys
 import tempfile
 import time
 import unittest
+from unittest import mock
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from cinder import context as cinder_context  # noqa: E402
 from cinder import objects  # noqa: E402
 from cinder import privsep  # noqa: E402
+from os_brick import privileged as brick_privileged  # noqa: E402
+from os_brick.initiator import connector as brick_connector  # noqa: E402
 from cinder.tests.functional.api import client  # noqa: E402
 from cinder.tests.functional import functional_helpers  # noqa: E402
 from cinder.tests.functional import test_volumes  # noqa: E402
@@ -38,6 +41,7 @@ from cinder.image import glance  # noqa: E402 - after the harness (import cycle)
 from cinder.volume import configuration  # noqa: E402
 
 from simulator import Simulator  # noqa: E402
+from storpool_rs import os_brick  # noqa: E402
 
 DRIVER = "storpool_rs.cinder.StorPoolDriver"
 BACKEND = "storpool-sim"
@@ -176,10 +180,12 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
                          lambda ctx, ref: (self.images, ref))
         self.mock_object(glance, "get_default_image_service", lambda: self.images)
         super().setUp()
-        # Cinder checks downloaded images with a privileged helper (privsep), which its test
-        # harness forbids starting as a daemon: run it in this process instead.
-        privsep.sys_admin_pctxt.set_client_mode(False)
-        self.addCleanup(privsep.sys_admin_pctxt.set_client_mode, True)
+        # Cinder and os-brick run some steps (image checks, connector properties) through a
+        # privileged helper (privsep), which the harness forbids starting as a daemon: run
+        # them in this process instead.
+        for context in (privsep.sys_admin_pctxt, brick_privileged.default):
+            context.set_client_mode(False)
+            self.addCleanup(context.set_client_mode, True)
         self.addCleanup(self.clear_cluster)
         self.plain = self.api.create_type(self._vol_type_name)
         self.api.create_volume_type_extra_specs(
@@ -188,10 +194,15 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         self.hdd = self.make_type("storpool_hdd", {"storpool_template": "hdd"})
         self.rep2 = self.make_type("storpool_rep2", {"storpool_replication": "2"})
         self.driver = self.volume.manager.driver
-        # Image copies attach on this node: the simulator's devices.
-        from storpool_rs import os_brick
-
-        self.driver._connector = os_brick.StorPoolConnector(None, device_root=str(SIM.dev_root))
+        # Attaches on this node (image copies, migrations) find the simulator's devices.
+        mapping = brick_connector.get_connector_mapping()
+        restore = mock.patch.dict(mapping)
+        restore.start()
+        self.addCleanup(restore.stop)
+        defaults = mock.patch.dict(os_brick._DEFAULTS)
+        defaults.start()
+        self.addCleanup(defaults.stop)
+        os_brick.register(device_root=str(SIM.dev_root))
 
     def tearDown(self) -> None:
         self.assert_cluster_matches_cinder()
@@ -565,5 +576,31 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
             with open(back, "rb") as disk:
                 self.assertEqual(b"changed by the instance", disk.read(23))
         self.assertEqual([], SIM.snapshot_names(), "the upload's temporary snapshot is gone")
+        self.assertEqual([], SIM.attachments())
+        self.delete_volume(volume["id"])
+
+    @unittest.skipUnless(os.geteuid() == 0, "Cinder copies volumes with dd as root (its root helper)")
+    def test_a_migration_with_a_host_copy_ends_with_the_data_under_the_original_name(self):
+        # Cinder's generic migration: a new volume in the destination pool, the data copied
+        # through attaches on this node, then update_migrated_volume renames it into place.
+        volume = self.create_volume(1, volume_type=self.plain["id"])
+        self.write_device(volume["id"], b"migrated data")
+        before = self.cluster_volume(volume["id"])
+        host = self.api.get_volume(volume["id"])["os-vol-host-attr:host"].split("#")[0]
+        self.action(volume["id"], {"os-migrate_volume": {
+            "host": f"{host}#template_hdd", "force_host_copy": True}})
+        migrated = self.wait(
+            lambda: self.api.get_volume(volume["id"]),
+            lambda v: v.get("migration_status") in ("success", "error"),
+            "the migration",
+        )
+        self.assertEqual("success", migrated["migration_status"])
+        self.assertIsNone(migrated["os-vol-mig-status-attr:name_id"], "renamed into place")
+        after = self.cluster_volume(volume["id"])
+        self.assertNotEqual(before["globalId"], after["globalId"], "a copy, as asked")
+        self.assertEqual("hdd", after["templateName"])
+        self.assertEqual(b"migrated data", self.read_device(volume["id"], 13))
+        self.assertEqual([self.driver._native.volume_name(volume["id"])], SIM.volume_names(),
+                         "the source and the temporary volume are gone")
         self.assertEqual([], SIM.attachments())
         self.delete_volume(volume["id"])

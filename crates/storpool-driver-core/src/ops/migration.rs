@@ -16,7 +16,7 @@ use tracing::Instrument;
 use crate::driver::{Driver, Op, volume_name, volume_ref};
 use crate::error::{DriverError, Object};
 use crate::naming::{IdKind, Naming};
-use crate::types::MigrationUpdate;
+use crate::types::{Deletion, MigrationUpdate};
 
 /// The tag on the volume that holds a migration's data, set before the names are swapped: its
 /// value is the temporary volume's id (`finish_migration`'s `temp_volume_id`).
@@ -203,6 +203,46 @@ impl Driver {
             }
         }
         true
+    }
+
+    /// Deletes what the migration source stands for (Cinder's last step of a generic
+    /// migration: the record with the temporary volume's id `id` and the original's id as
+    /// its name id `name_id`). After [`Driver::finish_migration`] swapped the names, the old
+    /// data is under `id`'s name and `name_id`'s name holds the migrated data (tagged
+    /// [`MIGRATION_TAG`]` = id`): the volume under `id`'s name is deleted. Otherwise (the
+    /// finish failed and renamed nothing) the old data is under `name_id`'s name, which is
+    /// deleted. Either way the migrated data is never touched; as
+    /// [`Driver::delete_volume`], already gone is success.
+    pub async fn delete_migration_source(
+        &self,
+        id: &str,
+        name_id: &str,
+    ) -> Result<Deletion, DriverError> {
+        let mut op = Op::new("delete migration source", id);
+        let span = op.span();
+        let result = async {
+            if id == name_id {
+                return self.delete_volume_in(&mut op, id).await;
+            }
+            let (name, object) = self.volume(name_id)?;
+            let swapped = self
+                .lookup(&mut op, &object, &name)
+                .await?
+                .is_some_and(|volume| is_marked(&volume, id));
+            if swapped {
+                tracing::info!(
+                    migrated = %name,
+                    "the migrated data has the original name: deleting the old data under the \
+                     temporary name"
+                );
+                self.delete_volume_in(&mut op, id).await
+            } else {
+                self.delete_volume_in(&mut op, name_id).await
+            }
+        }
+        .instrument(span)
+        .await;
+        op.finish(result)
     }
 
     /// Volume `name`, if it exists (one lookup, not a listing of the whole cluster).

@@ -100,7 +100,11 @@ impl Driver {
         op.finish(result)
     }
 
-    async fn delete_volume_in(&self, op: &mut Op, id: &str) -> Result<Deletion, DriverError> {
+    pub(crate) async fn delete_volume_in(
+        &self,
+        op: &mut Op,
+        id: &str,
+    ) -> Result<Deletion, DriverError> {
         let (name, object) = self.volume(id)?;
         let vref = volume_ref(&name);
         let detach = [ReassignEntry::detach_volume_everywhere(vref.clone())];

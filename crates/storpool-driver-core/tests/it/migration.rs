@@ -423,3 +423,55 @@ async fn a_second_migration_of_the_same_volume_is_not_taken_for_a_retry() {
     assert_eq!(gid(&env, &vol("orig")), second);
     assert_eq!(gid(&env, &vol("temp2")), first);
 }
+
+#[tokio::test]
+async fn deleting_the_migration_source_deletes_the_old_data_whichever_name_it_has() {
+    // Cinder's generic migration ends by deleting the source record: id = the temporary
+    // volume's id, name id = the original id. After a swap the old data is under the
+    // temporary id's name, and the original name holds the migrated data, which must stay.
+    let env = env();
+    for id in ["orig", "temp"] {
+        env.driver
+            .create_volume(id, 1, &Specs::new())
+            .await
+            .unwrap();
+    }
+    let (old, new) = (gid(&env, &vol("orig")), gid(&env, &vol("temp")));
+    let done = env
+        .driver
+        .finish_migration("orig", "temp", None)
+        .await
+        .unwrap();
+    assert_eq!(done.name_id, None);
+    let deleted = env
+        .driver
+        .delete_migration_source("temp", "orig")
+        .await
+        .unwrap();
+    assert_eq!(deleted.name, vol("temp"));
+    assert!(deleted.existed);
+    assert_eq!(env.volumes(), [vol("orig")]);
+    assert_eq!(gid(&env, &vol("orig")), new, "the migrated data stays");
+    assert!(!env.state().volumes.iter().any(|v| v.global_id == old));
+    // Again (a retry after a lost answer): nothing left to delete, the data still there.
+    let again = env
+        .driver
+        .delete_migration_source("temp", "orig")
+        .await
+        .unwrap();
+    assert_eq!(gid(&env, &vol("orig")), new);
+    assert!(!again.existed);
+
+    // When the finish failed (no swap), the source record's name id names the old data.
+    for id in ["a", "b"] {
+        env.driver
+            .create_volume(id, 1, &Specs::new())
+            .await
+            .unwrap();
+    }
+    let migrated = gid(&env, &vol("b"));
+    let deleted = env.driver.delete_migration_source("b", "a").await.unwrap();
+    assert_eq!(deleted.name, vol("a"));
+    assert_eq!(env.volumes(), [vol("b"), vol("orig")]);
+    assert_eq!(gid(&env, &vol("b")), migrated);
+}
