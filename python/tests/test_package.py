@@ -5,6 +5,10 @@ from __future__ import annotations
 import ast
 import pathlib
 import pydoc
+import subprocess
+import sys
+
+import pytest
 
 import storpool_rs
 from storpool_rs import _native
@@ -74,3 +78,14 @@ def test_help_documents_the_classes_and_their_methods():
     for function in (storpool_rs.import_image, storpool_rs.export_image, storpool_rs.image_info):
         assert function.__doc__ and function.__text_signature__
     assert storpool_rs.__version__
+
+
+def test_the_stubs_and_the_pure_python_modules_type_check_strictly():
+    pytest.importorskip("mypy", reason="mypy is not installed")
+    package = pathlib.Path(storpool_rs.__file__).parent
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
+         str(package / "_native.pyi"), str(package / "__init__.py"), str(package / "_green.py")],
+        capture_output=True, text=True, check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
