@@ -86,10 +86,13 @@ def test_ctrl_c_during_an_import_cleans_up_then_raises_keyboard_interrupt(
     fake = bin_dir / "qemu-img"
     fake.write_text(
         "#!/bin/sh\n"
-        'case "$*" in *storpool-byid*) echo $$ > "%s.tmp"; mv "%s.tmp" "%s"; exec sleep 600;; esac\n'
+        'case "$*" in *storpool-byid*) echo $$ > "%s.tmp"; mv "%s.tmp" "%s"; exec sleep 60;; esac\n'
         'exec "%s" "$@"\n' % (pid_file, pid_file, pid_file, shutil.which("qemu-img")))
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    # Python leaves SIGINT ignored when it starts ignored (a background job of a script):
+    # make Ctrl-C raise KeyboardInterrupt here whatever started the tests.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def interrupt_when_copying():
         deadline = time.monotonic() + 30
@@ -98,8 +101,11 @@ def test_ctrl_c_during_an_import_cleans_up_then_raises_keyboard_interrupt(
         os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=interrupt_when_copying, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        storpool_rs.import_image(driver, connector, "slow", image, image_format="qcow2")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            storpool_rs.import_image(driver, connector, "slow", image, image_format="qcow2")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     child = int(pid_file.read_text())
     assert not pathlib.Path(f"/proc/{child}").exists() or \
         "zombie" in pathlib.Path(f"/proc/{child}/status").read_text(), "qemu-img is stopped"
