@@ -25,9 +25,9 @@ const BIN: &str = "sp-attach";
 /// `{prefix}--volume-{ID}` and `{prefix}--snap--none--snapshot-{ID}`, with the prefix from
 /// `SP_OPENSTACK_VOLUME_PREFIX` (default `os`).
 ///
-/// With no cluster configured (no storpool.conf, `STORPOOL_CONF` or `SP_API_HTTP_HOST`), or
-/// with `--embedded`, it works on the embedded StorPool simulator (client 1), whose devices
-/// appear under DIR/dev.
+/// With `--embedded` (or `STORPOOL_EMBEDDED=DIR`) it works on the embedded StorPool simulator
+/// (client 1), whose devices appear under DIR/dev; without them and without a configured
+/// cluster it refuses to run.
 #[derive(Debug, Parser)]
 #[command(name = BIN, version, after_help = EXIT_CODES_HELP)]
 struct Cli {
@@ -138,7 +138,6 @@ fn parse_delay(text: &str) -> Result<Duration, String> {
 /// What the command line resolves to, before any call.
 struct Settings {
     json: bool,
-    quiet: bool,
     dev_root: Option<PathBuf>,
     timeout: Duration,
     detach_retry: DetachRetry,
@@ -167,7 +166,6 @@ impl Cli {
         };
         Settings {
             json: self.global.json,
-            quiet: self.global.quiet > 0,
             dev_root: self.dev_root.clone(),
             timeout,
             detach_retry,
@@ -196,11 +194,7 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
         settings.dev_root.as_deref(),
     )
     .await?;
-    if let Some(notice) = cluster.notice()
-        && !settings.quiet
-    {
-        output::notice(&notice);
-    }
+    cluster.announce(BIN);
     let result = match connector(&cluster, &settings) {
         Ok(connector) => execute(cli, &settings, &connector).await,
         Err(failure) => Err(failure),

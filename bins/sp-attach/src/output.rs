@@ -8,12 +8,6 @@ use serde::Serialize;
 use storpool_attach::{AccessMode, Attached, Detached, Extended, NodeAttachment, ObjectKind};
 use storpool_cli::{emit, emit_json, table};
 
-/// The one line saying that the embedded simulator is used.
-#[allow(clippy::print_stderr)]
-pub(crate) fn notice(notice: &str) {
-    eprintln!("{}: {notice}", crate::BIN);
-}
-
 /// `connect --json`: os-brick's `{"type": "block", "path": ...}` plus what happened.
 #[derive(Serialize)]
 struct ConnectJson<'a> {

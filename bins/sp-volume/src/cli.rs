@@ -15,9 +15,10 @@ use storpool_cli::{EXIT_CODES_SIGNALS_HELP, GlobalArgs, parse_secs};
 /// given as `--type-spec KEY=VALUE`: `storpool_template=NAME` is its StorPool template;
 /// `total_iops_sec`, `total_bytes_sec`, `storpool:iops`, `storpool:bw` its QoS limits.
 ///
-/// With no cluster configured (no storpool.conf, `STORPOOL_CONF` or `SP_API_HTTP_HOST`), or
-/// with `--embedded`, it works on the embedded StorPool simulator, whose state persists in a
-/// local folder. `sp-volume demo` shows the whole flow in a few seconds.
+/// With `--embedded` (or `STORPOOL_EMBEDDED=DIR`) it works on the embedded StorPool
+/// simulator, whose state persists in a local folder; without them and without a configured
+/// cluster it refuses to run. `sp-volume demo` shows the whole flow in a few seconds on a
+/// simulator of its own.
 #[derive(Debug, Parser)]
 #[command(name = crate::BIN, version, after_help = EXIT_CODES_SIGNALS_HELP)]
 pub(crate) struct Cli {
@@ -289,8 +290,8 @@ pub(crate) enum Command {
     },
     /// Show the main flow end to end: make a bootable disk image, import it, snapshot it, boot
     /// several instance volumes from the snapshot, attach one and check its bytes, show stats
-    /// and the volumes, clean up. Runs on a fresh embedded simulator unless `--embedded` or
-    /// `--config` (or `STORPOOL_CONF`) says otherwise.
+    /// and the volumes, clean up. Runs on a fresh embedded simulator of its own unless
+    /// `--embedded`, `--config`, `STORPOOL_EMBEDDED` or `STORPOOL_CONF` names a cluster.
     Demo {
         /// Size of the disk image in MiB
         #[arg(long, value_name = "MIB", default_value_t = 64,

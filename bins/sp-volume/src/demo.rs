@@ -66,8 +66,8 @@ pub(crate) struct Step {
 /// What the demo did.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct DemoReport {
-    /// The cluster it ran on.
-    pub(crate) cluster: String,
+    /// The cluster it ran on (a storpool.conf, or the embedded simulator's folder).
+    pub(crate) cluster_source: String,
     /// The image it made and imported.
     pub(crate) image: ImageInfo,
     /// The steps, in order.
@@ -343,7 +343,7 @@ async fn flow(
     steps.end(&text, "", started);
 
     Ok(DemoReport {
-        cluster: ctx.cluster.source().to_owned(),
+        cluster_source: ctx.cluster.source().to_owned(),
         image: imported.image,
         steps: std::mem::take(&mut steps.done),
         verified_bytes: verified,

@@ -60,11 +60,7 @@ async fn run_command(cli: &Cli, cancel: CancellationToken) -> Result<(), Failure
     let env = Environment::from_process();
     let (global, _demo_dir) = cluster_args(cli, &env)?;
     let cluster = Cluster::connect(&global, &env, settings.dev_root.as_deref()).await?;
-    if let Some(notice) = cluster.notice()
-        && !settings.quiet
-    {
-        output::note(&notice);
-    }
+    cluster.announce(BIN);
     let ctx = Ctx::new(settings, cluster, cancel)?;
     let result = commands::execute(&ctx, &cli.command).await;
     ctx.cluster.shutdown().await;
@@ -72,15 +68,17 @@ async fn run_command(cli: &Cli, cancel: CancellationToken) -> Result<(), Failure
 }
 
 /// The options that choose the cluster. The demo runs on a fresh embedded simulator in a
-/// temporary folder (removed when the returned guard drops) unless `--embedded`, `--config`
-/// or `STORPOOL_CONF` names a cluster.
+/// temporary folder (removed when the returned guard drops) unless `--embedded`, `--config`,
+/// `STORPOOL_EMBEDDED` or `STORPOOL_CONF` names a cluster.
 fn cluster_args(
     cli: &Cli,
     env: &Environment,
 ) -> Result<(GlobalArgs, Option<tempfile::TempDir>), Failure> {
     let mut global = cli.global.clone();
-    let chosen =
-        global.embedded.is_some() || global.config.is_some() || env.storpool_conf.is_some();
+    let chosen = global.embedded.is_some()
+        || global.config.is_some()
+        || env.storpool_conf.is_some()
+        || env.embedded.is_some();
     if !matches!(cli.command, Command::Demo { .. }) || chosen {
         return Ok((global, None));
     }

@@ -27,10 +27,11 @@ pub struct GlobalArgs {
     )]
     pub config: Option<PathBuf>,
 
-    /// Use the embedded StorPool simulator with its state in DIR (default: under the user's
-    /// data directory); it is used anyway when no cluster is configured
+    /// Use the embedded StorPool simulator with its state in DIR.
     #[arg(
         long,
+        help = "Use the embedded StorPool simulator with its state in DIR (default: \
+                ~/.local/share/storpool-rs/embedded) [env: STORPOOL_EMBEDDED=DIR]",
         global = true,
         value_name = "DIR",
         num_args = 0..=1,

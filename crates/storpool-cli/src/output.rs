@@ -3,8 +3,24 @@
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
+
+/// Set once the command runs on the embedded simulator: every JSON document says so.
+static EMBEDDED: AtomicBool = AtomicBool::new(false);
+
+/// Makes every later [`emit_json`] document carry `"cluster": "embedded"` as its first
+/// member (what [`crate::Cluster::announce`] does on the embedded simulator).
+pub(crate) fn mark_embedded() {
+    EMBEDDED.store(true, Ordering::Relaxed);
+}
+
+/// A remark on stderr, `BIN: TEXT` (not data).
+#[allow(clippy::print_stderr)]
+pub fn note(bin: &str, text: &str) {
+    eprintln!("{bin}: {text}");
+}
 
 /// Writes `text` to stdout and flushes it. A closed pipe (`sp-attach list | head -1`) is not
 /// an error: the reader has what it wanted.
@@ -20,11 +36,23 @@ pub fn emit_to(out: &mut impl Write, text: &str) -> io::Result<()> {
     }
 }
 
-/// Writes `value` to stdout as one JSON document on one line.
+/// Writes `value` to stdout as one JSON document on one line. On the embedded simulator
+/// (see [`crate::Cluster::announce`]) an object gets `"cluster": "embedded"` as its first
+/// member.
 pub fn emit_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
+    emit(&json_document(value, EMBEDDED.load(Ordering::Relaxed))?)
+}
+
+/// The text [`emit_json`] prints: one line, with `"cluster": "embedded"` first in an object
+/// when `embedded`.
+pub fn json_document<T: Serialize + ?Sized>(value: &T, embedded: bool) -> io::Result<String> {
     let mut text = serde_json::to_string(value).map_err(io::Error::other)?;
+    if embedded && let Some(members) = text.strip_prefix('{') {
+        let separator = if members.starts_with('}') { "" } else { "," };
+        text = format!("{{\"cluster\":\"embedded\"{separator}{members}");
+    }
     text.push('\n');
-    emit(&text)
+    Ok(text)
 }
 
 /// A text table with a header line: every column but the last padded to its widest cell,
@@ -92,6 +120,21 @@ mod tests {
         let mut buffer = Vec::new();
         emit_to(&mut buffer, "data\n").unwrap();
         assert_eq!(buffer, b"data\n");
+    }
+
+    #[test]
+    fn documents_of_the_embedded_simulator_say_so_first() {
+        let value = serde_json::json!({"id": "v"});
+        assert_eq!(json_document(&value, false).unwrap(), "{\"id\":\"v\"}\n");
+        assert_eq!(
+            json_document(&value, true).unwrap(),
+            "{\"cluster\":\"embedded\",\"id\":\"v\"}\n"
+        );
+        assert_eq!(
+            json_document(&serde_json::json!({}), true).unwrap(),
+            "{\"cluster\":\"embedded\"}\n"
+        );
+        assert_eq!(json_document(&[1], true).unwrap(), "[1]\n");
     }
 
     #[test]

@@ -157,6 +157,22 @@ impl Run {
         assert_eq!(text.lines().count(), 1, "one document on one line: {text}");
         serde_json::from_str(text).unwrap_or_else(|err| panic!("{err}: {text}"))
     }
+
+    /// The JSON document on stdout of a command that ran on the embedded simulator: it must
+    /// say so (`"cluster": "embedded"`, its first member); the rest is parsed strictly.
+    pub fn embedded_json<T: for<'de> Deserialize<'de>>(&self) -> T {
+        let text = self.ok();
+        assert_eq!(text.lines().count(), 1, "one document on one line: {text}");
+        assert!(
+            text.starts_with("{\"cluster\":\"embedded\""),
+            "the document says it ran on the simulator: {text}"
+        );
+        let mut doc: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).unwrap_or_else(|err| panic!("{err}: {text}"));
+        doc.remove("cluster");
+        serde_json::from_value(serde_json::Value::Object(doc))
+            .unwrap_or_else(|err| panic!("{err}: {text}"))
+    }
 }
 
 /// `connect --json`.

@@ -16,7 +16,7 @@ struct StepJson {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoJson {
-    cluster: String,
+    cluster_source: String,
     image: ImageJson,
     steps: Vec<StepJson>,
     verified_bytes: u64,
@@ -34,9 +34,11 @@ fn the_demo_runs_the_boot_from_volume_flow_on_a_fresh_embedded_cluster() {
             .output()
             .unwrap(),
     );
-    let report: DemoJson = run.json();
+    let report: DemoJson = run.embedded_json();
     assert!(
-        report.cluster.starts_with("the embedded simulator in "),
+        report
+            .cluster_source
+            .starts_with("the embedded simulator in "),
         "{report:?}"
     );
     assert_eq!(report.image.format, "qcow2");
@@ -72,7 +74,7 @@ fn the_demo_runs_the_boot_from_volume_flow_on_a_fresh_embedded_cluster() {
     // The temporary cluster is gone, and nothing was left in the user's data folder.
     let dir = PathBuf::from(
         report
-            .cluster
+            .cluster_source
             .trim_start_matches("the embedded simulator in "),
     );
     assert!(!dir.exists(), "{}", dir.display());
@@ -117,5 +119,5 @@ fn the_demo_prints_each_step_with_its_time_and_can_use_a_given_cluster() {
             .output()
             .unwrap(),
     );
-    assert_eq!(list.ok(), "{\"volumes\":[]}\n");
+    assert_eq!(list.ok(), "{\"cluster\":\"embedded\",\"volumes\":[]}\n");
 }
