@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use storpool_sim::{ClusterLayout, Faults, SimBuilder};
+use storpool_sim::{ClusterLayout, Faults, LayoutTemplate, SimBuilder};
 
 /// A faithful StorPool management API simulator with emulated `storpool_block` devices.
 ///
@@ -51,6 +51,11 @@ struct Args {
     /// Size of each disk (bytes, or with a K/M/G/T suffix).
     #[arg(long, default_value = "512G", value_name = "SIZE", value_parser = parse_size)]
     disk_size: u64,
+    /// A volume template of a new cluster (repeatable): replication 3 and placement group
+    /// `default` unless given; a placement group it names is made with every disk. Ignored
+    /// when the state exists.
+    #[arg(long = "template", value_name = "NAME[:REPLICATION[:PLACEMENT]]", value_parser = parse_template)]
+    templates: Vec<LayoutTemplate>,
     /// Keep connections open between requests (default: close after each answer, like the
     /// real server).
     #[arg(long)]
@@ -127,6 +132,10 @@ fn why(e: storpool_sim::SimError) -> String {
     }
 }
 
+fn parse_template(s: &str) -> Result<LayoutTemplate, String> {
+    LayoutTemplate::parse(s).map_err(why)
+}
+
 fn parse_error_status(s: &str) -> Result<u16, String> {
     let status: u16 = s
         .parse()
@@ -198,6 +207,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         servers: args.servers,
         disks_per_server: args.disks_per_server,
         disk_size: args.disk_size,
+        templates: args.templates.clone(),
         ..ClusterLayout::default()
     };
     if !args.client.is_empty() {
