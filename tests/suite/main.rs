@@ -5,6 +5,7 @@
 mod binaries;
 mod concurrency;
 mod faults;
+mod readme;
 
 use storpool_driver_core::Specs;
 

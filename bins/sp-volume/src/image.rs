@@ -42,6 +42,11 @@ pub(crate) fn copy_options(ctx: &Ctx) -> (CopyOptions, output::ProgressLine) {
                     "volume `{id}` exists ({size_gib} GiB): writing the image into it"
                 ));
             }
+            Progress::NewVolume { id, size_gib } if !quiet => {
+                output::note(&format!(
+                    "volume `{id}` does not exist: creating it ({size_gib} GiB) for the image"
+                ));
+            }
             Progress::Copied { fraction } => drawn.draw(*fraction),
             _ => {}
         });
@@ -88,6 +93,9 @@ pub(crate) fn failure(err: ImageError) -> Failure {
         ImageError::VolumeTooSmall { id, needed_gib, .. } => Some(format!(
             "grow it with `sp-volume extend {id} --size {needed_gib}`, or import under another id"
         )),
+        ImageError::SizeMismatch { .. } => Some(
+            "leave out `--size` to write the image into it, or import under another id".to_owned(),
+        ),
         ImageError::SnapshotNotDeleted { snapshot_id, .. } => Some(format!(
             "delete it with `sp-volume delete-snapshot {snapshot_id}`"
         )),

@@ -10,7 +10,7 @@ use storpool_conf::{
     Config, DEFAULT_MAIN_FILE, Loader, SP_API_HTTP_HOST, SP_API_HTTP_PORT, SP_AUTH_TOKEN, SP_OURID,
     STORPOOL_CONF,
 };
-use storpool_sim::{SimBuilder, SimError, SimHandle};
+use storpool_sim::{ClusterLayout, LayoutTemplate, SimBuilder, SimError, SimHandle};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -20,6 +20,10 @@ use crate::exit::Failure;
 
 /// The client id the embedded simulator serves as "this node" (its `SP_OURID`).
 pub const EMBEDDED_CLIENT_ID: u16 = 1;
+
+/// The templates a new embedded cluster starts with: `ssd` (replication 3) and `hdd`
+/// (replication 2), both in placement group `default`.
+pub const EMBEDDED_TEMPLATES: [(&str, u8); 2] = [("ssd", 3), ("hdd", 2)];
 
 /// How long a command waits for another one that is using the same embedded cluster.
 pub const EMBEDDED_LOCK_WAIT: Duration = Duration::from_secs(30);
@@ -402,7 +406,17 @@ impl Embedded {
             "cannot create the embedded StorPool simulator's folder {}",
             dir.display()
         )))?;
+        let layout = ClusterLayout {
+            templates: EMBEDDED_TEMPLATES
+                .iter()
+                .map(|(name, replication)| {
+                    LayoutTemplate::new(*name, *replication, storpool_sim::DEFAULT_PLACEMENT_GROUP)
+                })
+                .collect(),
+            ..ClusterLayout::default()
+        };
         let builder = SimBuilder::new()
+            .layout(layout)
             .state_dir(dir.join("state"))
             .dev_root(dev_root)
             .serve_client(EMBEDDED_CLIENT_ID)

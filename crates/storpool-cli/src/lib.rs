@@ -8,8 +8,8 @@ mod output;
 
 pub use args::{GlobalArgs, normalize_args, parse_args, parse_secs};
 pub use cluster::{
-    Choice, Cluster, ClusterKind, ConfigOrigin, EMBEDDED_CLIENT_ID, EMBEDDED_LOCK_WAIT, Embedded,
-    Environment, HOSTS_FILE, NO_CLUSTER, env_vars,
+    Choice, Cluster, ClusterKind, ConfigOrigin, EMBEDDED_CLIENT_ID, EMBEDDED_LOCK_WAIT,
+    EMBEDDED_TEMPLATES, Embedded, Environment, HOSTS_FILE, NO_CLUSTER, env_vars,
 };
 pub use exit::{EXIT_CODES_HELP, EXIT_CODES_SIGNALS_HELP, ExitStatus, Failure};
 pub use logging::{DEFAULT_FILTER, LogSettings, init_logging};

@@ -58,7 +58,8 @@ pub struct ImportRequest {
     /// The image: a regular file, or a block device.
     pub image: PathBuf,
     /// The size of a volume to create, in GiB; default: the image's virtual size rounded up
-    /// to whole GiB (at least 1).
+    /// to whole GiB (at least 1). An existing volume of another size is refused
+    /// ([`crate::ImageError::SizeMismatch`]).
     pub size_gib: Option<u64>,
     /// The image's format; default: detected by `qemu-img`. Give it for images from untrusted
     /// sources (a raw image can otherwise pass for another format).
@@ -203,6 +204,14 @@ pub enum Progress {
     /// An import writes into a volume that exists (it is overwritten, not created); reported
     /// before the copy starts.
     ExistingVolume {
+        /// The volume's orchestrator id.
+        id: String,
+        /// Its size in GiB.
+        size_gib: u64,
+    },
+    /// An import makes a new volume for the image (none of that id exists); reported before
+    /// the volume is created.
+    NewVolume {
         /// The volume's orchestrator id.
         id: String,
         /// Its size in GiB.

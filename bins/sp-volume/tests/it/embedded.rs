@@ -202,3 +202,30 @@ fn an_embedded_folder_whose_state_holds_files_of_others_is_refused_with_exit_2()
     );
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
 }
+
+#[test]
+fn a_fresh_embedded_cluster_has_the_ssd_and_hdd_templates_issue_14() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cluster");
+    let dir_arg = dir.to_str().unwrap();
+    for (id, template, replication) in [("a", "ssd", 3), ("b", "hdd", 2)] {
+        let spec = format!("storpool_template={template}");
+        let volume: VolumeJson = run(
+            tmp.path(),
+            &[
+                "--embedded",
+                dir_arg,
+                "create",
+                id,
+                "--size",
+                "10",
+                "--type-spec",
+                &spec,
+                "--json",
+            ],
+        )
+        .embedded_json();
+        assert_eq!(volume.template.as_deref(), Some(template));
+        assert_eq!(volume.replication, replication);
+    }
+}

@@ -494,3 +494,41 @@ fn import_refuses_fifos_and_character_devices_as_images() {
     }
     assert!(node.sim.state().volumes.is_empty());
 }
+
+#[test]
+fn import_into_an_existing_volume_never_makes_another_one_silently_issue_14() {
+    let node = node();
+    let image = node.dir.path().join("disk.raw");
+    raw_image(&image, 5 * MIB);
+    node.run(&["create", "base", "--size", "10"]).ok();
+    // `--size` that disagrees with the volume there: refused, nothing written or made.
+    let run = node.run(&["import-image", "base", path_arg(&image), "--size", "1"]);
+    let line = run.failed(1);
+    assert!(
+        line.contains("volume `base` exists with 10 GiB, not the 1 GiB asked for the image"),
+        "{line}"
+    );
+    assert!(
+        run.stderr
+            .contains("hint: leave out `--size` to write the image into it"),
+        "{run:#?}"
+    );
+    assert_eq!(node.volume("os--volume-base").unwrap().size, 10 * GIB);
+    assert!(
+        node.sim.data_path("os--volume-base").is_none(),
+        "nothing written"
+    );
+    // The size it has is fine.
+    let run = node.run(&["import-image", "base", path_arg(&image), "--size", "10"]);
+    run.ok();
+    // A volume that does not exist is made, and that is said on stderr too.
+    let run = node.run(&["import-image", "fresh", path_arg(&image)]);
+    assert!(
+        run.ok().contains("into new volume `fresh` (1 GiB)"),
+        "{run:#?}"
+    );
+    assert_eq!(
+        run.stderr,
+        "sp-volume: volume `fresh` does not exist: creating it (1 GiB) for the image\n"
+    );
+}
