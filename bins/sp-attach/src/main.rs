@@ -122,8 +122,13 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
         timeout: Duration,
     },
-    /// List the volumes and snapshots attached to this node: ids, names, rights, paths
-    List,
+    /// List the volumes and snapshots attached to this node: ids, names, rights, paths (with
+    /// --all-nodes: what every node of the cluster has attached)
+    List {
+        /// Every node's attachments: client, id, name, rights (paths exist only here)
+        #[arg(long)]
+        all_nodes: bool,
+    },
 }
 
 /// Seconds, decimals allowed, zero too: `0.2`, `0`.
@@ -149,7 +154,7 @@ impl Cli {
             Command::Connect { timeout, .. }
             | Command::Disconnect { timeout, .. }
             | Command::Extend { timeout, .. } => *timeout,
-            Command::List => WaitOptions::default().timeout,
+            Command::List { .. } => WaitOptions::default().timeout,
         };
         let detach_retry = match &self.command {
             Command::Disconnect {
@@ -248,9 +253,13 @@ async fn execute(cli: &Cli, settings: &Settings, connector: &Connector) -> Resul
             let extended = connector.extend(id).await.map_err(failure)?;
             output::extended(&extended, settings.json)
         }
-        Command::List => {
+        Command::List { all_nodes: false } => {
             let list = connector.list().await.map_err(failure)?;
             output::list(connector.our_id().get(), &list, settings.json)
+        }
+        Command::List { all_nodes: true } => {
+            let list = connector.list_all_nodes().await.map_err(failure)?;
+            output::list_all_nodes(connector.our_id().get(), &list, settings.json)
         }
     }
     .map_err(|err| Failure::operation(err).context("cannot write the output"))

@@ -247,6 +247,27 @@ pub(crate) enum Command {
     },
     /// List the volumes this tool manages
     List,
+    /// List this tool's snapshots (temporary ones of image exports included), or those taken
+    /// of one volume
+    ListSnapshots {
+        /// Only the snapshots taken of this volume
+        #[arg(value_name = "VOLUME_ID")]
+        volume_id: Option<String>,
+    },
+    /// Show one snapshot
+    ShowSnapshot {
+        /// The snapshot's id
+        #[arg(value_name = "SNAPSHOT_ID")]
+        snapshot_id: String,
+    },
+    /// List the cluster's templates: replication, placement groups, volumes, capacity
+    ListTemplates,
+    /// List the group snapshots and their members
+    ListGroupSnapshots,
+    /// Check this node's set-up: configuration files, the API and its token, this node's
+    /// client (`SP_OURID`), the device folder, `qemu-img`, and whether the cluster is a
+    /// simulator; one line per check, exit 1 when one fails
+    Doctor,
     /// Show one volume
     Show {
         /// The volume's id

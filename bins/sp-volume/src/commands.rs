@@ -177,6 +177,32 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
             let volume = driver.get_volume(id).await.map_err(driver_failure)?;
             output::volume(&volume, json)
         }
+        Command::ListSnapshots { volume_id } => {
+            let snapshots = driver
+                .list_snapshots(volume_id.as_deref())
+                .await
+                .map_err(driver_failure)?;
+            output::snapshots(&snapshots, json)
+        }
+        Command::ShowSnapshot { snapshot_id } => {
+            let snapshot = driver
+                .get_snapshot(snapshot_id)
+                .await
+                .map_err(driver_failure)?;
+            output::snapshot(&snapshot, json)
+        }
+        Command::ListTemplates => {
+            let templates = driver.list_templates().await.map_err(driver_failure)?;
+            output::templates(&templates, json)
+        }
+        Command::ListGroupSnapshots => {
+            let groups = driver
+                .list_group_snapshots()
+                .await
+                .map_err(driver_failure)?;
+            output::group_snapshots(&groups, json)
+        }
+        Command::Doctor => unreachable!("doctor runs before a cluster is chosen"),
         Command::ImportImage {
             id,
             image: path,

@@ -9,6 +9,7 @@
 mod cli;
 mod commands;
 mod demo;
+mod doctor;
 mod image;
 mod output;
 mod settings;
@@ -58,6 +59,11 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
 async fn run_command(cli: &Cli, cancel: CancellationToken) -> Result<(), Failure> {
     let settings = Settings::resolve(cli)?;
     let env = Environment::from_process();
+    if matches!(cli.command, Command::Doctor) {
+        let report = doctor::run(&settings, &cli.global, &env).await;
+        output::doctor(&report, settings.json).map_err(output::failed)?;
+        return doctor::outcome(&report);
+    }
     let (global, _demo_dir) = cluster_args(cli, &env)?;
     let cluster = Cluster::connect(&global, &env, settings.dev_root.as_deref()).await?;
     cluster.announce(BIN);

@@ -12,7 +12,7 @@ use serde::Serialize;
 use storpool_cli::{Failure, emit, emit_json, table};
 use storpool_driver_core::{
     ConnectionInfo, Deletion, GroupDeletion, GroupSnapshot, ManageableVolume, MigrationUpdate,
-    RetypeOutcome, Snapshot, Stats, Unmanaged, Volume,
+    RetypeOutcome, Snapshot, Stats, Template, Unmanaged, Volume,
 };
 
 use crate::demo::DemoReport;
@@ -184,6 +184,144 @@ pub(crate) fn snapshot(snapshot: &Snapshot, json: bool) -> io::Result<()> {
         ("global id", snapshot.global_id.clone()),
     ]))
 }
+
+/// `list-snapshots --json`.
+#[derive(Serialize)]
+struct SnapshotsJson<'a> {
+    snapshots: &'a [Snapshot],
+}
+
+/// Snapshots: a table, or `{"snapshots": [...]}`.
+pub(crate) fn snapshots(snapshots: &[Snapshot], json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(&SnapshotsJson { snapshots });
+    }
+    let rows: Vec<[String; 5]> = snapshots
+        .iter()
+        .map(|s| {
+            [
+                s.id.clone(),
+                s.name.clone(),
+                or_dash(s.volume.as_deref()).to_owned(),
+                format!("{} GiB", s.size_gib),
+                s.global_id.clone(),
+            ]
+        })
+        .collect();
+    emit(&table(["ID", "NAME", "VOLUME", "SIZE", "GLOBAL_ID"], &rows))
+}
+
+/// `list-group-snapshots --json`.
+#[derive(Serialize)]
+struct GroupSnapshotsJson<'a> {
+    group_snapshots: &'a [GroupSnapshot],
+}
+
+/// Group snapshots: one row per member, or `{"group_snapshots": [...]}`.
+pub(crate) fn group_snapshots(groups: &[GroupSnapshot], json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(&GroupSnapshotsJson {
+            group_snapshots: groups,
+        });
+    }
+    let rows: Vec<[String; 5]> = groups
+        .iter()
+        .flat_map(|g| {
+            g.snapshots.iter().map(|s| {
+                [
+                    g.id.clone(),
+                    s.id.clone(),
+                    s.name.clone(),
+                    format!("{} GiB", s.size_gib),
+                    s.global_id.clone(),
+                ]
+            })
+        })
+        .collect();
+    emit(&table(
+        ["GROUP_ID", "VOLUME_ID", "SNAPSHOT", "SIZE", "GLOBAL_ID"],
+        &rows,
+    ))
+}
+
+/// `list-templates --json`.
+#[derive(Serialize)]
+struct TemplatesJson<'a> {
+    templates: &'a [Template],
+}
+
+/// Templates: a table, or `{"templates": [...]}`.
+pub(crate) fn templates(templates: &[Template], json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(&TemplatesJson { templates });
+    }
+    let gib = |bytes: Option<u64>| {
+        #[allow(clippy::cast_precision_loss)] // a figure for people, one decimal
+        bytes.map_or_else(|| "-".to_owned(), |b| format!("{:.1}", b as f64 / GIB_F64))
+    };
+    let rows: Vec<[String; 7]> = templates
+        .iter()
+        .map(|t| {
+            let all = or_dash(t.place_all.as_deref());
+            let tail = t.place_tail.as_deref().unwrap_or(all);
+            let head = t.place_head.as_deref().unwrap_or(all);
+            let placement = if tail == all && head == all {
+                all.to_owned()
+            } else {
+                format!("all {all}, tail {tail}, head {head}")
+            };
+            [
+                t.name.clone(),
+                t.replication
+                    .map_or_else(|| "-".to_owned(), |r| r.to_string()),
+                placement,
+                t.volumes.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+                gib(t.capacity_bytes),
+                gib(t.free_bytes),
+                gib(t.provisioned_bytes),
+            ]
+        })
+        .collect();
+    emit(&table(
+        [
+            "NAME",
+            "REPLICATION",
+            "PLACEMENT",
+            "VOLUMES",
+            "CAPACITY_GIB",
+            "FREE_GIB",
+            "PROVISIONED_GIB",
+        ],
+        &rows,
+    ))
+}
+
+/// The doctor's checks: `STATUS  CHECK  DETAIL` lines, or `{"healthy", "checks": [...]}`.
+pub(crate) fn doctor(report: &crate::doctor::Report, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(report);
+    }
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for c in &report.checks {
+        let _ = writeln!(
+            text,
+            "{:<4}  {:<width$}  {}",
+            c.status.word(),
+            c.name,
+            c.detail
+        );
+    }
+    emit(&text)
+}
+
+/// Bytes in a GiB, for figures shown with decimals.
+const GIB_F64: f64 = 1_073_741_824.0;
 
 /// A retype: one line, or `{"retyped", "refused", "changed"}`. A refusal prints nothing in
 /// text (the error line says it).

@@ -3,9 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod demo;
+mod doctor;
 mod embedded;
 mod failures;
 mod images;
+mod listings;
 mod manage;
 mod signals;
 mod snapshots;
