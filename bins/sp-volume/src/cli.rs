@@ -26,13 +26,29 @@ pub(crate) struct Cli {
     pub(crate) global: GlobalArgs,
 
     /// Template for volumes whose type names none (Cinder's `storpool_template`)
-    #[arg(long, global = true, value_name = "T")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "T",
+        env = "STORPOOL_DEFAULT_TEMPLATE"
+    )]
     pub(crate) default_template: Option<String>,
 
     /// Replication for volumes without a template (Cinder's `storpool_replication`)
     #[arg(long, global = true, value_name = "N", default_value_t = 3,
+          env = "STORPOOL_DEFAULT_REPLICATION",
           value_parser = clap::value_parser!(u8).range(1..=3))]
     pub(crate) default_replication: u8,
+
+    /// This backend's name (Cinder's `volume_backend_name`): what `stats` reports, and the
+    /// only `volume_backend_name` a retype accepts [default: storpool]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        env = "STORPOOL_BACKEND_NAME"
+    )]
+    pub(crate) backend_name: Option<String>,
 
     /// Where `storpool_block` puts this node's devices, for image import and export
     /// [default: /dev, or the embedded simulator's DIR/dev]

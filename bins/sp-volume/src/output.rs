@@ -29,6 +29,11 @@ pub(crate) fn note(text: &str) {
     eprintln!("{}: {text}", crate::BIN);
 }
 
+/// A warning on stderr: `sp-volume: warning: TEXT`.
+pub(crate) fn warning(text: &str) {
+    eprintln!("{}: warning: {text}", crate::BIN);
+}
+
 /// The progress of a copy on stderr, as `qemu-img -p` draws it: `    (12.50/100%)` rewritten
 /// in place, a line break at the end. Draws nothing unless it was made `shown`.
 #[derive(Clone, Debug)]

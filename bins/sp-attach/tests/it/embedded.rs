@@ -14,6 +14,7 @@ fn run_unconfigured(home: &Path, args: &[&str]) -> Run {
         Command::new(env!("CARGO_BIN_EXE_sp-attach"))
             .args(args)
             .env_remove("STORPOOL_CONF")
+            .env_remove("STORPOOL_EMBEDDED")
             .env_remove("SP_API_HTTP_HOST")
             .env_remove("SP_API_HTTP_PORT")
             .env_remove("SP_AUTH_TOKEN")

@@ -62,6 +62,7 @@ impl Node {
             .env_remove("SP_API_HTTP_HOST")
             .env_remove("SP_API_HTTP_PORT")
             .env_remove("STORPOOL_CONF")
+            .env_remove("STORPOOL_EMBEDDED")
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
             .output()
