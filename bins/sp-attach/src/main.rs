@@ -69,7 +69,9 @@ enum Command {
         /// The volume's (or snapshot's) orchestrator id
         #[arg(value_name = "VOLUME_ID")]
         id: String,
-        /// Access: read-write (the default for volumes) or read-only (always for snapshots)
+        /// Access: read-write (the default for volumes) or read-only (always for snapshots).
+        /// A volume attached read-only here is made read-write; one attached read-write is
+        /// not made read-only: that is refused (exit 1)
         #[arg(long, value_enum)]
         mode: Option<Mode>,
         /// The id is a snapshot's
@@ -219,11 +221,26 @@ async fn execute(cli: &Cli, settings: &Settings, connector: &Connector) -> Resul
             } else {
                 (Target::volume(id), AccessMode::Rw)
             };
-            let mode = mode.map_or(default_mode, AccessMode::from);
-            let attached = match connector.connect(&target, mode).await {
+            let asked = mode.map_or(default_mode, AccessMode::from);
+            let attached = match connector.connect(&target, asked).await {
                 Ok(attached) => attached,
                 Err(err) => return Err(connect_failure(connector, &target, err).await),
             };
+            // A read-write attachment covers a read-only request; the library keeps it as it
+            // is. Asked for explicitly, read-only must not silently stay read-write.
+            if attached.access_mode != asked {
+                return Err(Failure::operation(anyhow::anyhow!(
+                    "{} `{id}` is attached {} to this node (client {}): it stays so",
+                    attached.kind,
+                    mode_words(attached.access_mode),
+                    connector.our_id()
+                ))
+                .with_hint(format!(
+                    "disconnect it first to attach it {}, or connect with `--mode {}`",
+                    mode_words(asked),
+                    attached.access_mode
+                )));
+            }
             output::attached(&attached, settings.json)
         }
         Command::Disconnect {
@@ -263,6 +280,14 @@ async fn execute(cli: &Cli, settings: &Settings, connector: &Connector) -> Resul
         }
     }
     .map_err(|err| Failure::operation(err).context("cannot write the output"))
+}
+
+/// `read-write` or `read-only`.
+fn mode_words(mode: AccessMode) -> &'static str {
+    match mode {
+        AccessMode::Rw => "read-write",
+        AccessMode::Ro => "read-only",
+    }
 }
 
 /// The connector for this node: its client id, the API client, the device root, the deadline.

@@ -135,3 +135,36 @@ fn a_connect_whose_device_never_appears_says_the_volume_stays_attached_and_how_t
     node.run(&["disconnect", "v1"]).ok();
     assert!(node.sim.state().attachments.is_empty());
 }
+
+#[test]
+fn read_only_asked_of_a_volume_attached_read_write_is_refused_issue_14() {
+    let node = crate::node();
+    node.volume("v1");
+    node.run(&["connect", "v1"]).ok();
+    let run = node.run(&["connect", "v1", "--mode", "ro", "--json"]);
+    let line = run.failed(1);
+    assert!(
+        line.contains("volume `v1` is attached read-write to this node (client 7)"),
+        "{line}"
+    );
+    assert!(
+        run.stderr
+            .contains("hint: disconnect it first to attach it read-only"),
+        "{run:#?}"
+    );
+    assert_eq!(node.attachments_of("os--volume-v1"), [(crate::ID, true)]);
+    // Read-write again: fine, nothing changes, and the mode in effect is reported.
+    let again: crate::ConnectJson = node
+        .run(&["connect", "v1", "--mode", "rw", "--json"])
+        .json();
+    assert_eq!((again.access_mode.as_str(), again.changed), ("rw", false));
+    // Read-only first, then read-write: upgraded, and reported as such.
+    node.volume("v2");
+    let ro: crate::ConnectJson = node
+        .run(&["connect", "v2", "--mode", "ro", "--json"])
+        .json();
+    assert_eq!(ro.access_mode, "ro");
+    let rw: crate::ConnectJson = node.run(&["connect", "v2", "--json"]).json();
+    assert_eq!((rw.access_mode.as_str(), rw.changed), ("rw", true));
+    assert_eq!(node.attachments_of("os--volume-v2"), [(crate::ID, true)]);
+}
