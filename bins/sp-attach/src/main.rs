@@ -7,12 +7,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 use storpool_attach::{
     AccessMode, AttachError, Connector, DetachOptions, DetachRetry, DeviceRoot, Target, WaitOptions,
 };
 use storpool_cli::{
-    Cluster, EXIT_CODES_HELP, Environment, ExitStatus, Failure, GlobalArgs, parse_secs,
+    Cluster, EXIT_CODES_HELP, Environment, ExitStatus, Failure, GLOBAL_OPTIONS, GlobalArgs,
+    parse_secs,
 };
 
 /// The binary's name in messages.
@@ -36,7 +37,7 @@ struct Cli {
 
     /// Where `storpool_block` puts the devices (DIR/storpool/NAME, DIR/storpool-byid/GLOBALID)
     /// [default: /dev, or the embedded simulator's DIR/dev]
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL_OPTIONS)]
     dev_root: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -65,6 +66,9 @@ impl From<Mode> for AccessMode {
 enum Command {
     /// Attach a volume (or with --snapshot a snapshot) and wait until its device is usable;
     /// prints the device path
+    #[command(
+        after_help = "Examples:\n  sp-attach connect vm-1\n  sp-attach connect vm-1 --mode ro --json\n  sp-attach connect golden --snapshot --attach-timeout 120"
+    )]
     Connect {
         /// The volume's (or snapshot's) orchestrator id
         #[arg(value_name = "VOLUME_ID")]
@@ -77,12 +81,16 @@ enum Command {
         /// The id is a snapshot's
         #[arg(long)]
         snapshot: bool,
-        /// Give up after this many seconds (decimals allowed)
-        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        /// Give up waiting for the device after this many seconds (decimals allowed)
+        #[arg(long = "attach-timeout", alias = "timeout", value_name = "SECS", default_value = "60",
+              value_parser = parse_secs)]
         timeout: Duration,
     },
     /// Detach a volume (or with --snapshot a snapshot) by id, or the device at --path;
     /// succeeds when it is not attached here
+    #[command(
+        after_help = "Examples:\n  sp-attach disconnect vm-1\n  sp-attach disconnect --path /dev/storpool-byid/sim.a.1x\n  sp-attach disconnect vm-1 --force"
+    )]
     Disconnect {
         /// The volume's (or snapshot's) orchestrator id
         #[arg(
@@ -111,26 +119,40 @@ enum Command {
         #[arg(long, conflicts_with = "force")]
         no_force_last: bool,
         /// Give up waiting for the API or the device links after this many seconds
-        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        #[arg(long = "attach-timeout", alias = "timeout", value_name = "SECS", default_value = "60",
+              value_parser = parse_secs)]
         timeout: Duration,
     },
     /// Wait until the local device of a resized volume shows the cluster's size; prints the
     /// size in bytes
+    #[command(
+        after_help = "Examples:\n  sp-attach extend vm-1\n  sp-attach extend vm-1 --attach-timeout 30 --json"
+    )]
     Extend {
         /// The volume's orchestrator id
         #[arg(value_name = "VOLUME_ID")]
         id: String,
-        /// Give up after this many seconds
-        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        /// Give up waiting for the device's new size after this many seconds
+        #[arg(long = "attach-timeout", alias = "timeout", value_name = "SECS", default_value = "60",
+              value_parser = parse_secs)]
         timeout: Duration,
     },
     /// List the volumes and snapshots attached to this node: ids, names, rights, paths (with
     /// --all-nodes: what every node of the cluster has attached)
+    #[command(
+        after_help = "Examples:\n  sp-attach list\n  sp-attach list --all-nodes\n  sp-attach --json list"
+    )]
     List {
         /// Every node's attachments: client, id, name, rights (paths exist only here)
         #[arg(long)]
         all_nodes: bool,
     },
+    /// Print a completion script for bash, zsh or fish
+    #[command(after_help = storpool_cli::completions_examples!("sp-attach"))]
+    Completions(storpool_cli::CompletionsArgs),
+    /// Print the man page, or write one per command into a folder
+    #[command(after_help = storpool_cli::man_examples!("sp-attach"))]
+    Man(storpool_cli::ManArgs),
 }
 
 /// Seconds, decimals allowed, zero too: `0.2`, `0`.
@@ -156,7 +178,9 @@ impl Cli {
             Command::Connect { timeout, .. }
             | Command::Disconnect { timeout, .. }
             | Command::Extend { timeout, .. } => *timeout,
-            Command::List { .. } => WaitOptions::default().timeout,
+            Command::List { .. } | Command::Completions(_) | Command::Man(_) => {
+                WaitOptions::default().timeout
+            }
         };
         let detach_retry = match &self.command {
             Command::Disconnect {
@@ -194,6 +218,18 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Completions(args) => {
+            return storpool_cli::print_completions(Cli::command(), args.shell)
+                .map_err(|err| Failure::operation(err).context("cannot write the output"));
+        }
+        Command::Man(args) => {
+            return storpool_cli::man_pages(Cli::command(), args.dir.as_deref())
+                .map(drop)
+                .map_err(Failure::operation);
+        }
+        _ => {}
+    }
     let settings = cli.settings();
     let cluster = Cluster::connect(
         &cli.global,
@@ -278,6 +314,7 @@ async fn execute(cli: &Cli, settings: &Settings, connector: &Connector) -> Resul
             let list = connector.list_all_nodes().await.map_err(failure)?;
             output::list_all_nodes(connector.our_id().get(), &list, settings.json)
         }
+        Command::Completions(_) | Command::Man(_) => unreachable!("these need no cluster"),
     }
     .map_err(|err| Failure::operation(err).context("cannot write the output"))
 }
@@ -355,7 +392,7 @@ fn failure(err: AttachError) -> Failure {
         )),
         AttachError::Timeout { .. } => Some(
             "is `storpool_block` running on this node for its `SP_OURID`? A longer \
-                 `--timeout` may help"
+                 `--attach-timeout` may help"
                 .to_owned(),
         ),
         _ => None,
@@ -373,13 +410,31 @@ fn failure(err: AttachError) -> Failure {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory as _;
 
     use super::*;
 
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_shows_two_examples_or_more() {
+        for sub in Cli::command().get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples = help
+                .strip_prefix("Examples:\n")
+                .unwrap_or_else(|| panic!("{}: {help}", sub.get_name()));
+            let lines: Vec<&str> = examples.lines().collect();
+            assert!(lines.len() >= 2, "{}: {help}", sub.get_name());
+            assert!(
+                lines.iter().all(|l| l.starts_with("  sp-attach ")),
+                "{help}"
+            );
+        }
     }
 
     #[test]

@@ -208,7 +208,9 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
                 .map_err(driver_failure)?;
             output::group_snapshots(&groups, json)
         }
-        Command::Doctor => unreachable!("doctor runs before a cluster is chosen"),
+        Command::Doctor | Command::Completions(_) | Command::Man(_) => {
+            unreachable!("these run before a cluster is chosen")
+        }
         Command::ImportImage {
             id,
             image: path,

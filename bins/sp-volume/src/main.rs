@@ -57,6 +57,18 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
 }
 
 async fn run_command(cli: &Cli, cancel: CancellationToken) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Completions(args) => {
+            return storpool_cli::print_completions(cli::command(), args.shell)
+                .map_err(output::failed);
+        }
+        Command::Man(args) => {
+            return storpool_cli::man_pages(cli::command(), args.dir.as_deref())
+                .map(drop)
+                .map_err(Failure::operation);
+        }
+        _ => {}
+    }
     let settings = Settings::resolve(cli)?;
     let env = Environment::from_process();
     if matches!(cli.command, Command::Doctor) {

@@ -6,15 +6,24 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{CommandFactory as _, Parser};
 use storpool_sim::{ClusterLayout, Faults, LayoutTemplate, SimBuilder};
 
 /// A faithful StorPool management API simulator with emulated `storpool_block` devices.
 ///
 /// Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad usage or the server could not start.
 #[derive(Debug, Parser)]
-#[command(name = "storpool-sim", version)]
+#[command(
+    name = "storpool-sim",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:
+  storpool-sim --state /tmp/sp-state --serve-client 1 --write-config /tmp/storpool.conf
+  storpool-sim --listen 127.0.0.1:0 --template ssd --template hdd:2 --fault-error-rate 0.05"
+)]
 struct Args {
+    #[command(subcommand)]
+    tool: Option<Tool>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8181", value_name = "ADDR")]
     listen: SocketAddr,
@@ -101,6 +110,17 @@ struct Args {
     /// Log less (warnings only).
     #[arg(short, long)]
     quiet: bool,
+}
+
+/// What the tool tells about itself.
+#[derive(Debug, clap::Subcommand)]
+enum Tool {
+    /// Print a completion script for bash, zsh or fish
+    #[command(after_help = storpool_cli::completions_examples!("storpool-sim"))]
+    Completions(storpool_cli::CompletionsArgs),
+    /// Print the man page, or write it into a folder
+    #[command(after_help = storpool_cli::man_examples!("storpool-sim"))]
+    Man(storpool_cli::ManArgs),
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -283,6 +303,21 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
+    match &args.tool {
+        Some(Tool::Completions(tool)) => {
+            return match storpool_cli::print_completions(Args::command(), tool.shell) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => storpool_cli::Failure::operation(e).report("storpool-sim"),
+            };
+        }
+        Some(Tool::Man(tool)) => {
+            return match storpool_cli::man_pages(Args::command(), tool.dir.as_deref()) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => storpool_cli::Failure::operation(e).report("storpool-sim"),
+            };
+        }
+        None => {}
+    }
     // `RUST_LOG` when it is a valid filter, else requests at info (`-q`: warnings only).
     let default = if args.quiet { "warn" } else { "info" };
     let filter = std::env::var("RUST_LOG")

@@ -9,6 +9,9 @@ use anyhow::Context as _;
 use storpool_api::{Client, ClientBuilder, RetryPolicy};
 use storpool_conf::Config;
 
+/// The heading of the options every subcommand takes, apart from its own, in `--help`.
+pub const GLOBAL_OPTIONS: &str = "Global options";
+
 /// The option that takes an optional value (`--embedded[=DIR]`).
 pub(crate) const EMBEDDED_FLAG: &str = "--embedded";
 
@@ -16,6 +19,7 @@ pub(crate) const EMBEDDED_FLAG: &str = "--embedded";
 /// binary's parser with `#[command(flatten)]`. They are global: they may follow the subcommand
 /// too.
 #[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = GLOBAL_OPTIONS)]
 pub struct GlobalArgs {
     /// The StorPool configuration file (else `STORPOOL_CONF`, else `/etc/storpool.conf`).
     #[arg(
@@ -159,6 +163,10 @@ where
 pub fn parse_args<P: clap::Parser>(bin: &str) -> Result<P, std::process::ExitCode> {
     // One command tree for both steps: building it is most of a parse's cost.
     let mut command = P::command();
+    if let Some(version) = command.get_version() {
+        let text = crate::version_text(version);
+        command = command.version(text.clone()).long_version(text);
+    }
     let args = normalize_args(&command, std::env::args_os());
     command
         .try_get_matches_from_mut(args)

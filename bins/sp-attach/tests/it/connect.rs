@@ -77,7 +77,7 @@ fn a_device_that_does_not_appear_fails_with_exit_1_and_a_hint() {
     // This node's id is one the simulator does not serve: no device will show up.
     let node = crate::node_with_id(Some(crate::OTHER));
     let gid = node.volume("v1");
-    let run = node.run(&["connect", "v1", "--timeout", "0.3"]);
+    let run = node.run(&["connect", "v1", "--attach-timeout", "0.3"]);
     let line = run.failed(1);
     assert!(
         line.starts_with("sp-attach: error: gave up after"),
@@ -120,7 +120,7 @@ fn a_connect_whose_device_never_appears_says_the_volume_stays_attached_and_how_t
     // Issue 13, defect 17: the failed connect left the volume attached without a word.
     let node = crate::node_with_id(Some(crate::OTHER));
     node.volume("v1");
-    let run = node.run(&["connect", "v1", "--timeout", "0.3"]);
+    let run = node.run(&["connect", "v1", "--attach-timeout", "0.3"]);
     run.failed(1);
     assert_eq!(node.sim.state().attachments.len(), 1);
     assert!(

@@ -161,7 +161,7 @@ fn a_relative_embedded_folder_gives_device_links_that_resolve() {
         Command::new(env!("CARGO_BIN_EXE_sp-attach"))
             .current_dir(tmp.path())
             .args(["--embedded", "relemb", "connect", "v1", "--json"])
-            .args(["--timeout", "10", "-q"])
+            .args(["--attach-timeout", "10", "-q"])
             .env("HOME", tmp.path())
             .env("NO_COLOR", "1")
             .output()

@@ -155,7 +155,7 @@ fn usage_errors_and_help() {
         &["-v", "-q", "list"],
         &["--embedded", "--config", "x", "list"],
         &["group-snapshot", "g"],
-        &["export-image", "v", "f", "--format", "vmdk"],
+        &["export-image", "v", "f", "--image-format", "vmdk"],
         &["--default-replication", "0", "list"],
     ] {
         let run: Run = node.run(args);

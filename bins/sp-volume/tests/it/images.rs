@@ -315,7 +315,13 @@ fn export_qcow2_matches_the_image_and_an_existing_file_needs_force() {
     let (node, _) = node_with_image();
     let out = node.dir.path().join("out.qcow2");
     let text = node
-        .run(&["export-image", "v", path_arg(&out), "--format", "qcow2"])
+        .run(&[
+            "export-image",
+            "v",
+            path_arg(&out),
+            "--image-format",
+            "qcow2",
+        ])
         .ok()
         .to_owned();
     assert!(
@@ -333,7 +339,13 @@ fn export_qcow2_matches_the_image_and_an_existing_file_needs_force() {
         path_arg(&out),
         path_arg(&raw),
     ]);
-    let run = node.run(&["export-image", "v", path_arg(&out), "--format", "qcow2"]);
+    let run = node.run(&[
+        "export-image",
+        "v",
+        path_arg(&out),
+        "--image-format",
+        "qcow2",
+    ]);
     assert!(run.failed(2).contains("the file exists"), "{run:#?}");
     assert!(run.stderr.contains("--force"), "{run:#?}");
     node.run(&["export-image", "v", path_arg(&out), "--force"])
