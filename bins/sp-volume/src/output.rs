@@ -31,7 +31,7 @@ pub(crate) fn note(text: &str) {
 
 /// A warning on stderr: `sp-volume: warning: TEXT`.
 pub(crate) fn warning(text: &str) {
-    eprintln!("{}: warning: {text}", crate::BIN);
+    storpool_cli::warning(crate::BIN, text);
 }
 
 /// The progress of a copy on stderr, as `qemu-img -p` draws it: `    (12.50/100%)` rewritten

@@ -326,10 +326,7 @@ async fn main() -> ExitCode {
         .unwrap_or_else(|| default.to_owned());
     storpool_cli::LogSettings {
         filter,
-        color: storpool_cli::color_allowed(
-            std::env::var_os("NO_COLOR").as_deref(),
-            std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        ),
+        color: storpool_cli::stderr_colors(),
     }
     .init();
     match run(args).await {

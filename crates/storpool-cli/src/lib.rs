@@ -18,4 +18,7 @@ pub use meta::{
     CompletionsArgs, GIT_COMMIT, ManArgs, Shell, man_pages, print_completions, version_text,
     write_completions,
 };
-pub use output::{color_allowed, emit, emit_json, emit_to, json_document, note, table};
+pub use output::{
+    color_allowed, emit, emit_json, emit_to, json_document, note, stderr_colors, table, warning,
+    write_stderr,
+};

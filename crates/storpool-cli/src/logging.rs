@@ -1,12 +1,8 @@
 //! Logging to stderr through `tracing`.
 
-use std::ffi::OsStr;
-use std::io::IsTerminal as _;
-
 use tracing_subscriber::EnvFilter;
 
 use crate::args::GlobalArgs;
-use crate::output::color_allowed;
 
 /// The workspace's library crates, whose logs `-v` raises (other crates stay at `warn`, so
 /// that `-vvv` never turns on the HTTP stack's wire traces).
@@ -38,13 +34,12 @@ impl LogSettings {
     /// Resolves the settings: `-q` errors only, `-qq` nothing; `-v`/`-vv`/`-vvv` info, debug,
     /// trace for the workspace's crates and for `bin_target` (the binary's own module path,
     /// e.g. `sp_attach`); otherwise `rust_log` (`RUST_LOG`) if set, else [`DEFAULT_FILTER`].
-    /// Colours only on a terminal and without `NO_COLOR`.
+    /// `color`: whether stderr gets colours ([`crate::stderr_colors`]).
     pub fn resolve(
         args: &GlobalArgs,
         bin_target: &str,
         rust_log: Option<&str>,
-        no_color: Option<&OsStr>,
-        stderr_is_terminal: bool,
+        color: bool,
     ) -> Self {
         let ours = |level: &str| {
             let mut filter = String::from("warn");
@@ -67,10 +62,7 @@ impl LogSettings {
                 .filter(|filter| !filter.is_empty())
                 .map_or_else(|| DEFAULT_FILTER.to_owned(), str::to_owned),
         };
-        Self {
-            filter,
-            color: color_allowed(no_color, stderr_is_terminal),
-        }
+        Self { filter, color }
     }
 
     /// Installs a global subscriber writing to stderr. Does nothing if one is installed
@@ -94,8 +86,7 @@ pub fn init_logging(args: &GlobalArgs, bin_target: &str) {
         args,
         bin_target,
         rust_log.as_deref(),
-        std::env::var_os("NO_COLOR").as_deref(),
-        std::io::stderr().is_terminal(),
+        crate::stderr_colors(),
     )
     .init();
 }
@@ -110,7 +101,7 @@ mod tests {
             quiet,
             ..GlobalArgs::default()
         };
-        LogSettings::resolve(&args, "sp_x", rust_log, None, false).filter
+        LogSettings::resolve(&args, "sp_x", rust_log, false).filter
     }
 
     #[test]
@@ -144,10 +135,9 @@ mod tests {
     }
 
     #[test]
-    fn colours_follow_the_terminal_and_no_color() {
+    fn colours_are_what_the_caller_decided() {
         let args = GlobalArgs::default();
-        assert!(LogSettings::resolve(&args, "x", None, None, true).color);
-        assert!(!LogSettings::resolve(&args, "x", None, Some(OsStr::new("1")), true).color);
-        assert!(!LogSettings::resolve(&args, "x", None, None, false).color);
+        assert!(LogSettings::resolve(&args, "x", None, true).color);
+        assert!(!LogSettings::resolve(&args, "x", None, false).color);
     }
 }

@@ -17,9 +17,8 @@ pub(crate) fn mark_embedded() {
 }
 
 /// A remark on stderr, `BIN: TEXT` (not data).
-#[allow(clippy::print_stderr)]
 pub fn note(bin: &str, text: &str) {
-    eprintln!("{bin}: {text}");
+    write_stderr(&format!("{bin}: {text}\n"));
 }
 
 /// Writes `text` to stdout and flushes it. A closed pipe (`sp-attach list | head -1`) is not
@@ -82,9 +81,43 @@ pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String 
 }
 
 /// Whether colours may be used: on a terminal, unless `NO_COLOR` is set to a non-empty value
-/// (<https://no-color.org>). `no_color` is the variable's value, if set.
+/// (<https://no-color.org>). `no_color` is the variable's value, if set. (What
+/// [`stderr_colors`] decides for the process, for a given environment.)
 pub fn color_allowed(no_color: Option<&OsStr>, is_terminal: bool) -> bool {
     is_terminal && no_color.is_none_or(OsStr::is_empty)
+}
+
+/// Whether stderr gets colours, as `anstream` decides for every binary (and clap for its
+/// help): never with `NO_COLOR` set, always with `CLICOLOR_FORCE`, never with `CLICOLOR=0`
+/// or `TERM=dumb`, else on a terminal.
+pub fn stderr_colors() -> bool {
+    anstream::AutoStream::choice(&io::stderr()) != anstream::ColorChoice::Never
+}
+
+/// The style of `error:` in the error line (bold red).
+pub(crate) const ERROR_STYLE: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Red)));
+
+/// The style of `hint:` and `warning:` (bold yellow).
+pub(crate) const HINT_STYLE: anstyle::Style = anstyle::Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(anstyle::AnsiColor::Yellow)));
+
+/// Writes `text` (which may hold ANSI styles) to stderr through `anstream`, which drops the
+/// styles when colours are off ([`stderr_colors`]).
+pub fn write_stderr(text: &str) {
+    let mut stderr = anstream::stderr().lock();
+    // Nothing sensible is left to do if stderr itself is gone.
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
+}
+
+/// `BIN: warning: TEXT` on stderr, `warning:` in bold yellow when colours are on.
+pub fn warning(bin: &str, text: &str) {
+    write_stderr(&format!(
+        "{bin}: {HINT_STYLE}warning:{HINT_STYLE:#} {text}\n"
+    ));
 }
 
 #[cfg(test)]
