@@ -231,7 +231,8 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
         _ => {}
     }
     let settings = cli.settings();
-    let cluster = Cluster::connect(
+    let cluster = Cluster::connect_for(
+        BIN,
         &cli.global,
         &Environment::from_process(),
         settings.dev_root.as_deref(),

@@ -60,22 +60,23 @@ fn check(name: &'static str, status: Status, detail: impl Into<String>) -> Check
 /// Runs the checks. The cluster is chosen as every command chooses it, but a configuration
 /// that cannot be used is a failed check here, not an error.
 pub(crate) async fn run(settings: &Settings, global: &GlobalArgs, env: &Environment) -> Report {
-    let cluster = match Cluster::connect(global, env, settings.dev_root.as_deref()).await {
-        Ok(cluster) => cluster,
-        Err(failure) => {
-            let why = format!("{:#}", failure.error()).replace('\n', " ");
-            let skipped = "not checked: no usable configuration";
-            let mut checks = vec![check("config", Status::Fail, why)];
-            for name in ["cluster", "api", "client", "devices"] {
-                checks.push(check(name, Status::Skip, skipped));
+    let cluster =
+        match Cluster::connect_for(crate::BIN, global, env, settings.dev_root.as_deref()).await {
+            Ok(cluster) => cluster,
+            Err(failure) => {
+                let why = format!("{:#}", failure.error()).replace('\n', " ");
+                let skipped = "not checked: no usable configuration";
+                let mut checks = vec![check("config", Status::Fail, why)];
+                for name in ["cluster", "api", "client", "devices"] {
+                    checks.push(check(name, Status::Skip, skipped));
+                }
+                checks.push(qemu_img().await);
+                return Report {
+                    healthy: false,
+                    checks,
+                };
             }
-            checks.push(qemu_img().await);
-            return Report {
-                healthy: false,
-                checks,
-            };
-        }
-    };
+        };
     cluster.announce(crate::BIN);
     let report = checks(&cluster).await;
     cluster.shutdown().await;

@@ -31,8 +31,8 @@ pub(crate) fn images(ctx: &Ctx) -> Result<Images, Failure> {
 /// The options of a copy: the command's cancellation, and progress drawn on stderr when it
 /// may be (a terminal, no `--json`, `-q` or `--no-progress`); the note that an existing volume
 /// is written into is shown unless `-q`.
-pub(crate) fn copy_options(ctx: &Ctx) -> (CopyOptions, output::ProgressLine) {
-    let line = output::ProgressLine::new(ctx.settings.progress);
+pub(crate) fn copy_options(ctx: &Ctx) -> (CopyOptions, output::CopyProgress) {
+    let line = output::CopyProgress::new(ctx.settings.progress);
     let drawn = line.clone();
     let quiet = ctx.settings.quiet;
     let options =
@@ -47,6 +47,7 @@ pub(crate) fn copy_options(ctx: &Ctx) -> (CopyOptions, output::ProgressLine) {
                     "volume `{id}` does not exist: creating it ({size_gib} GiB) for the image"
                 ));
             }
+            Progress::Copying { total_bytes } => drawn.start(*total_bytes),
             Progress::Copied { fraction } => drawn.draw(*fraction),
             _ => {}
         });

@@ -77,7 +77,7 @@ async fn run_command(cli: &Cli, cancel: CancellationToken) -> Result<(), Failure
         return doctor::outcome(&report);
     }
     let (global, _demo_dir) = cluster_args(cli, &env)?;
-    let cluster = Cluster::connect(&global, &env, settings.dev_root.as_deref()).await?;
+    let cluster = Cluster::connect_for(BIN, &global, &env, settings.dev_root.as_deref()).await?;
     cluster.announce(BIN);
     let ctx = Ctx::new(settings, cluster, cancel)?;
     let result = commands::execute(&ctx, &cli.command).await;

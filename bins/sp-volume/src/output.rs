@@ -4,9 +4,8 @@
 #![allow(clippy::print_stderr)]
 
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use storpool_cli::{Failure, emit, emit_json, table};
@@ -34,37 +33,67 @@ pub(crate) fn warning(text: &str) {
     storpool_cli::warning(crate::BIN, text);
 }
 
-/// The progress of a copy on stderr, as `qemu-img -p` draws it: `    (12.50/100%)` rewritten
-/// in place, a line break at the end. Draws nothing unless it was made `shown`.
+/// The progress of a copy on stderr: a bar with bytes, rate and time left (`indicatif`),
+/// drawn only when it was made `shown` (a terminal, no `--json`, `-q` or `--no-progress`),
+/// from the moment the copy starts.
 #[derive(Clone, Debug)]
-pub(crate) struct ProgressLine {
+pub(crate) struct CopyProgress {
     shown: bool,
-    drawn: Arc<AtomicBool>,
+    bar: Arc<OnceLock<indicatif::ProgressBar>>,
 }
 
-impl ProgressLine {
+impl CopyProgress {
     pub(crate) fn new(shown: bool) -> Self {
         Self {
             shown,
-            drawn: Arc::new(AtomicBool::new(false)),
+            bar: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The copy starts: it covers `total_bytes`.
+    pub(crate) fn start(&self, total_bytes: u64) {
+        if !self.shown {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total_bytes),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(crate::BIN);
+            bar
+        });
+        bar.set_length(total_bytes);
     }
 
     /// Shows `fraction` done.
     pub(crate) fn draw(&self, fraction: f64) {
-        if !self.shown {
-            return;
+        if let Some(bar) = self.bar.get() {
+            let total = bar.length().unwrap_or(0);
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )] // a share of a byte count, 0.0..=1.0
+            let position = (fraction.clamp(0.0, 1.0) * total as f64) as u64;
+            bar.set_position(position);
         }
-        self.drawn.store(true, Ordering::Relaxed);
-        let mut stderr = io::stderr().lock();
-        let _ = write!(stderr, "    ({:.2}/100%)\r", fraction * 100.0);
-        let _ = stderr.flush();
     }
 
-    /// Ends the line, if anything was drawn.
+    /// Leaves the last state of the bar on its own line, if one was drawn.
     pub(crate) fn finish(&self) {
-        if self.drawn.swap(false, Ordering::Relaxed) {
-            eprintln!();
+        if let Some(bar) = self.bar.get() {
+            bar.finish();
+            if !bar.is_hidden() {
+                eprintln!();
+            }
         }
     }
 }

@@ -245,6 +245,28 @@ impl Cluster {
         env: &Environment,
         dev_root: Option<&Path>,
     ) -> Result<Self, Failure> {
+        Self::connect_inner(None, args, env, dev_root).await
+    }
+
+    /// [`Cluster::connect`] for the binary `bin`: when it has to wait for another command
+    /// that uses the same embedded folder, it says so on stderr (`BIN: waiting for PID N to
+    /// finish with DIR`), if progress may be drawn ([`GlobalArgs::progress`]: a terminal,
+    /// no `--json`, `-q` or `--no-progress`).
+    pub async fn connect_for(
+        bin: &'static str,
+        args: &GlobalArgs,
+        env: &Environment,
+        dev_root: Option<&Path>,
+    ) -> Result<Self, Failure> {
+        Self::connect_inner(Some(bin), args, env, dev_root).await
+    }
+
+    async fn connect_inner(
+        bin: Option<&'static str>,
+        args: &GlobalArgs,
+        env: &Environment,
+        dev_root: Option<&Path>,
+    ) -> Result<Self, Failure> {
         match Choice::resolve(args, env)? {
             Choice::Configured { main_file, origin } => {
                 let loader =
@@ -279,7 +301,8 @@ impl Cluster {
                 let dir = absolute(&dir)?;
                 let device_root =
                     absolute(&dev_root.map_or_else(|| dir.join("dev"), Path::to_owned))?;
-                let embedded = Embedded::start(&dir, &device_root, from_env).await?;
+                let notify = bin.filter(|_| args.progress());
+                let embedded = Embedded::start(&dir, &device_root, from_env, notify).await?;
                 let port = embedded.port.to_string();
                 let id = EMBEDDED_CLIENT_ID.to_string();
                 let config = Config::from_vars([
@@ -399,7 +422,12 @@ pub struct Embedded {
 }
 
 impl Embedded {
-    async fn start(dir: &Path, dev_root: &Path, from_env: bool) -> Result<Self, Failure> {
+    async fn start(
+        dir: &Path,
+        dev_root: &Path,
+        from_env: bool,
+        notify: Option<&'static str>,
+    ) -> Result<Self, Failure> {
         let cannot =
             |what: String| move |err| Failure::usage(anyhow::Error::new(err).context(what));
         std::fs::create_dir_all(dir).map_err(cannot(format!(
@@ -415,19 +443,39 @@ impl Embedded {
                 .collect(),
             ..ClusterLayout::default()
         };
-        let builder = SimBuilder::new()
-            .layout(layout)
-            .state_dir(dir.join("state"))
-            .dev_root(dev_root)
-            .serve_client(EMBEDDED_CLIENT_ID)
-            .sync(true)
-            .keep_alive(true)
-            .lock_wait(EMBEDDED_LOCK_WAIT);
-        // Opening the state may wait for another command's lock: off the runtime's thread.
-        let built = tokio::task::spawn_blocking(move || builder.build())
-            .await
-            .context("the embedded StorPool simulator did not start")
-            .map_err(Failure::usage)?;
+        let builder = {
+            let (state, dev_root) = (dir.join("state"), dev_root.to_owned());
+            move |wait| {
+                SimBuilder::new()
+                    .layout(layout.clone())
+                    .state_dir(&state)
+                    .dev_root(&dev_root)
+                    .serve_client(EMBEDDED_CLIENT_ID)
+                    .sync(true)
+                    .keep_alive(true)
+                    .lock_wait(wait)
+            }
+        };
+        // Opening the state may wait for another command's lock: off the runtime's thread,
+        // and said on a terminal (`notify`) when it has to wait.
+        let dir_text = dir.display().to_string();
+        let built = tokio::task::spawn_blocking(move || match builder(Duration::ZERO).build() {
+            Err(SimError::Locked { holder, .. }) => {
+                if let Some(bin) = notify {
+                    let who = holder
+                        .map_or_else(|| "another command".to_owned(), |pid| format!("PID {pid}"));
+                    crate::output::note(
+                        bin,
+                        &format!("waiting for {who} to finish with {dir_text}"),
+                    );
+                }
+                builder(EMBEDDED_LOCK_WAIT).build()
+            }
+            other => other,
+        })
+        .await
+        .context("the embedded StorPool simulator did not start")
+        .map_err(Failure::usage)?;
         let service = built.map_err(|err| match err {
             SimError::Locked { .. } => Failure::operation(
                 anyhow::Error::new(err).context("cannot start the embedded StorPool simulator"),

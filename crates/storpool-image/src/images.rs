@@ -305,6 +305,9 @@ impl Images {
                     let info = &info;
                     let action = &action;
                     async move {
+                        options.report(&Progress::Copying {
+                            total_bytes: info.virtual_size,
+                        });
                         qemu::convert(
                             &info.path,
                             &info.format,
@@ -381,7 +384,9 @@ impl Images {
                 &action,
                 |attached| {
                     let (target, action) = (&target, &action);
+                    let total_bytes = snapshot.size_bytes;
                     async move {
+                        options.report(&Progress::Copying { total_bytes });
                         write_file(
                             &attached.path,
                             "raw",

@@ -217,6 +217,12 @@ pub enum Progress {
         /// Its size in GiB.
         size_gib: u64,
     },
+    /// `qemu-img convert` starts: the copy covers this many bytes of disk (the image's virtual
+    /// size, or the volume's size for an export). [`Progress::Copied`] reports follow.
+    Copying {
+        /// The disk's size in bytes.
+        total_bytes: u64,
+    },
     /// `qemu-img convert` has done this share of the copy: 0.0 to 1.0, rising. The last report
     /// of a copy that completed is 1.0.
     Copied {

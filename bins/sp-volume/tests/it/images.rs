@@ -418,8 +418,15 @@ fn import_draws_progress_on_a_terminal_only() {
     };
     let shown = on_terminal(&format!("a {}", image.display()));
     assert_eq!(shown.code, Some(0), "{shown:#?}");
-    assert!(shown.stdout.contains("/100%)"), "{shown:#?}");
-    assert!(shown.stdout.contains("into new volume `a`"), "{shown:#?}");
+    assert!(shown.stdout.contains("sp-volume ["), "a bar: {shown:#?}");
+    assert!(
+        shown.stdout.contains("4.00 MiB/4.00 MiB"),
+        "bytes done of all: {shown:#?}"
+    );
+    assert!(
+        shown.stdout.contains("\nimported "),
+        "the result on a line of its own: {shown:#?}"
+    );
     for quiet in ["--no-progress", "--json", "-q"] {
         let run = on_terminal(&format!(
             "b-{} {} {quiet}",
@@ -427,7 +434,7 @@ fn import_draws_progress_on_a_terminal_only() {
             image.display()
         ));
         assert_eq!(run.code, Some(0), "{run:#?}");
-        assert!(!run.stdout.contains("/100%)"), "{quiet}: {run:#?}");
+        assert!(!run.stdout.contains("sp-volume ["), "{quiet}: {run:#?}");
     }
 }
 

@@ -12,6 +12,7 @@ mod manage;
 mod signals;
 mod snapshots;
 mod stats;
+mod terminal;
 mod types;
 mod volumes;
 
