@@ -8,7 +8,7 @@ use serde::Serialize;
 use storpool_attach::{
     AccessMode, Attached, ClusterAttachment, Detached, Extended, NodeAttachment, ObjectKind,
 };
-use storpool_cli::{emit, emit_json, table};
+use storpool_cli::{emit, emit_json, json_seconds, table};
 
 /// `connect --json`: os-brick's `{"type": "block", "path": ...}` plus what happened.
 #[derive(Serialize)]
@@ -37,8 +37,8 @@ pub(crate) fn attached(attached: &Attached, json: bool) -> io::Result<()> {
             kind: attached.kind,
             access_mode: attached.access_mode,
             changed: attached.changed,
-            wait_seconds: attached.waited.as_secs_f64(),
-            elapsed_seconds: attached.elapsed.as_secs_f64(),
+            wait_seconds: json_seconds(attached.waited.as_secs_f64()),
+            elapsed_seconds: json_seconds(attached.elapsed.as_secs_f64()),
         })
     } else {
         emit(&format!("{}\n", attached.path.display()))
@@ -70,8 +70,8 @@ pub(crate) fn detached(detached: &Detached, json: bool) -> io::Result<()> {
         changed: detached.changed,
         forced: detached.forced,
         attempts: detached.attempts,
-        wait_seconds: detached.waited.as_secs_f64(),
-        elapsed_seconds: detached.elapsed.as_secs_f64(),
+        wait_seconds: json_seconds(detached.waited.as_secs_f64()),
+        elapsed_seconds: json_seconds(detached.elapsed.as_secs_f64()),
     })
 }
 
@@ -80,7 +80,7 @@ pub(crate) fn detached(detached: &Detached, json: bool) -> io::Result<()> {
 struct ExtendJson<'a> {
     name: &'a str,
     path: &'a Path,
-    size: u64,
+    size_bytes: u64,
     wait_seconds: f64,
 }
 
@@ -89,8 +89,8 @@ pub(crate) fn extended(extended: &Extended, json: bool) -> io::Result<()> {
         emit_json(&ExtendJson {
             name: &extended.name,
             path: &extended.path,
-            size: extended.size,
-            wait_seconds: extended.waited.as_secs_f64(),
+            size_bytes: extended.size,
+            wait_seconds: json_seconds(extended.waited.as_secs_f64()),
         })
     } else {
         emit(&format!("{}\n", extended.size))

@@ -8,7 +8,7 @@ use std::io;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
-use storpool_cli::{Failure, emit, emit_json, table};
+use storpool_cli::{Failure, emit, emit_json, json_seconds, table};
 use storpool_driver_core::{
     ConnectionInfo, Deletion, GroupDeletion, GroupSnapshot, ManageableVolume, MigrationUpdate,
     RetypeOutcome, Snapshot, Stats, Template, Unmanaged, Volume,
@@ -510,10 +510,44 @@ pub(crate) fn connection_info(info: &ConnectionInfo, json: bool) -> io::Result<(
     ]))
 }
 
-/// An import: one line, or `{"volume", "created", "image", "device", "seconds"}`.
+/// An image as the JSON documents give it.
+#[derive(Serialize)]
+pub(crate) struct ImageJson<'a> {
+    path: &'a std::path::Path,
+    format: &'a str,
+    virtual_size_bytes: u64,
+}
+
+impl<'a> From<&'a storpool_image::ImageInfo> for ImageJson<'a> {
+    fn from(image: &'a storpool_image::ImageInfo) -> Self {
+        Self {
+            path: &image.path,
+            format: &image.format,
+            virtual_size_bytes: image.virtual_size,
+        }
+    }
+}
+
+/// `import-image --json`.
+#[derive(Serialize)]
+struct ImportedJson<'a> {
+    volume: &'a Volume,
+    created: bool,
+    image: ImageJson<'a>,
+    device: &'a std::path::Path,
+    elapsed_seconds: f64,
+}
+
+/// An import: one line, or `{"volume", "created", "image", "device", "elapsed_seconds"}`.
 pub(crate) fn imported(imported: &Imported, json: bool) -> io::Result<()> {
     if json {
-        return emit_json(imported);
+        return emit_json(&ImportedJson {
+            volume: &imported.volume,
+            created: imported.created,
+            image: (&imported.image).into(),
+            device: &imported.device,
+            elapsed_seconds: json_seconds(imported.seconds),
+        });
     }
     emit(&format!(
         "imported {} ({}, {} bytes) into {} volume `{}` ({} GiB) in {:.2} s\n",
@@ -527,10 +561,32 @@ pub(crate) fn imported(imported: &Imported, json: bool) -> io::Result<()> {
     ))
 }
 
+/// `export-image --json`.
+#[derive(Serialize)]
+struct ExportedJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    file: &'a std::path::Path,
+    format: storpool_image::ImageFormat,
+    virtual_size_bytes: u64,
+    file_size_bytes: u64,
+    snapshot: &'a str,
+    elapsed_seconds: f64,
+}
+
 /// An export: one line, or `{"id", "name", "file", "format", ...}`.
 pub(crate) fn exported(exported: &Exported, json: bool) -> io::Result<()> {
     if json {
-        return emit_json(exported);
+        return emit_json(&ExportedJson {
+            id: &exported.id,
+            name: &exported.name,
+            file: &exported.file,
+            format: exported.format,
+            virtual_size_bytes: exported.virtual_size,
+            file_size_bytes: exported.file_size,
+            snapshot: &exported.snapshot,
+            elapsed_seconds: json_seconds(exported.seconds),
+        });
     }
     emit(&format!(
         "exported volume `{}` ({} bytes) to {} ({}, {} bytes) in {:.2} s\n",

@@ -54,6 +54,12 @@ pub fn json_document<T: Serialize + ?Sized>(value: &T, embedded: bool) -> io::Re
     Ok(text)
 }
 
+/// Seconds as every JSON document gives them (`*_seconds`): rounded to the millisecond, so
+/// that they never print in exponent notation (`1e-5`).
+pub fn json_seconds(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
 /// A text table with a header line: every column but the last padded to its widest cell,
 /// two spaces between columns, no trailing blanks.
 pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
@@ -168,6 +174,19 @@ mod tests {
             "{\"cluster\":\"embedded\"}\n"
         );
         assert_eq!(json_document(&[1], true).unwrap(), "[1]\n");
+    }
+
+    #[test]
+    fn seconds_are_rounded_to_the_millisecond_and_never_exponents() {
+        for (secs, text) in [
+            (0.000_012, "0.0"),
+            (0.0004, "0.0"),
+            (0.0016, "0.002"),
+            (12.345_67, "12.346"),
+        ] {
+            let value = json_seconds(secs);
+            assert_eq!(serde_json::to_string(&value).unwrap(), text, "{secs}");
+        }
     }
 
     #[test]

@@ -85,7 +85,7 @@ fn extend_prints_the_new_size() {
         .unwrap();
     assert_eq!(node.run(&["extend", "v1"]).ok(), format!("{}\n", 5 * GIB));
     let extended: ExtendJson = node.run(&["--json", "extend", "v1"]).json();
-    assert_eq!(extended.size, 5 * GIB);
+    assert_eq!(extended.size_bytes, 5 * GIB);
     assert_eq!(extended.name, "os--volume-v1");
     assert_eq!(extended.path, node.root().join("storpool/os--volume-v1"));
 }
@@ -129,9 +129,9 @@ fn a_closed_stdout_is_not_an_error() {
 }
 
 /// One attachment of `list --all-nodes --json`.
-#[derive(Debug, serde::Deserialize, PartialEq)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
-struct NodeAttachmentJson {
+pub(crate) struct NodeAttachmentJson {
     client: u32,
     here: bool,
     id: Option<String>,
@@ -142,9 +142,9 @@ struct NodeAttachmentJson {
 }
 
 /// `list --all-nodes --json`.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AllNodesJson {
+pub(crate) struct AllNodesJson {
     client_id: u16,
     attachments: Vec<NodeAttachmentJson>,
 }

@@ -6,16 +6,16 @@ use serde::Deserialize;
 
 use crate::{ImageJson, Run, StatsJson, VolumeJson, command};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct StepJson {
+pub(crate) struct StepJson {
     step: String,
-    seconds: f64,
+    elapsed_seconds: f64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct DemoJson {
+pub(crate) struct DemoJson {
     cluster_source: String,
     image: ImageJson,
     steps: Vec<StepJson>,
@@ -42,7 +42,7 @@ fn the_demo_runs_the_boot_from_volume_flow_on_a_fresh_embedded_cluster() {
         "{report:?}"
     );
     assert_eq!(report.image.format, "qcow2");
-    assert_eq!(report.image.virtual_size, 4 << 20);
+    assert_eq!(report.image.virtual_size_bytes, 4 << 20);
     assert_eq!(report.verified_bytes, 4 << 20);
     let steps: Vec<&str> = report.steps.iter().map(|s| s.step.as_str()).collect();
     for (step, starts) in steps.iter().zip([
@@ -61,8 +61,8 @@ fn the_demo_runs_the_boot_from_volume_flow_on_a_fresh_embedded_cluster() {
         assert!(step.starts_with(starts), "{step} / {starts}");
     }
     assert_eq!(steps.len(), 11);
-    assert!(report.steps.iter().all(|s| s.seconds >= 0.0));
-    let sum: f64 = report.steps.iter().map(|s| s.seconds).sum();
+    assert!(report.steps.iter().all(|s| s.elapsed_seconds >= 0.0));
+    let sum: f64 = report.steps.iter().map(|s| s.elapsed_seconds).sum();
     assert!(report.total_seconds >= sum);
     assert_eq!(
         report.volumes.len(),

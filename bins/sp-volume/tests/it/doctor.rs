@@ -6,16 +6,16 @@ use serde::Deserialize;
 
 use crate::{Run, command, node};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct DoctorJson {
+pub(crate) struct DoctorJson {
     healthy: bool,
     checks: Vec<CheckJson>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct CheckJson {
+pub(crate) struct CheckJson {
     check: String,
     status: String,
     detail: String,

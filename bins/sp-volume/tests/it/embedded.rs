@@ -68,6 +68,15 @@ fn embedded_dir_keeps_one_cluster_across_commands() {
         info.ok(),
         "{\"cluster\":\"embedded\",\"driver_volume_type\":\"storpool\",\"data\":{\"client_id\":1,\"volume\":\"v1\",\"access_mode\":\"rw\"}}\n"
     );
+    let info: crate::ConnectionInfoJson = info.embedded_json();
+    assert_eq!(
+        (info.driver_volume_type.as_str(), info.data.client_id),
+        ("storpool", 1)
+    );
+    assert_eq!(
+        (info.data.volume.as_str(), info.data.access_mode.as_str()),
+        ("v1", "rw")
+    );
     assert!(dir.join("hosts.conf").exists());
     assert!(dir.join("state/state.db").exists());
 }

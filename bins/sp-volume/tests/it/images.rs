@@ -52,9 +52,9 @@ fn import_a_raw_image_into_a_new_volume_sparsely_and_detach() {
         .run(&["import-image", "img", path_arg(&image), "--json"])
         .json();
     assert!(imported.created);
-    assert!(imported.seconds > 0.0);
+    assert!(imported.elapsed_seconds > 0.0);
     assert_eq!(imported.image.format, "raw");
-    assert_eq!(imported.image.virtual_size, 5 * MIB);
+    assert_eq!(imported.image.virtual_size_bytes, 5 * MIB);
     assert_eq!(imported.image.path, image);
     assert_eq!(imported.volume.name, "os--volume-img");
     assert_eq!(
@@ -285,8 +285,11 @@ fn export_raw_through_a_temporary_snapshot_while_the_volume_is_in_use() {
     assert_eq!(exported.name, "os--volume-v");
     assert_eq!(exported.file, out);
     assert_eq!(exported.format, "raw");
-    assert!(exported.seconds > 0.0);
-    assert_eq!((exported.virtual_size, exported.file_size), (GIB, GIB));
+    assert!(exported.elapsed_seconds > 0.0);
+    assert_eq!(
+        (exported.virtual_size_bytes, exported.file_size_bytes),
+        (GIB, GIB)
+    );
     assert!(
         exported
             .snapshot

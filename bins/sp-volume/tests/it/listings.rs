@@ -5,23 +5,23 @@ use serde::Deserialize;
 use crate::{GroupJson, SnapshotJson, node};
 
 /// `list-snapshots --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SnapshotsJson {
+pub(crate) struct SnapshotsJson {
     pub(crate) snapshots: Vec<SnapshotJson>,
 }
 
 /// `list-group-snapshots --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct GroupsJson {
+pub(crate) struct GroupsJson {
     pub(crate) group_snapshots: Vec<GroupJson>,
 }
 
 /// One template of `list-templates --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TemplateJson {
+pub(crate) struct TemplateJson {
     pub(crate) name: String,
     pub(crate) replication: Option<u8>,
     pub(crate) place_all: Option<String>,
@@ -37,9 +37,9 @@ struct TemplateJson {
 }
 
 /// `list-templates --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TemplatesJson {
+pub(crate) struct TemplatesJson {
     pub(crate) templates: Vec<TemplateJson>,
 }
 
