@@ -110,6 +110,9 @@ struct Args {
     /// Log less (warnings only).
     #[arg(short, long)]
     quiet: bool,
+    /// How log lines on stderr are written: `text` for people, `json` for machines
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = storpool_cli::LogFormat::Text)]
+    log_format: storpool_cli::LogFormat,
 }
 
 /// What the tool tells about itself.
@@ -318,15 +321,29 @@ async fn main() -> ExitCode {
         }
         None => {}
     }
-    // `RUST_LOG` when it is a valid filter, else requests at info (`-q`: warnings only).
+    // `RUST_LOG` when it is a valid filter (an invalid one is said), else requests at info
+    // (`-q`: warnings only).
     let default = if args.quiet { "warn" } else { "info" };
-    let filter = std::env::var("RUST_LOG")
+    let rust_log = std::env::var("RUST_LOG")
         .ok()
-        .filter(|filter| tracing_subscriber::EnvFilter::try_new(filter).is_ok())
-        .unwrap_or_else(|| default.to_owned());
-    storpool_cli::LogSettings {
+        .filter(|filter| !filter.trim().is_empty());
+    let filter = match rust_log {
+        Some(filter) => match tracing_subscriber::EnvFilter::try_new(&filter) {
+            Ok(_) => filter,
+            Err(err) => {
+                storpool_cli::warning(
+                    "storpool-sim",
+                    &format!("ignoring `RUST_LOG`: it is not a valid filter ({err})"),
+                );
+                default.to_owned()
+            }
+        },
+        None => default.to_owned(),
+    };
+    let _ = storpool_cli::LogSettings {
         filter,
         color: storpool_cli::stderr_colors(),
+        format: args.log_format,
     }
     .init();
     match run(args).await {

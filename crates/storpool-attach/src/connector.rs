@@ -360,6 +360,13 @@ impl Connector {
         target: &Target,
         mode: AccessMode,
     ) -> Result<Attached, AttachError> {
+        let span = tracing::info_span!(
+            "connect", volume = %target.id, kind = %target.kind, client = %self.our_id, %mode
+        );
+        tracing::Instrument::instrument(self.connect_in(target, mode), span).await
+    }
+
+    async fn connect_in(&self, target: &Target, mode: AccessMode) -> Result<Attached, AttachError> {
         let deadline = Deadline::after(self.wait.timeout);
         if target.kind.is_snapshot() && mode == AccessMode::Rw {
             return Err(AttachError::SnapshotReadOnly {
@@ -531,6 +538,11 @@ impl Connector {
     /// os-brick, which returns whatever size it saw last, a device that does not catch up
     /// by the deadline is an error.
     pub async fn extend(&self, volume_id: &str) -> Result<Extended, AttachError> {
+        let span = tracing::info_span!("extend", volume = %volume_id, client = %self.our_id);
+        tracing::Instrument::instrument(self.extend_in(volume_id), span).await
+    }
+
+    async fn extend_in(&self, volume_id: &str) -> Result<Extended, AttachError> {
         let deadline = Deadline::after(self.wait.timeout);
         let name = self.naming.name(&Target::volume(volume_id))?;
         let volume = volume_ref(&name)?;
@@ -685,6 +697,17 @@ impl Connector {
     }
 
     async fn detach(
+        &self,
+        lookup: Lookup,
+        options: DetachOptions,
+    ) -> Result<Detached, AttachError> {
+        let span = tracing::info_span!(
+            "disconnect", volume = %lookup.api_ref(), client = %self.our_id, force = options.force
+        );
+        tracing::Instrument::instrument(self.detach_in(lookup, options), span).await
+    }
+
+    async fn detach_in(
         &self,
         lookup: Lookup,
         options: DetachOptions,

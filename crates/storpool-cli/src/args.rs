@@ -48,13 +48,19 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Log more on stderr (-v info, -vv debug, -vvv trace)
+    /// Log more on stderr: -v each operation, -vv every API call and attempt with its status,
+    /// -vvv also request and answer sizes and each step of a device wait
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
     /// Log less on stderr (-q errors only, -qq nothing but the final error line)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub quiet: u8,
+
+    /// How log lines on stderr are written: `text` for people, `json` for machines (one JSON
+    /// object a line: time, level, target, fields, spans)
+    #[arg(long, global = true, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Never draw progress on stderr (it is drawn only on a terminal, and never with --json or -q)
     #[arg(long, global = true)]
@@ -101,6 +107,16 @@ impl GlobalArgs {
     pub fn progress_on(&self, stderr_is_terminal: bool) -> bool {
         stderr_is_terminal && !self.json && self.quiet == 0 && !self.no_progress
     }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `LEVEL target: message key=value...`
+    #[default]
+    Text,
+    /// One JSON object a line
+    Json,
 }
 
 /// Seconds, decimals allowed, more than zero: `30`, `0.5`.

@@ -7,7 +7,7 @@ mod logging;
 mod meta;
 mod output;
 
-pub use args::{GLOBAL_OPTIONS, GlobalArgs, normalize_args, parse_args, parse_secs};
+pub use args::{GLOBAL_OPTIONS, GlobalArgs, LogFormat, normalize_args, parse_args, parse_secs};
 pub use cluster::{
     Choice, Cluster, ClusterKind, ConfigOrigin, EMBEDDED_CLIENT_ID, EMBEDDED_LOCK_WAIT,
     EMBEDDED_TEMPLATES, Embedded, Environment, HOSTS_FILE, NO_CLUSTER, env_vars,

@@ -2,7 +2,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::args::GlobalArgs;
+use crate::args::{GlobalArgs, LogFormat};
 
 /// The workspace's library crates, whose logs `-v` raises (other crates stay at `warn`, so
 /// that `-vvv` never turns on the HTTP stack's wire traces).
@@ -28,6 +28,8 @@ pub struct LogSettings {
     pub filter: String,
     /// Whether to use ANSI colours.
     pub color: bool,
+    /// Text or JSON lines.
+    pub format: LogFormat,
 }
 
 impl LogSettings {
@@ -62,19 +64,35 @@ impl LogSettings {
                 .filter(|filter| !filter.is_empty())
                 .map_or_else(|| DEFAULT_FILTER.to_owned(), str::to_owned),
         };
-        Self { filter, color }
+        Self {
+            filter,
+            color,
+            format: args.log_format,
+        }
     }
 
-    /// Installs a global subscriber writing to stderr. Does nothing if one is installed
-    /// already; an unparsable filter (a bad `RUST_LOG`) falls back to `warn`.
-    pub fn init(&self) {
-        let filter = EnvFilter::try_new(&self.filter).unwrap_or_else(|_| EnvFilter::new("warn"));
-        let _ = tracing_subscriber::fmt()
+    /// Installs a global subscriber writing to stderr, with each event's target (the module
+    /// that logged it) and the spans it happened in. Does nothing if one is installed already.
+    /// A filter that does not parse (a bad `RUST_LOG`) is replaced by `warn`; the error is
+    /// returned so the binary can say so.
+    pub fn init(&self) -> Result<(), String> {
+        let (filter, error) = match EnvFilter::try_new(&self.filter) {
+            Ok(filter) => (filter, None),
+            Err(err) => (EnvFilter::new("warn"), Some(err.to_string())),
+        };
+        let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
-            .with_ansi(self.color)
-            .with_target(false)
-            .try_init();
+            .with_target(true);
+        let _ = match self.format {
+            LogFormat::Text => builder.with_ansi(self.color).try_init(),
+            LogFormat::Json => builder
+                .json()
+                .with_current_span(true)
+                .with_span_list(true)
+                .try_init(),
+        };
+        error.map_or(Ok(()), Err)
     }
 }
 
@@ -82,13 +100,19 @@ impl LogSettings {
 /// `NO_COLOR`). `bin_target` is the binary's module path (`sp_attach` for `sp-attach`).
 pub fn init_logging(args: &GlobalArgs, bin_target: &str) {
     let rust_log = std::env::var("RUST_LOG").ok();
-    LogSettings::resolve(
+    if let Err(err) = LogSettings::resolve(
         args,
         bin_target,
         rust_log.as_deref(),
         crate::stderr_colors(),
     )
-    .init();
+    .init()
+    {
+        crate::warning(
+            &bin_target.replace('_', "-"),
+            &format!("ignoring `RUST_LOG`: it is not a valid filter ({err}); logging warnings"),
+        );
+    }
 }
 
 #[cfg(test)]

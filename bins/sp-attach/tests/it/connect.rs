@@ -168,3 +168,22 @@ fn read_only_asked_of_a_volume_attached_read_write_is_refused_issue_14() {
     assert_eq!((rw.access_mode.as_str(), rw.changed), ("rw", true));
     assert_eq!(node.attachments_of("os--volume-v2"), [(crate::ID, true)]);
 }
+
+#[test]
+fn verbose_logs_show_the_volume_client_and_device_wait() {
+    let node = crate::node();
+    node.volume("v1");
+    let run = node.run(&["-vvv", "connect", "v1"]);
+    run.ok();
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("wait{"))
+        .unwrap_or_else(|| panic!("{run:#?}"));
+    assert!(
+        line.contains("connect{volume=v1 kind=volume client=7 mode=rw}"),
+        "{line}"
+    );
+    assert!(line.contains("storpool_attach::wait"), "{line}");
+    assert!(run.stderr.contains("ready"), "{run:#?}");
+}

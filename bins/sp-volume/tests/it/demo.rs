@@ -63,7 +63,10 @@ fn the_demo_runs_the_boot_from_volume_flow_on_a_fresh_embedded_cluster() {
     assert_eq!(steps.len(), 11);
     assert!(report.steps.iter().all(|s| s.elapsed_seconds >= 0.0));
     let sum: f64 = report.steps.iter().map(|s| s.elapsed_seconds).sum();
-    assert!(report.total_seconds >= sum);
+    // Each figure is rounded to the millisecond.
+    #[allow(clippy::cast_precision_loss)]
+    let rounding = 0.001 * (report.steps.len() + 1) as f64;
+    assert!(report.total_seconds + rounding >= sum, "{report:?}");
     assert_eq!(
         report.volumes.len(),
         3,

@@ -8,6 +8,7 @@ mod embedded;
 mod failures;
 mod images;
 mod listings;
+mod logging;
 mod manage;
 mod schema;
 mod signals;
