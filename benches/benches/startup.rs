@@ -36,7 +36,7 @@ const CASES: &[Case] = &[
     Case {
         id: "startup/sp-conf-query",
         binary: "sp-conf",
-        args: &["-s", "node-1", "-q", "SP_OURID"],
+        args: &["-s", "node-1", "--query", "SP_OURID"],
     },
     Case {
         id: "startup/sp-volume-help",

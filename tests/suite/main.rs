@@ -5,6 +5,8 @@
 mod binaries;
 mod concurrency;
 mod faults;
+mod help;
+mod readme;
 
 use storpool_driver_core::Specs;
 

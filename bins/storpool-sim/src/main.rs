@@ -6,15 +6,24 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Parser;
-use storpool_sim::{ClusterLayout, Faults, SimBuilder};
+use clap::{CommandFactory as _, Parser};
+use storpool_sim::{ClusterLayout, Faults, LayoutTemplate, SimBuilder};
 
 /// A faithful StorPool management API simulator with emulated `storpool_block` devices.
 ///
 /// Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad usage or the server could not start.
 #[derive(Debug, Parser)]
-#[command(name = "storpool-sim", version)]
+#[command(
+    name = "storpool-sim",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:
+  storpool-sim --state /tmp/sp-state --serve-client 1 --write-config /tmp/storpool.conf
+  storpool-sim --listen 127.0.0.1:0 --template ssd --template hdd:2 --fault-error-rate 0.05"
+)]
 struct Args {
+    #[command(subcommand)]
+    tool: Option<Tool>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8181", value_name = "ADDR")]
     listen: SocketAddr,
@@ -51,6 +60,11 @@ struct Args {
     /// Size of each disk (bytes, or with a K/M/G/T suffix).
     #[arg(long, default_value = "512G", value_name = "SIZE", value_parser = parse_size)]
     disk_size: u64,
+    /// A volume template of a new cluster (repeatable): replication 3 and placement group
+    /// `default` unless given; a placement group it names is made with every disk. Ignored
+    /// when the state exists.
+    #[arg(long = "template", value_name = "NAME[:REPLICATION[:PLACEMENT]]", value_parser = parse_template)]
+    templates: Vec<LayoutTemplate>,
     /// Keep connections open between requests (default: close after each answer, like the
     /// real server).
     #[arg(long)]
@@ -96,6 +110,20 @@ struct Args {
     /// Log less (warnings only).
     #[arg(short, long)]
     quiet: bool,
+    /// How log lines on stderr are written: `text` for people, `json` for machines
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = storpool_cli::LogFormat::Text)]
+    log_format: storpool_cli::LogFormat,
+}
+
+/// What the tool tells about itself.
+#[derive(Debug, clap::Subcommand)]
+enum Tool {
+    /// Print a completion script for bash, zsh or fish
+    #[command(after_help = storpool_cli::completions_examples!("storpool-sim"))]
+    Completions(storpool_cli::CompletionsArgs),
+    /// Print the man page, or write it into a folder
+    #[command(after_help = storpool_cli::man_examples!("storpool-sim"))]
+    Man(storpool_cli::ManArgs),
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -125,6 +153,10 @@ fn why(e: storpool_sim::SimError) -> String {
         storpool_sim::SimError::Option(why) => why,
         other => other.to_string(),
     }
+}
+
+fn parse_template(s: &str) -> Result<LayoutTemplate, String> {
+    LayoutTemplate::parse(s).map_err(why)
 }
 
 fn parse_error_status(s: &str) -> Result<u16, String> {
@@ -198,6 +230,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         servers: args.servers,
         disks_per_server: args.disks_per_server,
         disk_size: args.disk_size,
+        templates: args.templates.clone(),
         ..ClusterLayout::default()
     };
     if !args.client.is_empty() {
@@ -273,18 +306,44 @@ async fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    // `RUST_LOG` when it is a valid filter, else requests at info (`-q`: warnings only).
+    match &args.tool {
+        Some(Tool::Completions(tool)) => {
+            return match storpool_cli::print_completions(Args::command(), tool.shell) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => storpool_cli::Failure::operation(e).report("storpool-sim"),
+            };
+        }
+        Some(Tool::Man(tool)) => {
+            return match storpool_cli::man_pages(Args::command(), tool.dir.as_deref()) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => storpool_cli::Failure::operation(e).report("storpool-sim"),
+            };
+        }
+        None => {}
+    }
+    // `RUST_LOG` when it is a valid filter (an invalid one is said), else requests at info
+    // (`-q`: warnings only).
     let default = if args.quiet { "warn" } else { "info" };
-    let filter = std::env::var("RUST_LOG")
+    let rust_log = std::env::var("RUST_LOG")
         .ok()
-        .filter(|filter| tracing_subscriber::EnvFilter::try_new(filter).is_ok())
-        .unwrap_or_else(|| default.to_owned());
-    storpool_cli::LogSettings {
+        .filter(|filter| !filter.trim().is_empty());
+    let filter = match rust_log {
+        Some(filter) => match tracing_subscriber::EnvFilter::try_new(&filter) {
+            Ok(_) => filter,
+            Err(err) => {
+                storpool_cli::warning(
+                    "storpool-sim",
+                    &format!("ignoring `RUST_LOG`: it is not a valid filter ({err})"),
+                );
+                default.to_owned()
+            }
+        },
+        None => default.to_owned(),
+    };
+    let _ = storpool_cli::LogSettings {
         filter,
-        color: storpool_cli::color_allowed(
-            std::env::var_os("NO_COLOR").as_deref(),
-            std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        ),
+        color: storpool_cli::stderr_colors(),
+        format: args.log_format,
     }
     .init();
     match run(args).await {

@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use storpool_conf::{AuthToken, Config};
+use tracing::Instrument as _;
 
 use crate::error::{ApiError, ServerError, error_name};
 use crate::names::ClusterName;
@@ -454,11 +455,23 @@ impl Client {
             body,
             started: Instant::now(),
         };
+        let span = tracing::debug_span!("call", method = %request.method, path);
+        self.send_request(&request).instrument(span).await
+    }
+
+    /// [`Client::send`]'s attempts, each in its `attempt` span (with the HTTP `status` once
+    /// known), with the retry policy's delays between them.
+    async fn send_request<T: DeserializeOwned>(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<T, ApiError> {
+        let path = request.path;
         let policy = self.inner.retry;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let (error, reason) = match self.attempt(&request, attempt).await {
+            let span = tracing::debug_span!("attempt", n = attempt, status = tracing::field::Empty);
+            let (error, reason) = match self.attempt(request, attempt).instrument(span).await {
                 Attempt::Done(result) => return result,
                 Attempt::Retryable(error, reason) => (error, reason),
             };
@@ -499,6 +512,11 @@ impl Client {
             None => inner.timeout,
         };
         let sent = Instant::now();
+        tracing::trace!(
+            request_bytes = request.body.as_ref().map_or(0, Bytes::len),
+            target = %request.target,
+            "sending the StorPool API request"
+        );
         let outcome = inner
             .http
             .exchange(&Exchange {
@@ -513,6 +531,8 @@ impl Client {
         let (method, path) = (&request.method, request.path);
         match outcome {
             Ok((status, bytes)) => {
+                tracing::Span::current().record("status", status.as_u16());
+                tracing::trace!(answer_bytes = bytes.len(), "read the StorPool API answer");
                 tracing::debug!(
                     %method, path, status = status.as_u16(), elapsed_ms, attempt,
                     "StorPool API response"

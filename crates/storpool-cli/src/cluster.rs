@@ -10,7 +10,7 @@ use storpool_conf::{
     Config, DEFAULT_MAIN_FILE, Loader, SP_API_HTTP_HOST, SP_API_HTTP_PORT, SP_AUTH_TOKEN, SP_OURID,
     STORPOOL_CONF,
 };
-use storpool_sim::{SimBuilder, SimError, SimHandle};
+use storpool_sim::{ClusterLayout, LayoutTemplate, SimBuilder, SimError, SimHandle};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -21,6 +21,10 @@ use crate::exit::Failure;
 /// The client id the embedded simulator serves as "this node" (its `SP_OURID`).
 pub const EMBEDDED_CLIENT_ID: u16 = 1;
 
+/// The templates a new embedded cluster starts with: `ssd` (replication 3) and `hdd`
+/// (replication 2), both in placement group `default`.
+pub const EMBEDDED_TEMPLATES: [(&str, u8); 2] = [("ssd", 3), ("hdd", 2)];
+
 /// How long a command waits for another one that is using the same embedded cluster.
 pub const EMBEDDED_LOCK_WAIT: Duration = Duration::from_secs(30);
 
@@ -30,6 +34,9 @@ pub const HOSTS_FILE: &str = "hosts.conf";
 
 /// The environment variables that choose the cluster.
 pub mod env_vars {
+    /// `STORPOOL_EMBEDDED=DIR`: use the embedded simulator with its state in DIR (as
+    /// `--embedded=DIR`), when neither `--config` nor `--embedded` is given.
+    pub const STORPOOL_EMBEDDED: &str = "STORPOOL_EMBEDDED";
     /// A home for user data (`$XDG_DATA_HOME/storpool-rs/embedded`).
     pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
     /// The user's home (`$HOME/.local/share/storpool-rs/embedded`).
@@ -50,6 +57,8 @@ SP_OURID=1
 pub struct Environment {
     /// `STORPOOL_CONF`, when set and not empty: the main configuration file.
     pub storpool_conf: Option<PathBuf>,
+    /// `STORPOOL_EMBEDDED`, when set and not empty: the embedded simulator's folder.
+    pub embedded: Option<PathBuf>,
     /// Whether `SP_API_HTTP_HOST` is set (not empty): the environment names a cluster.
     pub api_host_set: bool,
     /// `XDG_DATA_HOME`, when set to an absolute path.
@@ -66,6 +75,7 @@ impl Default for Environment {
     fn default() -> Self {
         Self {
             storpool_conf: None,
+            embedded: None,
             api_host_set: false,
             xdg_data_home: None,
             home: None,
@@ -75,11 +85,13 @@ impl Default for Environment {
 }
 
 impl Environment {
-    /// Reads `STORPOOL_CONF`, `SP_API_HTTP_HOST`, `XDG_DATA_HOME` and `HOME`.
+    /// Reads `STORPOOL_CONF`, `STORPOOL_EMBEDDED`, `SP_API_HTTP_HOST`, `XDG_DATA_HOME` and
+    /// `HOME`.
     pub fn from_process() -> Self {
         let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
         Self {
             storpool_conf: var(STORPOOL_CONF).map(PathBuf::from),
+            embedded: var(env_vars::STORPOOL_EMBEDDED).map(PathBuf::from),
             api_host_set: var(SP_API_HTTP_HOST).is_some(),
             xdg_data_home: var(env_vars::XDG_DATA_HOME)
                 .map(PathBuf::from)
@@ -128,10 +140,16 @@ pub enum Choice {
     Embedded {
         /// Its folder: the state in `DIR/state`, devices under `DIR/dev`.
         dir: PathBuf,
-        /// Chosen because nothing is configured (rather than `--embedded`).
-        automatic: bool,
+        /// Chosen by `STORPOOL_EMBEDDED` (rather than `--embedded`).
+        from_env: bool,
     },
 }
+
+/// The one line a command prints when no cluster is configured: it names the ways to use
+/// the embedded simulator.
+pub const NO_CLUSTER: &str = "no StorPool cluster configured (no /etc/storpool.conf, \
+     `STORPOOL_CONF` or `SP_API_HTTP_HOST`): give one with `--config FILE`, or use the \
+     embedded simulator with `--embedded` or `STORPOOL_EMBEDDED=DIR`";
 
 impl Choice {
     /// The rules, first match wins:
@@ -139,26 +157,29 @@ impl Choice {
     /// 1. `--embedded[=DIR]`: the embedded simulator in DIR (default: under the user's data
     ///    directory);
     /// 2. `--config FILE`: that file (it must exist);
-    /// 3. `STORPOOL_CONF`: that file (it must exist);
-    /// 4. the default main file (`/etc/storpool.conf`), when it exists;
-    /// 5. `SP_API_HTTP_HOST` in the environment: the environment alone;
-    /// 6. otherwise no cluster is configured: the embedded simulator in the default folder.
+    /// 3. `STORPOOL_EMBEDDED=DIR`: the embedded simulator in DIR (`STORPOOL_CONF` set too is
+    ///    an error: the two contradict each other);
+    /// 4. `STORPOOL_CONF`: that file (it must exist);
+    /// 5. the default main file (`/etc/storpool.conf`), when it exists;
+    /// 6. `SP_API_HTTP_HOST` in the environment: the environment alone;
+    /// 7. otherwise no cluster is configured: an error ([`NO_CLUSTER`], exit 2). The
+    ///    simulator is never used unless asked for.
     pub fn resolve(args: &GlobalArgs, env: &Environment) -> Result<Self, Failure> {
-        let embedded = |dir: Option<PathBuf>, automatic| {
+        if let Some(dir) = &args.embedded {
             let dir = match dir {
-                Some(dir) => dir,
+                Some(dir) => dir.clone(),
                 None => env.default_embedded_dir().ok_or_else(|| {
                     Failure::usage(anyhow::anyhow!(
                         "no folder for the embedded StorPool simulator: neither \
                          `XDG_DATA_HOME` nor `HOME` is set"
                     ))
-                    .with_hint("give one with `--embedded=DIR`, or a cluster with `--config FILE`")
+                    .with_hint("give one with `--embedded=DIR`")
                 })?,
             };
-            Ok(Self::Embedded { dir, automatic })
-        };
-        if let Some(dir) = &args.embedded {
-            return embedded(dir.clone(), false);
+            return Ok(Self::Embedded {
+                dir,
+                from_env: false,
+            });
         }
         let configured = |main_file: &Path, origin| Self::Configured {
             main_file: main_file.to_owned(),
@@ -166,6 +187,18 @@ impl Choice {
         };
         if let Some(file) = &args.config {
             return Ok(configured(file, ConfigOrigin::Option));
+        }
+        if let Some(dir) = &env.embedded {
+            if env.storpool_conf.is_some() {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "both `{STORPOOL_CONF}` and `{}` are set: unset one of them",
+                    env_vars::STORPOOL_EMBEDDED
+                )));
+            }
+            return Ok(Self::Embedded {
+                dir: dir.clone(),
+                from_env: true,
+            });
         }
         if let Some(file) = &env.storpool_conf {
             return Ok(configured(file, ConfigOrigin::Environment));
@@ -179,7 +212,7 @@ impl Choice {
                 ConfigOrigin::ApiEnvironment,
             ));
         }
-        embedded(None, true)
+        Err(Failure::usage(anyhow::anyhow!(NO_CLUSTER)))
     }
 }
 
@@ -212,6 +245,28 @@ impl Cluster {
         env: &Environment,
         dev_root: Option<&Path>,
     ) -> Result<Self, Failure> {
+        Self::connect_inner(None, args, env, dev_root).await
+    }
+
+    /// [`Cluster::connect`] for the binary `bin`: when it has to wait for another command
+    /// that uses the same embedded folder, it says so on stderr (`BIN: waiting for PID N to
+    /// finish with DIR`), if progress may be drawn ([`GlobalArgs::progress`]: a terminal,
+    /// no `--json`, `-q` or `--no-progress`).
+    pub async fn connect_for(
+        bin: &'static str,
+        args: &GlobalArgs,
+        env: &Environment,
+        dev_root: Option<&Path>,
+    ) -> Result<Self, Failure> {
+        Self::connect_inner(Some(bin), args, env, dev_root).await
+    }
+
+    async fn connect_inner(
+        bin: Option<&'static str>,
+        args: &GlobalArgs,
+        env: &Environment,
+        dev_root: Option<&Path>,
+    ) -> Result<Self, Failure> {
         match Choice::resolve(args, env)? {
             Choice::Configured { main_file, origin } => {
                 let loader =
@@ -240,13 +295,14 @@ impl Cluster {
                     embedded: None,
                 })
             }
-            Choice::Embedded { dir, automatic } => {
+            Choice::Embedded { dir, from_env } => {
                 // Absolute once, here: the simulator's links point into its folder, and the
                 // command reports device paths that must resolve from anywhere.
                 let dir = absolute(&dir)?;
                 let device_root =
                     absolute(&dev_root.map_or_else(|| dir.join("dev"), Path::to_owned))?;
-                let embedded = Embedded::start(&dir, &device_root, automatic).await?;
+                let notify = bin.filter(|_| args.progress());
+                let embedded = Embedded::start(&dir, &device_root, from_env, notify).await?;
                 let port = embedded.port.to_string();
                 let id = EMBEDDED_CLIENT_ID.to_string();
                 let config = Config::from_vars([
@@ -303,9 +359,30 @@ impl Cluster {
         &self.device_root
     }
 
-    /// The line a binary prints on stderr (unless `-q`) when it uses the embedded simulator.
+    /// The line a binary prints on stderr when it uses the embedded simulator.
     pub fn notice(&self) -> Option<String> {
         self.embedded.as_ref().map(ToString::to_string)
+    }
+
+    /// What the command runs on, for output: [`ClusterKind::Embedded`] or
+    /// [`ClusterKind::Configured`].
+    pub fn kind(&self) -> ClusterKind {
+        if self.embedded.is_some() {
+            ClusterKind::Embedded
+        } else {
+            ClusterKind::Configured
+        }
+    }
+
+    /// Says on stderr that the command runs on the embedded simulator (`BIN: NOTICE`, never
+    /// silenced by `-q`), and makes every JSON document [`crate::emit_json`] prints from now
+    /// on say so too (`"cluster": "embedded"`, its first member). Does nothing on a
+    /// configured cluster.
+    pub fn announce(&self, bin: &str) {
+        if let Some(notice) = self.notice() {
+            crate::output::note(bin, &notice);
+            crate::output::mark_embedded();
+        }
     }
 
     /// Stops the embedded simulator (if any) and waits until it has closed its state.
@@ -314,6 +391,15 @@ impl Cluster {
             embedded.shutdown().await;
         }
     }
+}
+
+/// What a command runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterKind {
+    /// A StorPool cluster named by storpool.conf or the environment.
+    Configured,
+    /// The embedded simulator (`--embedded`, `STORPOOL_EMBEDDED`).
+    Embedded,
 }
 
 /// `path` made absolute against the current folder (symbolic links are kept).
@@ -328,7 +414,7 @@ fn absolute(path: &Path) -> Result<PathBuf, Failure> {
 pub struct Embedded {
     dir: PathBuf,
     dev_root: PathBuf,
-    automatic: bool,
+    from_env: bool,
     port: u16,
     handle: SimHandle,
     stop: Option<oneshot::Sender<()>>,
@@ -336,25 +422,60 @@ pub struct Embedded {
 }
 
 impl Embedded {
-    async fn start(dir: &Path, dev_root: &Path, automatic: bool) -> Result<Self, Failure> {
+    async fn start(
+        dir: &Path,
+        dev_root: &Path,
+        from_env: bool,
+        notify: Option<&'static str>,
+    ) -> Result<Self, Failure> {
         let cannot =
             |what: String| move |err| Failure::usage(anyhow::Error::new(err).context(what));
         std::fs::create_dir_all(dir).map_err(cannot(format!(
             "cannot create the embedded StorPool simulator's folder {}",
             dir.display()
         )))?;
-        let builder = SimBuilder::new()
-            .state_dir(dir.join("state"))
-            .dev_root(dev_root)
-            .serve_client(EMBEDDED_CLIENT_ID)
-            .sync(true)
-            .keep_alive(true)
-            .lock_wait(EMBEDDED_LOCK_WAIT);
-        // Opening the state may wait for another command's lock: off the runtime's thread.
-        let built = tokio::task::spawn_blocking(move || builder.build())
-            .await
-            .context("the embedded StorPool simulator did not start")
-            .map_err(Failure::usage)?;
+        let layout = ClusterLayout {
+            templates: EMBEDDED_TEMPLATES
+                .iter()
+                .map(|(name, replication)| {
+                    LayoutTemplate::new(*name, *replication, storpool_sim::DEFAULT_PLACEMENT_GROUP)
+                })
+                .collect(),
+            ..ClusterLayout::default()
+        };
+        let builder = {
+            let (state, dev_root) = (dir.join("state"), dev_root.to_owned());
+            move |wait| {
+                SimBuilder::new()
+                    .layout(layout.clone())
+                    .state_dir(&state)
+                    .dev_root(&dev_root)
+                    .serve_client(EMBEDDED_CLIENT_ID)
+                    .sync(true)
+                    .keep_alive(true)
+                    .lock_wait(wait)
+            }
+        };
+        // Opening the state may wait for another command's lock: off the runtime's thread,
+        // and said on a terminal (`notify`) when it has to wait.
+        let dir_text = dir.display().to_string();
+        let built = tokio::task::spawn_blocking(move || match builder(Duration::ZERO).build() {
+            Err(SimError::Locked { holder, .. }) => {
+                if let Some(bin) = notify {
+                    let who = holder
+                        .map_or_else(|| "another command".to_owned(), |pid| format!("PID {pid}"));
+                    crate::output::note(
+                        bin,
+                        &format!("waiting for {who} to finish with {dir_text}"),
+                    );
+                }
+                builder(EMBEDDED_LOCK_WAIT).build()
+            }
+            other => other,
+        })
+        .await
+        .context("the embedded StorPool simulator did not start")
+        .map_err(Failure::usage)?;
         let service = built.map_err(|err| match err {
             SimError::Locked { .. } => Failure::operation(
                 anyhow::Error::new(err).context("cannot start the embedded StorPool simulator"),
@@ -390,7 +511,7 @@ impl Embedded {
         Ok(Self {
             dir: dir.to_owned(),
             dev_root: dev_root.to_owned(),
-            automatic,
+            from_env,
             port,
             handle,
             stop: Some(stop),
@@ -409,9 +530,9 @@ impl Embedded {
         &self.dev_root
     }
 
-    /// Whether it runs because no cluster is configured (rather than `--embedded`).
-    pub fn automatic(&self) -> bool {
-        self.automatic
+    /// Whether `STORPOOL_EMBEDDED` chose it (rather than `--embedded`).
+    pub fn from_env(&self) -> bool {
+        self.from_env
     }
 
     /// The simulator's controls and state.
@@ -431,18 +552,13 @@ impl Embedded {
 }
 
 impl fmt::Display for Embedded {
-    /// The notice: why and where the embedded simulator runs.
+    /// The notice: where the embedded simulator runs, and who asked for it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.automatic {
-            write!(
-                f,
-                "no StorPool cluster configured (no {DEFAULT_MAIN_FILE}, `{STORPOOL_CONF}` or \
-                 `{SP_API_HTTP_HOST}`): using the embedded simulator in {}",
-                self.dir.display()
-            )
-        } else {
-            write!(f, "using the embedded simulator in {}", self.dir.display())
+        write!(f, "using the embedded simulator in {}", self.dir.display())?;
+        if self.from_env {
+            write!(f, " (`{}`)", env_vars::STORPOOL_EMBEDDED)?;
         }
+        Ok(())
     }
 }
 
@@ -471,14 +587,30 @@ mod tests {
     }
 
     #[test]
-    fn nothing_configured_means_the_embedded_simulator_in_the_user_data_folder() {
+    fn nothing_configured_is_an_error_naming_the_simulator_options() {
         let tmp = tempfile::tempdir().unwrap();
         let env = env(tmp.path());
+        let failure = Choice::resolve(&args(), &env).unwrap_err();
+        assert_eq!(failure.status(), crate::ExitStatus::Error);
+        let text = failure.render("x", false);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("`--embedded`"), "{text}");
+        assert!(text.contains("`STORPOOL_EMBEDDED=DIR`"), "{text}");
+    }
+
+    #[test]
+    fn embedded_alone_uses_the_user_data_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let env = env(tmp.path());
+        let bare = GlobalArgs {
+            embedded: Some(None),
+            ..args()
+        };
         assert_eq!(
-            Choice::resolve(&args(), &env).unwrap(),
+            Choice::resolve(&bare, &env).unwrap(),
             Choice::Embedded {
                 dir: tmp.path().join("home/.local/share/storpool-rs/embedded"),
-                automatic: true
+                from_env: false
             }
         );
         let xdg = Environment {
@@ -486,20 +618,60 @@ mod tests {
             ..env.clone()
         };
         assert_eq!(
-            Choice::resolve(&args(), &xdg).unwrap(),
+            Choice::resolve(&bare, &xdg).unwrap(),
             Choice::Embedded {
                 dir: tmp.path().join("xdg/storpool-rs/embedded"),
-                automatic: true
+                from_env: false
             }
         );
         let homeless = Environment { home: None, ..env };
-        let failure = Choice::resolve(&args(), &homeless).unwrap_err();
+        let failure = Choice::resolve(&bare, &homeless).unwrap_err();
         assert_eq!(failure.status(), crate::ExitStatus::Error);
         assert!(failure.render("x", false).contains("--embedded=DIR"));
     }
 
     #[test]
-    fn a_configured_cluster_wins_over_the_embedded_default() {
+    fn storpool_embedded_names_the_folder_below_the_options() {
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Environment {
+            embedded: Some(tmp.path().join("sim")),
+            ..env(tmp.path())
+        };
+        assert_eq!(
+            Choice::resolve(&args(), &env).unwrap(),
+            Choice::Embedded {
+                dir: tmp.path().join("sim"),
+                from_env: true
+            }
+        );
+        // `--config` beats it.
+        let option = GlobalArgs {
+            config: Some(tmp.path().join("other.conf")),
+            ..args()
+        };
+        assert!(matches!(
+            Choice::resolve(&option, &env).unwrap(),
+            Choice::Configured {
+                origin: ConfigOrigin::Option,
+                ..
+            }
+        ));
+        // With STORPOOL_CONF too, neither is taken.
+        let both = Environment {
+            storpool_conf: Some(tmp.path().join("x.conf")),
+            ..env
+        };
+        let text = Choice::resolve(&args(), &both)
+            .unwrap_err()
+            .render("x", false);
+        assert!(
+            text.contains("both `STORPOOL_CONF` and `STORPOOL_EMBEDDED`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_configured_cluster_is_found_in_order() {
         let tmp = tempfile::tempdir().unwrap();
         let env = env(tmp.path());
         let configured = |main_file: &Path, origin| Choice::Configured {
@@ -548,7 +720,7 @@ mod tests {
             Choice::resolve(&embedded, &named).unwrap(),
             Choice::Embedded {
                 dir: tmp.path().join("sim"),
-                automatic: false
+                from_env: false
             }
         );
     }

@@ -19,5 +19,6 @@ pub use ops::migration::MIGRATION_TAG;
 pub use specs::{Qos, VolumeTypeSpecs};
 pub use types::{
     ConnectionData, ConnectionInfo, Deletion, GIB, GroupDeletion, GroupSnapshot, ManageableVolume,
-    MigrationUpdate, Pool, RetypeOutcome, RetypeRefusal, Snapshot, Stats, Unmanaged, Volume,
+    MigrationUpdate, Pool, RetypeOutcome, RetypeRefusal, Snapshot, Stats, Template, Unmanaged,
+    Volume,
 };

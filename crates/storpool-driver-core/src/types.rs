@@ -99,6 +99,38 @@ impl Snapshot {
     }
 }
 
+/// A StorPool template as the cluster has it, with its figures from `VolumeTemplatesStatus`
+/// when the cluster gave them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Template {
+    /// The template's name.
+    pub name: String,
+    /// The replication of its volumes, when it sets one.
+    pub replication: Option<u8>,
+    /// The placement group of all replicas but the last, when it sets one.
+    pub place_all: Option<String>,
+    /// The placement group of the last replica (the one reads come from), when it sets one.
+    pub place_tail: Option<String>,
+    /// The placement group of the first replica, when it sets one.
+    pub place_head: Option<String>,
+    /// Its IOPS limit; `None` when unlimited.
+    pub iops: Option<u64>,
+    /// Its bandwidth limit in MiB/s; `None` when unlimited.
+    pub bw: Option<u64>,
+    /// How many volumes use it.
+    pub volumes: Option<u64>,
+    /// How many snapshots use it.
+    pub snapshots: Option<u64>,
+    /// What its placement groups can hold at its replication, in bytes of data.
+    pub capacity_bytes: Option<u64>,
+    /// What new volumes of it can still store, in bytes of data.
+    pub free_bytes: Option<u64>,
+    /// The sum of the sizes of its volumes, in bytes (thin provisioning: may exceed the
+    /// capacity).
+    pub provisioned_bytes: Option<u64>,
+}
+
 /// The result of a delete: done either way; `existed` tells whether there was anything to
 /// delete.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -373,6 +373,24 @@ pub enum ImageError {
         needed_gib: u64,
     },
 
+    /// The volume to import into exists with another size than the one asked for (an import
+    /// writes into an existing volume as it is; it never resizes or replaces it).
+    #[error(
+        "volume `{id}` exists with {size_gib} GiB, not the {requested_gib} GiB asked for the \
+         image {}",
+        path.display()
+    )]
+    SizeMismatch {
+        /// The volume's orchestrator id.
+        id: String,
+        /// The image.
+        path: PathBuf,
+        /// The volume's size.
+        size_gib: u64,
+        /// The size asked for.
+        requested_gib: u64,
+    },
+
     /// The file to write exists, and replacing it was not asked for.
     #[error("{action}: the file exists")]
     TargetExists {
@@ -483,7 +501,7 @@ impl ImageError {
             | Self::SizeTooSmall { .. }
             | Self::TargetExists { .. }
             | Self::InvalidTarget { .. } => ErrorKind::InvalidInput,
-            Self::VolumeTooSmall { .. } => ErrorKind::Conflict,
+            Self::VolumeTooSmall { .. } | Self::SizeMismatch { .. } => ErrorKind::Conflict,
             Self::Driver { source, .. } | Self::SnapshotNotDeleted { source, .. } => {
                 source.kind().into()
             }
@@ -544,6 +562,11 @@ impl ImageError {
             Self::VolumeTooSmall { needed_gib, .. } => Some(format!(
                 "grow it to {needed_gib} GiB or more, or import under another id"
             )),
+            Self::SizeMismatch { .. } => Some(
+                "ask for the size it has (or none) to write the image into it, or import under \
+                 another id"
+                    .to_owned(),
+            ),
             Self::TargetExists { .. } => Some("allow replacing it".to_owned()),
             Self::InvalidTarget {
                 problem: TargetProblem::NotAFile(_),

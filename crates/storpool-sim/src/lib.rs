@@ -21,8 +21,8 @@ mod store;
 pub use error::{ApiErr, SimError, names as error_names};
 pub use faults::{Faults, InjectedError};
 pub use sim::{
-    ClusterLayout, DEFAULT_LOCK_WAIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT, Sim,
-    SimBuilder, SimHandle, SimService, check_error_status, check_token,
+    ClusterLayout, DEFAULT_LOCK_WAIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT,
+    LayoutTemplate, Sim, SimBuilder, SimHandle, SimService, check_error_status, check_token,
 };
 pub use state::{AttachmentState, ClusterState, SnapshotState, TemplateState, VolumeState};
 

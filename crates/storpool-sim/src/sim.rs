@@ -20,7 +20,7 @@ use crate::error::{ApiErr, SimError};
 use crate::faults::{FaultState, Faults, InjectedError};
 use crate::links::DevLinks;
 use crate::lock::StateLock;
-use crate::model::{ClientState, Cluster, Disk, Key, Meta, PlacementGroup};
+use crate::model::{ClientState, Cluster, Disk, Key, Meta, PlacementGroup, Template};
 use crate::server::{self, Shared};
 use crate::state::{self, ClusterState};
 use crate::statedir;
@@ -45,6 +45,69 @@ pub struct ClusterLayout {
     pub location_id: String,
     /// Sub-cluster id, the second token of every global id.
     pub sub_id: String,
+    /// Volume templates of a new cluster (none by default).
+    pub templates: Vec<LayoutTemplate>,
+}
+
+/// A volume template a new cluster starts with ([`ClusterLayout::templates`]): its name, its
+/// replication, and the placement group of all its replicas (made, holding every disk, when
+/// the cluster has none of that name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayoutTemplate {
+    /// The template's name (`[A-Za-z0-9_-]`).
+    pub name: String,
+    /// Its replication, 1..=3.
+    pub replication: u8,
+    /// Its placement group (`placeAll`, which `placeTail` and `placeHead` follow).
+    pub placement: String,
+}
+
+impl LayoutTemplate {
+    /// Replication 3 in placement group `default`: [`LayoutTemplate::parse`] of a bare name.
+    pub const DEFAULT_REPLICATION: u8 = 3;
+
+    /// A template of `name`, `replication` and placement group `placement`.
+    pub fn new(name: impl Into<String>, replication: u8, placement: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            replication,
+            placement: placement.into(),
+        }
+    }
+
+    /// `NAME[:REPLICATION[:PLACEMENT]]`, as `storpool-sim --template` takes it: replication 3
+    /// and placement group `default` when left out. The names and the replication are checked
+    /// as the API checks them.
+    pub fn parse(text: &str) -> Result<Self, SimError> {
+        let mut parts = text.split(':');
+        let name = parts.next().unwrap_or_default();
+        let replication = match parts.next() {
+            None => Self::DEFAULT_REPLICATION,
+            Some(r) => r.parse().map_err(|_| {
+                SimError::Option(format!(
+                    "template `{text}`: the replication `{r}` is not a number"
+                ))
+            })?,
+        };
+        let placement = parts.next().unwrap_or(crate::DEFAULT_PLACEMENT_GROUP);
+        if parts.next().is_some() {
+            return Err(SimError::Option(format!(
+                "template `{text}`: expected NAME[:REPLICATION[:PLACEMENT]]"
+            )));
+        }
+        let template = Self::new(name, replication, placement);
+        template.check(3)?;
+        Ok(template)
+    }
+
+    fn check(&self, max_replication: u8) -> Result<(), SimError> {
+        let option = |err: crate::ApiErr| SimError::Option(err.descr);
+        crate::names::template_name(&self.name).map_err(option)?;
+        crate::names::placement_group_name(&self.placement).map_err(option)?;
+        crate::names::replication(u64::from(self.replication), max_replication)
+            .map_err(|err| SimError::Option(format!("template `{}`: {}", self.name, err.descr)))?;
+        Ok(())
+    }
 }
 
 impl Default for ClusterLayout {
@@ -58,6 +121,7 @@ impl Default for ClusterLayout {
             name: "sim".to_owned(),
             location_id: "sim".to_owned(),
             sub_id: "a".to_owned(),
+            templates: Vec::new(),
         }
     }
 }
@@ -302,6 +366,16 @@ impl SimBuilder {
                 "at least one connection must be allowed".to_owned(),
             ));
         }
+        let mut names = BTreeSet::new();
+        for template in &self.layout.templates {
+            template.check(self.max_replication)?;
+            if !names.insert(template.name.as_str()) {
+                return Err(SimError::Option(format!(
+                    "template `{}` is given twice",
+                    template.name
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -340,6 +414,7 @@ impl SimBuilder {
                 .keys()
                 .map(|d| Key::Disk(*d))
                 .chain(cl.pgs.keys().map(|p| Key::Pg(*p)))
+                .chain(cl.templates.keys().map(|t| Key::Template(*t)))
                 .collect();
             let rows: Vec<(Key, Option<String>)> = keys.iter().map(|k| (*k, cl.row(*k))).collect();
             let meta = serde_json::to_string(&cl.meta).unwrap_or_default();
@@ -652,8 +727,33 @@ pub(crate) fn new_cluster(layout: &ClusterLayout) -> Cluster {
     cl.load_pg(PlacementGroup {
         id: 1,
         name: crate::DEFAULT_PLACEMENT_GROUP.to_owned(),
-        disks: all,
+        disks: all.clone(),
     });
+    for template in &layout.templates {
+        if !cl.pgs.values().any(|pg| pg.name == template.placement) {
+            cl.meta.next_pg += 1;
+            cl.load_pg(PlacementGroup {
+                id: cl.meta.next_pg,
+                name: template.placement.clone(),
+                disks: all.clone(),
+            });
+        }
+        cl.meta.next_template += 1;
+        cl.load_template(Template {
+            id: cl.meta.next_template,
+            name: template.name.clone(),
+            parent: None,
+            size: None,
+            replication: Some(template.replication),
+            place_all: Some(template.placement.clone()),
+            place_tail: None,
+            place_head: None,
+            bw: None,
+            iops: None,
+            reuse_server: None,
+            tags: BTreeMap::new(),
+        });
+    }
     cl
 }
 

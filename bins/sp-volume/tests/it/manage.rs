@@ -57,6 +57,8 @@ fn finish_migration_prints_the_model_update() {
         "--json",
     ]);
     assert_eq!(run.ok(), "{\"_name_id\":\"n1\"}\n");
+    let update: crate::MigrationJson = run.json();
+    assert_eq!(update.name_id.as_deref(), Some("n1"));
     let text = node
         .run(&["finish-migration", "orig", "gone"])
         .ok()

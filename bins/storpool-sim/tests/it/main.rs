@@ -450,3 +450,79 @@ fn an_empty_token_from_the_flag_or_the_environment_is_refused_at_start() {
         assert!(first.contains("token") && first.contains("empty"), "{err}");
     }
 }
+
+/// `(name, replication, placeAll)` of every template, sorted by name.
+fn templates(server: &Server) -> Vec<(String, Option<u64>, String)> {
+    let (status, v) = server.call("GET", "VolumeTemplatesList", None).unwrap();
+    assert_eq!(status, 200, "{v}");
+    let mut list: Vec<_> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_owned(),
+                t["replication"].as_u64(),
+                t["placeAll"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    list.sort();
+    list
+}
+
+#[test]
+fn templates_are_made_for_a_new_cluster_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = state_dir(&tmp);
+    let (server, _) = start(
+        &state,
+        &[
+            "--template",
+            "fast:2:flash",
+            "--template",
+            "plain",
+            "--template",
+            "one:1",
+        ],
+    );
+    assert_eq!(
+        templates(&server),
+        [
+            ("fast".to_owned(), Some(2), "flash".to_owned()),
+            ("one".to_owned(), Some(1), "default".to_owned()),
+            ("plain".to_owned(), Some(3), "default".to_owned()),
+        ]
+    );
+    // The placement group named is made, holding every disk.
+    let (_, v) = server.call("GET", "PlacementGroupsList", None).unwrap();
+    assert_eq!(
+        v["data"]["flash"]["disks"].as_array().unwrap().len(),
+        12,
+        "{v}"
+    );
+    drop(server);
+    // An existing state keeps its templates; the flag does not add to it.
+    let (server, _) = start(&state, &["--template", "late"]);
+    assert_eq!(templates(&server).len(), 3);
+}
+
+#[test]
+fn a_bad_template_flag_is_a_usage_error() {
+    for (flag, named) in [
+        ("a:4", "4"),
+        ("a:x", "x"),
+        ("bad.name", "bad.name"),
+        ("a:2:bad/pg", "bad/pg"),
+        ("a:1:b:c", "a:1:b:c"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["--template", flag])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("storpool-sim: error: "), "{err}");
+        assert!(err.lines().next().unwrap().contains(named), "{flag}: {err}");
+    }
+}

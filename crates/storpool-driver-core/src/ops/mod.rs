@@ -2,6 +2,7 @@
 
 pub(crate) mod clone;
 mod connection;
+mod listings;
 mod manage;
 pub(crate) mod migration;
 mod retype;
