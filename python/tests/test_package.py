@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import pathlib
 import pydoc
+import shutil
 import subprocess
 import sys
 
@@ -80,12 +81,20 @@ def test_help_documents_the_classes_and_their_methods():
     assert storpool_rs.__version__
 
 
-def test_the_stubs_and_the_pure_python_modules_type_check_strictly():
+def test_the_stubs_and_the_pure_python_modules_type_check_strictly(tmp_path):
     pytest.importorskip("mypy", reason="mypy is not installed")
-    package = pathlib.Path(storpool_rs.__file__).parent
+    # The files are checked from a copy: installed in site-packages, mypy would take the folder
+    # above the package for the project's root and refuse the typing_extensions.py beside it
+    # ("This file shadows library module").
+    installed = pathlib.Path(storpool_rs.__file__).parent
+    package = tmp_path / "storpool_rs"
+    package.mkdir()
+    checked_files = ["_native.pyi", "__init__.py", "_green.py"]
+    for name in checked_files:
+        shutil.copyfile(installed / name, package / name)
     checked = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
-         str(package / "_native.pyi"), str(package / "__init__.py"), str(package / "_green.py")],
-        capture_output=True, text=True, check=False,
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir",
+         str(tmp_path / "mypy-cache"), *(str(package / name) for name in checked_files)],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
