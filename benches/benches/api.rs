@@ -47,11 +47,41 @@ fn main() {
         peak_child(child);
         return;
     }
-    if args.rest.first().map(String::as_str) == Some("seed") {
-        let (dir, count) = (&args.rest[1], args.rest[2].parse().unwrap());
-        let service = Sim::builder().state_dir(dir).sync(false).build().unwrap();
-        seed_volumes(&service.handle(), 0, count).unwrap();
-        return;
+    match args.rest.first().map(String::as_str) {
+        Some("seed") => {
+            let (dir, count) = (&args.rest[1], args.rest[2].parse().unwrap());
+            let service = Sim::builder().state_dir(dir).sync(false).build().unwrap();
+            seed_volumes(&service.handle(), 0, count).unwrap();
+            return;
+        }
+        Some("dump") => {
+            let (count, file) = (args.rest[1].parse().unwrap(), &args.rest[2]);
+            let sim = Sim::builder().start().unwrap();
+            seed_volumes(&sim, 0, count).unwrap();
+            let (status, bytes) =
+                fetch(&sim.base_url(), sim.token(), "GET", "VolumesList", None).unwrap();
+            assert_eq!(status, 200);
+            std::fs::write(file, bytes).unwrap();
+            return;
+        }
+        Some("decode") => {
+            let bytes = std::fs::read(&args.rest[2]).unwrap();
+            match args.rest.get(3).map(|r| r.parse::<usize>().unwrap()) {
+                None => decode_once(&args.rest[1], &bytes),
+                Some(runs) => {
+                    let stats = Stats::measure("", runs, || decode_once(&args.rest[1], &bytes));
+                    println!(
+                        "{}: median {:?} (min {:?}, max {:?})",
+                        args.rest[1],
+                        stats.median(),
+                        stats.min(),
+                        stats.max()
+                    );
+                }
+            }
+            return;
+        }
+        _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -353,6 +383,26 @@ fn lists(args: &BenchArgs, runtime: &tokio::runtime::Runtime, report: &mut Repor
             &rows,
         );
     }
+}
+
+/// Decodes a saved answer (`-- decode typed|value|syntax FILE [RUNS]`): once, for
+/// `valgrind --tool=callgrind` (instruction counts do not depend on what else runs), or
+/// `RUNS` times, printing the median.
+fn decode_once(kind: &str, bytes: &[u8]) {
+    let n = match kind {
+        "typed" => decode_response::<Vec<VolumeSummary>>(200, bytes)
+            .unwrap()
+            .len(),
+        "value" => serde_json::from_slice::<Value>(bytes).unwrap()["data"]
+            .as_array()
+            .map_or(0, Vec::len),
+        "syntax" => {
+            serde_json::from_slice::<IgnoredAny>(bytes).unwrap();
+            1
+        }
+        other => panic!("unknown kind {other}: typed, value or syntax"),
+    };
+    assert!(n > 0);
 }
 
 /// In a fresh process: fetch the listing, then print how far decoding it raised the peak

@@ -648,7 +648,7 @@ pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> De
             None => Decoded::Server(RawServerError::from_value(&serde_json::Value::Null)),
         };
     }
-    match serde_json::from_slice::<Envelope<T>>(body) {
+    match from_body::<Envelope<T>>(body) {
         Ok(Envelope {
             error: Some(error), ..
         }) if !error.is_null() => Decoded::Server(RawServerError::from_value(&error)),
@@ -663,6 +663,21 @@ pub(crate) fn decode<T: DeserializeOwned>(status: StatusCode, body: &[u8]) -> De
             Some(Ok(raw)) => Decoded::Server(raw),
             _ => Decoded::Invalid(err),
         },
+    }
+}
+
+/// `serde_json::from_slice`, with the body's UTF-8 checked once instead of string by string.
+///
+/// `from_slice` validates each string it hands out on its own; on a `VolumesList` of 100,000
+/// volumes those checks were 18 % of the decoding's instructions (callgrind: 314 of 1,717
+/// million), where one pass over the whole body costs about 1 % (ASCII goes 16 bytes at a
+/// time). `from_str` trusts its input to be UTF-8, so the body is checked first; a body that
+/// is not UTF-8 goes through `from_slice`, which accepts or reports it exactly as before (it
+/// accepts invalid bytes in members it skips).
+fn from_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
     }
 }
 
