@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -404,6 +405,8 @@ impl SimBuilder {
             faults: Mutex::new(FaultState::new(self.faults)),
             clients_changed,
             _state_lock: state_lock,
+            epoch: AtomicU64::new(0),
+            listings: Mutex::default(),
         });
         Ok(SimService {
             handle: SimHandle {

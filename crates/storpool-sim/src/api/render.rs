@@ -1,5 +1,6 @@
 //! JSON shapes of the responses (spec section 3), built by hand.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -34,10 +35,10 @@ fn is_zero(v: &i64) -> bool {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SummaryRef<'a> {
-    name: String,
+    name: Cow<'a, str>,
     id: u64,
-    parent_name: String,
-    template_name: String,
+    parent_name: Cow<'a, str>,
+    template_name: &'a str,
     size: u64,
     replication: u8,
     global_id: &'a str,
@@ -59,14 +60,14 @@ struct SummaryRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     tags: Option<&'a BTreeMap<String, String>>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    snap: Option<SnapRef>,
+    snap: Option<SnapRef<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 #[allow(clippy::struct_excessive_bools)] // the API's own flags
-struct SnapRef {
-    on_volume: String,
+struct SnapRef<'a> {
+    on_volume: Cow<'a, str>,
     auto_name: bool,
     bound: bool,
     deleted: bool,
@@ -78,13 +79,13 @@ struct SnapRef {
     delete_blocked: Option<&'static str>,
 }
 
-fn summary_ref<'a>(cl: &Cluster, ctx: &Ctx<'_>, o: &'a Obj) -> SummaryRef<'a> {
+fn summary_ref<'a>(cl: &'a Cluster, ctx: &Ctx<'_>, o: &'a Obj) -> SummaryRef<'a> {
     let snap = o.snapshot.then(|| SnapRef {
         on_volume: o
             .on_volume
             .and_then(|v| cl.obj(v))
             .filter(|v| !v.snapshot)
-            .map_or_else(|| "-".to_owned(), Obj::display_name),
+            .map_or(Cow::Borrowed("-"), Obj::display_name_ref),
         auto_name: o.auto_name,
         bound: o.bound,
         deleted: o.deleted,
@@ -94,10 +95,16 @@ fn summary_ref<'a>(cl: &Cluster, ctx: &Ctx<'_>, o: &'a Obj) -> SummaryRef<'a> {
         delete_blocked: o.deleted.then_some("multiple children"),
     });
     SummaryRef {
-        name: o.display_name(),
+        name: o.display_name_ref(),
         id: o.id,
-        parent_name: cl.parent_name(o),
-        template_name: cl.template_name(o.template),
+        parent_name: o
+            .parent
+            .and_then(|p| cl.objects.get(&p))
+            .map_or(Cow::Borrowed(""), Obj::display_name_ref),
+        template_name: o
+            .template
+            .and_then(|t| cl.templates.get(&t))
+            .map_or("", |t| t.name.as_str()),
         size: o.size,
         replication: o.replication,
         global_id: &o.gid,
@@ -129,13 +136,16 @@ pub(crate) fn summary(cl: &Cluster, ctx: &Ctx<'_>, o: &Obj) -> Map<String, Value
     }
 }
 
-/// A JSON array of summaries, written without building JSON values (large listings).
+/// A JSON array of summaries, written without building JSON values (large listings), into
+/// `out` (empty; any room it has is used first).
 pub(crate) fn summaries<'a>(
-    cl: &Cluster,
+    cl: &'a Cluster,
     ctx: &Ctx<'_>,
     objs: impl Iterator<Item = &'a Obj>,
-) -> String {
-    let mut out = Vec::with_capacity(1 << 16);
+    mut out: Vec<u8>,
+) -> Vec<u8> {
+    // About 490 bytes per volume: one allocation for most listings.
+    out.reserve(512 * cl.objects.len() + 2);
     out.push(b'[');
     let mut first = true;
     for o in objs {
@@ -148,7 +158,7 @@ pub(crate) fn summaries<'a>(
         }
     }
     out.push(b']');
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
 /// Summary plus `targetDiskSets` and `objects` (`VolumeDescribe`, `SnapshotDescribe`).
