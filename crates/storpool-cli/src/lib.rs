@@ -13,4 +13,4 @@ pub use cluster::{
 };
 pub use exit::{EXIT_CODES_HELP, EXIT_CODES_SIGNALS_HELP, ExitStatus, Failure};
 pub use logging::{DEFAULT_FILTER, LogSettings, init_logging};
-pub use output::{color_allowed, emit, emit_json, emit_to, table};
+pub use output::{color_allowed, emit, emit_json, emit_json_to, emit_to, table};

@@ -22,9 +22,22 @@ pub fn emit_to(out: &mut impl Write, text: &str) -> io::Result<()> {
 
 /// Writes `value` to stdout as one JSON document on one line.
 pub fn emit_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
-    let mut text = serde_json::to_string(value).map_err(io::Error::other)?;
-    text.push('\n');
-    emit(&text)
+    emit_json_to(&mut io::stdout().lock(), value)
+}
+
+/// [`emit_json`] to any writer, in one pass: serialized straight into a 64 KiB buffer that
+/// goes out whenever it fills, so a listing of 100,000 volumes (25 MB of JSON) is never held
+/// as a whole. A closed pipe is not an error, as with [`emit`].
+pub fn emit_json_to<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Result<()> {
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    let written = serde_json::to_writer(&mut buffered, value)
+        .map_err(io::Error::from)
+        .and_then(|()| buffered.write_all(b"\n"))
+        .and_then(|()| buffered.flush());
+    match written {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// A text table with a header line: every column but the last padded to its widest cell,
@@ -83,6 +96,19 @@ mod tests {
         fn flush(&mut self) -> io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn json_is_one_line_written_through_a_buffer_and_a_closed_pipe_is_success() {
+        let mut buffer = Vec::new();
+        let many: Vec<u32> = (0..100_000).collect();
+        emit_json_to(&mut buffer, &many).unwrap();
+        let (last, text) = buffer.split_last().unwrap();
+        assert_eq!(*last, b'\n');
+        assert!(!text.contains(&b'\n'));
+        assert_eq!(serde_json::from_slice::<Vec<u32>>(&buffer).unwrap(), many);
+        assert!(emit_json_to(&mut ClosedPipe, &many).is_ok());
+        assert!(emit_json_to(&mut Full, &many).is_err());
     }
 
     #[test]
