@@ -182,6 +182,14 @@ fn throughput(args: &BenchArgs, report: &mut Report) {
         "storpool-sim: requests per second of small calls (in-process, bare HTTP client)",
         &rows,
     );
+    if args.full {
+        println!(
+            "\nTargets (issue 16, item 5: at least 15,000 small Connection: close calls per second):"
+        );
+        for id in ["sim/small/close/1", "sim/small/close/16"] {
+            Report::target(&rows, id, id, Check::AtLeast(15_000.0));
+        }
+    }
 }
 
 fn latencies(args: &BenchArgs, report: &mut Report) {
