@@ -177,7 +177,11 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
         }
         Command::List => {
             let volumes = driver.list_volumes().await.map_err(driver_failure)?;
-            output::volumes(&volumes, json)
+            let printed = output::volumes(&volumes, json);
+            // The process ends right after this: freeing 100,000 volumes one by one took
+            // about 15 ms of a 270 ms `--json list` (perf), for nothing.
+            std::mem::forget(volumes);
+            printed
         }
         Command::Show { id } => {
             let volume = driver.get_volume(id).await.map_err(driver_failure)?;

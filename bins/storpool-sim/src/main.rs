@@ -300,7 +300,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[tokio::main]
+// One thread, as `Sim::start` uses: the connections are served from one task and blocking
+// work goes to the blocking pool.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = match storpool_cli::parse_args::<Args>("storpool-sim") {
         Ok(args) => args,

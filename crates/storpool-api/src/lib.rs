@@ -33,6 +33,9 @@ pub use reqwest::Method;
 pub use retry::RetryPolicy;
 pub use services::{Clients, Services};
 pub use snapshots::Snapshots;
+/// The JSON library of [`Client::raw_sonic`]'s value, for its traits
+/// (`JsonValueTrait`, `JsonContainerTrait`).
+pub use sonic_rs;
 pub use storpool_conf::AuthToken;
 pub use templates::Templates;
 pub use volumes::Volumes;

@@ -19,6 +19,6 @@ pub use meta::{
     write_completions,
 };
 pub use output::{
-    color_allowed, emit, emit_json, emit_to, json_document, json_seconds, note, stderr_colors,
-    table, warning, write_stderr,
+    color_allowed, emit, emit_json, emit_json_to, emit_to, json_document, json_seconds, note,
+    stderr_colors, table, warning, write_stderr,
 };

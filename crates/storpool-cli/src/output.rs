@@ -39,19 +39,95 @@ pub fn emit_to(out: &mut impl Write, text: &str) -> io::Result<()> {
 /// (see [`crate::Cluster::announce`]) an object gets `"cluster": "embedded"` as its first
 /// member.
 pub fn emit_json<T: Serialize + ?Sized>(value: &T) -> io::Result<()> {
-    emit(&json_document(value, EMBEDDED.load(Ordering::Relaxed))?)
+    emit_json_to(&mut io::stdout().lock(), value)
+}
+
+/// [`emit_json`] to any writer, in one pass: serialized straight into a 64 KiB buffer that
+/// goes out whenever it fills, so a listing of 100,000 volumes (25 MB of JSON) is never held
+/// as a whole. A closed pipe is not an error, as with [`emit`].
+pub fn emit_json_to<T: Serialize + ?Sized>(out: &mut impl Write, value: &T) -> io::Result<()> {
+    let buffered = io::BufWriter::with_capacity(1 << 16, out);
+    match write_document(buffered, value, EMBEDDED.load(Ordering::Relaxed)) {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }
 
 /// The text [`emit_json`] prints: one line, with `"cluster": "embedded"` first in an object
 /// when `embedded`.
 pub fn json_document<T: Serialize + ?Sized>(value: &T, embedded: bool) -> io::Result<String> {
-    let mut text = serde_json::to_string(value).map_err(io::Error::other)?;
-    if embedded && let Some(members) = text.strip_prefix('{') {
-        let separator = if members.starts_with('}') { "" } else { "," };
-        text = format!("{{\"cluster\":\"embedded\"{separator}{members}");
+    let mut text = Vec::new();
+    write_document(&mut text, value, embedded)?;
+    String::from_utf8(text).map_err(io::Error::other)
+}
+
+/// Serializes `value` and a line break into `out` and flushes it, with the embedded member
+/// put in front of an object's first one on the way.
+fn write_document<W: Write, T: Serialize + ?Sized>(
+    out: W,
+    value: &T,
+    embedded: bool,
+) -> io::Result<()> {
+    let mut out = EmbeddedMember {
+        out,
+        state: if embedded {
+            Insert::AtOpeningBrace
+        } else {
+            Insert::Done
+        },
+    };
+    serde_json::to_writer(&mut out, value).map_err(io::Error::from)?;
+    out.out.write_all(b"\n")?;
+    out.out.flush()
+}
+
+/// Where [`EmbeddedMember`] is in putting `"cluster":"embedded"` into an object.
+#[derive(Clone, Copy)]
+enum Insert {
+    /// Before the document's first byte: an object's `{` gets the member after it.
+    AtOpeningBrace,
+    /// The member is written; a comma follows unless the object is empty.
+    BeforeFirstMember,
+    /// Nothing more to do.
+    Done,
+}
+
+/// A writer that adds `"cluster":"embedded"` as the first member of the document's top-level
+/// object as `serde_json` writes it, so that the document still streams.
+struct EmbeddedMember<W> {
+    out: W,
+    state: Insert,
+}
+
+impl<W: Write> Write for EmbeddedMember<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(&first) = buf.first() else {
+            return Ok(0);
+        };
+        match self.state {
+            Insert::Done => self.out.write(buf),
+            Insert::AtOpeningBrace if first == b'{' => {
+                self.out.write_all(b"{\"cluster\":\"embedded\"")?;
+                self.state = Insert::BeforeFirstMember;
+                Ok(1)
+            }
+            Insert::AtOpeningBrace => {
+                self.state = Insert::Done;
+                self.out.write(buf)
+            }
+            Insert::BeforeFirstMember => {
+                if first != b'}' {
+                    self.out.write_all(b",")?;
+                }
+                self.state = Insert::Done;
+                self.out.write(buf)
+            }
+        }
     }
-    text.push('\n');
-    Ok(text)
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Seconds as every JSON document gives them (`*_seconds`): rounded to the millisecond, so
@@ -153,6 +229,19 @@ mod tests {
     }
 
     #[test]
+    fn json_is_one_line_written_through_a_buffer_and_a_closed_pipe_is_success() {
+        let mut buffer = Vec::new();
+        let many: Vec<u32> = (0..100_000).collect();
+        emit_json_to(&mut buffer, &many).unwrap();
+        let (last, text) = buffer.split_last().unwrap();
+        assert_eq!(*last, b'\n');
+        assert!(!text.contains(&b'\n'));
+        assert_eq!(serde_json::from_slice::<Vec<u32>>(&buffer).unwrap(), many);
+        assert!(emit_json_to(&mut ClosedPipe, &many).is_ok());
+        assert!(emit_json_to(&mut Full, &many).is_err());
+    }
+
+    #[test]
     fn a_closed_pipe_is_success_and_other_errors_are_not() {
         assert!(emit_to(&mut ClosedPipe, "data\n").is_ok());
         assert!(emit_to(&mut Full, "data\n").is_err());
@@ -174,6 +263,11 @@ mod tests {
             "{\"cluster\":\"embedded\"}\n"
         );
         assert_eq!(json_document(&[1], true).unwrap(), "[1]\n");
+        let nested = serde_json::json!({"a": {"b": []}, "c": "{"});
+        assert_eq!(
+            json_document(&nested, true).unwrap(),
+            "{\"cluster\":\"embedded\",\"a\":{\"b\":[]},\"c\":\"{\"}\n"
+        );
     }
 
     #[test]

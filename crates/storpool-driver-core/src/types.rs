@@ -48,6 +48,23 @@ pub struct Volume {
 }
 
 impl Volume {
+    /// [`Volume::from_summary`], taking the summary's strings instead of copying them.
+    pub(crate) fn from_summary_owned(id: String, v: VolumeSummary) -> Self {
+        Self {
+            id,
+            size_gib: gib_ceil(v.size),
+            size_bytes: v.size,
+            template: (!v.template_name.is_empty()).then_some(v.template_name),
+            replication: v.replication,
+            global_id: v.global_id,
+            parent_snapshot: (!v.parent_name.is_empty()).then_some(v.parent_name),
+            iops: Limit::value(v.iops),
+            bw: Limit::value(v.bw),
+            tags: v.tags,
+            name: v.name,
+        }
+    }
+
     pub(crate) fn from_summary(id: &str, v: &VolumeSummary) -> Self {
         Self {
             id: id.to_owned(),

@@ -42,18 +42,19 @@ pub(crate) struct WaitSpec {
     pub(crate) rerun: bool,
 }
 
-/// The `data` of an answer: a JSON value, or JSON text written directly (large listings).
+/// The `data` of an answer: a JSON value, or JSON text written directly (large listings,
+/// shared with the simulator's cache of them).
 #[derive(Debug)]
 pub(crate) enum Data {
     Json(Value),
-    Raw(String),
+    Raw(bytes::Bytes),
 }
 
 impl Data {
     pub(crate) fn into_value(self) -> Value {
         match self {
             Data::Json(v) => v,
-            Data::Raw(s) => serde_json::from_str(&s).unwrap_or(Value::Null),
+            Data::Raw(s) => serde_json::from_slice(&s).unwrap_or(Value::Null),
         }
     }
 }
@@ -94,8 +95,10 @@ pub(crate) enum Ran {
 
 /// Read handler.
 pub(crate) type ReadFn = fn(&Cluster, &Ctx<'_>, &[String], Option<Value>) -> Result<Value, ApiErr>;
-/// Read handler that writes its JSON text itself.
-pub(crate) type RawFn = fn(&Cluster, &Ctx<'_>, &[String], Option<Value>) -> Result<String, ApiErr>;
+/// Read handler that writes its JSON text itself (UTF-8: it comes from `serde_json`), into
+/// the buffer it is given (empty, possibly with room from an earlier answer).
+pub(crate) type RawFn =
+    fn(&Cluster, &Ctx<'_>, &[String], Option<Value>, Vec<u8>) -> Result<Vec<u8>, ApiErr>;
 /// Mutating handler: returns the members to add to the `ok`/`generation` answer.
 pub(crate) type WriteFn =
     fn(&mut Txn<'_>, &Ctx<'_>, &[String], Option<Value>) -> Result<Map<String, Value>, ApiErr>;
@@ -161,10 +164,16 @@ impl Core {
         }
     }
 
-    /// Run a read call that writes its own JSON text.
-    pub(crate) fn read_raw(&self, f: RawFn, args: &[String], body: Option<Value>) -> Answer {
+    /// Run a read call that writes its own JSON text (into `buffer`'s room).
+    pub(crate) fn read_raw(
+        &self,
+        f: RawFn,
+        args: &[String],
+        body: Option<Value>,
+        buffer: Vec<u8>,
+    ) -> Answer {
         Answer {
-            result: f(&self.cl, &self.ctx(), args, body).map(Data::Raw),
+            result: f(&self.cl, &self.ctx(), args, body, buffer).map(|text| Data::Raw(text.into())),
             wait: None,
             generation: self.cl.meta.generation,
         }

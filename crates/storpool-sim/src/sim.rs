@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -479,6 +480,8 @@ impl SimBuilder {
             faults: Mutex::new(FaultState::new(self.faults)),
             clients_changed,
             _state_lock: state_lock,
+            epoch: AtomicU64::new(0),
+            listings: Mutex::default(),
         });
         Ok(SimService {
             handle: SimHandle {
@@ -511,8 +514,11 @@ impl SimBuilder {
         let thread = std::thread::Builder::new()
             .name("storpool-sim".to_owned())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
+                // One thread: every connection is served from one task anyway (see
+                // `server::accept`) and blocking work goes to the blocking pool, so a second
+                // worker only added wake-ups (`bench sim`, `Connection: close`, 16 clients:
+                // 16,500 calls/s instead of 15,300, medians of six runs on a busy machine).
+                let rt = match tokio::runtime::Builder::new_current_thread()
                     .thread_name("storpool-sim-worker")
                     .enable_all()
                     .build()
