@@ -41,8 +41,9 @@ pip() { "$venv/bin/python" -m pip --disable-pip-version-check -q "$@"; }
 
 log "cinder 29.0.0 and the test tools"
 started=$SECONDS
-# Cinder brings os-brick; its test harness needs fixtures, oslotest, ddt and testtools.
-pip install cinder==29.0.0 fixtures oslotest ddt testtools pytest
+# Cinder brings os-brick; its test harness needs fixtures, oslotest, ddt and testtools;
+# mypy checks the type stubs.
+pip install cinder==29.0.0 fixtures oslotest ddt testtools pytest mypy
 echo "installed in $((SECONDS - started)) s" >&2
 
 log "pip install ./python"

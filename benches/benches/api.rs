@@ -26,12 +26,13 @@ use std::time::{Duration, Instant};
 
 use serde::de::IgnoredAny;
 use serde_json::Value;
-use storpool_api::fuzzing::decode_response;
+use storpool_api::fuzzing::{decode_response, decode_sonic_response};
+use storpool_api::sonic_rs::{self, JsonContainerTrait as _};
 use storpool_api::{
     Client, Method, RetryPolicy, VolumeCreate, VolumeName, VolumeRef, VolumeSummary,
 };
 use storpool_benches::{
-    BenchArgs, Conn, Report, Row, SimTarget, Stats, child_peak, fetch, run_measuring_peak,
+    BenchArgs, Check, Conn, Report, Row, SimTarget, Stats, child_peak, fetch, run_measuring_peak,
     seed_volumes,
 };
 use storpool_sim::Sim;
@@ -47,11 +48,41 @@ fn main() {
         peak_child(child);
         return;
     }
-    if args.rest.first().map(String::as_str) == Some("seed") {
-        let (dir, count) = (&args.rest[1], args.rest[2].parse().unwrap());
-        let service = Sim::builder().state_dir(dir).sync(false).build().unwrap();
-        seed_volumes(&service.handle(), 0, count).unwrap();
-        return;
+    match args.rest.first().map(String::as_str) {
+        Some("seed") => {
+            let (dir, count) = (&args.rest[1], args.rest[2].parse().unwrap());
+            let service = Sim::builder().state_dir(dir).sync(false).build().unwrap();
+            seed_volumes(&service.handle(), 0, count).unwrap();
+            return;
+        }
+        Some("dump") => {
+            let (count, file) = (args.rest[1].parse().unwrap(), &args.rest[2]);
+            let sim = Sim::builder().start().unwrap();
+            seed_volumes(&sim, 0, count).unwrap();
+            let (status, bytes) =
+                fetch(&sim.base_url(), sim.token(), "GET", "VolumesList", None).unwrap();
+            assert_eq!(status, 200);
+            std::fs::write(file, bytes).unwrap();
+            return;
+        }
+        Some("decode") => {
+            let bytes = std::fs::read(&args.rest[2]).unwrap();
+            match args.rest.get(3).map(|r| r.parse::<usize>().unwrap()) {
+                None => decode_once(&args.rest[1], &bytes),
+                Some(runs) => {
+                    let stats = Stats::measure("", runs, || decode_once(&args.rest[1], &bytes));
+                    println!(
+                        "{}: median {:?} (min {:?}, max {:?})",
+                        args.rest[1],
+                        stats.median(),
+                        stats.min(),
+                        stats.max()
+                    );
+                }
+            }
+            return;
+        }
+        _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -287,18 +318,16 @@ fn lists(args: &BenchArgs, runtime: &tokio::runtime::Runtime, report: &mut Repor
             let v = client.raw(Method::GET, "VolumesList", None).await.unwrap();
             assert_eq!(v.as_array().map(Vec::len), Some(count));
         }));
+        let raw = runtime.block_on(time_async(runs, || async {
+            let v = client
+                .raw_sonic(Method::GET, "VolumesList", None)
+                .await
+                .unwrap();
+            assert_eq!(v.as_array().map(sonic_rs::Array::len), Some(count));
+        }));
         let bare = Stats::measure("", runs, || {
             let (status, body) = fetch(&url, &token, "GET", "VolumesList", None).unwrap();
             assert_eq!((status, body.len()), (200, bytes.len()));
-        });
-        let decode_typed = Stats::measure("", runs, || {
-            black_box(decode_response::<Vec<VolumeSummary>>(200, black_box(&bytes)).unwrap());
-        });
-        let decode_value = Stats::measure("", runs, || {
-            black_box(serde_json::from_slice::<Value>(black_box(&bytes)).unwrap());
-        });
-        let syntax = Stats::measure("", runs, || {
-            black_box(serde_json::from_slice::<IgnoredAny>(black_box(&bytes)).unwrap());
         });
         let mut rows = vec![
             Row::time(
@@ -312,38 +341,18 @@ fn lists(args: &BenchArgs, runtime: &tokio::runtime::Runtime, report: &mut Repor
                 value,
             ),
             Row::time(
+                format!("list/{count}/fetch-raw"),
+                "fetch + decode, sonic_rs::Value: client.raw_sonic(GET, VolumesList)",
+                raw,
+            ),
+            Row::time(
                 format!("list/{count}/fetch-bare"),
                 "fetch only: bare HTTP client, bytes (the server's share)",
                 bare.samples,
             ),
-            Row::time(
-                format!("list/{count}/decode-typed"),
-                "decode only, typed (envelope + Vec<VolumeSummary>)",
-                decode_typed.samples,
-            ),
-            Row::time(
-                format!("list/{count}/decode-value"),
-                "decode only, serde_json::Value (the floor)",
-                decode_value.samples,
-            ),
-            Row::time(
-                format!("list/{count}/decode-syntax"),
-                "decode only, syntax check (serde::de::IgnoredAny)",
-                syntax.samples,
-            ),
         ];
-        for (kind, what) in [("typed", "typed"), ("value", "serde_json::Value")] {
-            let id = format!("list/{count}/peak-{kind}");
-            let name = format!("peak memory growth of decoding, {what}");
-            let peaks: Vec<u64> = (0..args.pick(3, 1))
-                .filter_map(|_| child_peak(&["peak", kind, &url, &token]))
-                .collect();
-            rows.push(if peaks.is_empty() {
-                Row::skipped(id, name, "needs /proc/self/clear_refs (Linux)")
-            } else {
-                Row::memory(id, name, peaks)
-            });
-        }
+        rows.extend(decode_rows(count, runs, &bytes));
+        rows.extend(peak_rows(args, count, &url, &token));
         report.table(
             &format!(
                 "VolumesList of {count} volumes ({:.1} MB), {}",
@@ -352,14 +361,126 @@ fn lists(args: &BenchArgs, runtime: &tokio::runtime::Runtime, report: &mut Repor
             ),
             &rows,
         );
+        if args.full && count == 100_000 {
+            targets(count, &rows);
+        }
     }
+}
+
+/// Decodes a saved answer (`-- decode typed|value|syntax FILE [RUNS]`): once, for
+/// `valgrind --tool=callgrind` (instruction counts do not depend on what else runs), or
+/// `RUNS` times, printing the median.
+fn decode_once(kind: &str, bytes: &[u8]) {
+    let n = match kind {
+        "typed" => decode_response::<Vec<VolumeSummary>>(200, bytes)
+            .unwrap()
+            .len(),
+        "value" => serde_json::from_slice::<Value>(bytes).unwrap()["data"]
+            .as_array()
+            .map_or(0, Vec::len),
+        "raw" => decode_sonic_response(200, bytes)
+            .unwrap()
+            .as_array()
+            .map_or(0, sonic_rs::Array::len),
+        "syntax" => {
+            serde_json::from_slice::<IgnoredAny>(bytes).unwrap();
+            1
+        }
+        other => panic!("unknown kind {other}: typed, value or syntax"),
+    };
+    assert!(n > 0);
+}
+
+/// Decoding the same bytes, already in memory, each way.
+fn decode_rows(count: usize, runs: usize, bytes: &[u8]) -> Vec<Row> {
+    let decode_typed = Stats::measure("", runs, || {
+        black_box(decode_response::<Vec<VolumeSummary>>(200, black_box(bytes)).unwrap());
+    });
+    let decode_value = Stats::measure("", runs, || {
+        black_box(serde_json::from_slice::<Value>(black_box(bytes)).unwrap());
+    });
+    let decode_raw = Stats::measure("", runs, || {
+        black_box(decode_sonic_response(200, black_box(bytes)).unwrap());
+    });
+    let syntax = Stats::measure("", runs, || {
+        black_box(serde_json::from_slice::<IgnoredAny>(black_box(bytes)).unwrap());
+    });
+    vec![
+        Row::time(
+            format!("list/{count}/decode-typed"),
+            "decode only, typed (envelope + Vec<VolumeSummary>)",
+            decode_typed.samples,
+        ),
+        Row::time(
+            format!("list/{count}/decode-value"),
+            "decode only, serde_json::Value (the floor)",
+            decode_value.samples,
+        ),
+        Row::time(
+            format!("list/{count}/decode-raw"),
+            "decode only, raw_sonic's answer path (envelope + sonic_rs::Value)",
+            decode_raw.samples,
+        ),
+        Row::time(
+            format!("list/{count}/decode-syntax"),
+            "decode only, syntax check (serde::de::IgnoredAny)",
+            syntax.samples,
+        ),
+    ]
+}
+
+/// Peak memory of each kind of decoding, each measured in a fresh child process.
+fn peak_rows(args: &BenchArgs, count: usize, url: &str, token: &str) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (kind, what) in [
+        ("typed", "typed"),
+        ("value", "serde_json::Value"),
+        ("raw", "raw_sonic's sonic_rs::Value"),
+    ] {
+        let id = format!("list/{count}/peak-{kind}");
+        let name = format!("peak memory growth of decoding, {what}");
+        let peaks: Vec<u64> = (0..args.pick(3, 1))
+            .filter_map(|_| child_peak(&["peak", kind, url, token]))
+            .collect();
+        rows.push(if peaks.is_empty() {
+            Row::skipped(id, name, "needs /proc/self/clear_refs (Linux)")
+        } else {
+            Row::memory(id, name, peaks)
+        });
+    }
+    rows
+}
+
+/// Issue 16's targets for the decoding of `VolumesList` (items 1 and 4).
+fn targets(count: usize, rows: &[Row]) {
+    let syntax = rows
+        .iter()
+        .find(|r| r.id.ends_with("/decode-syntax"))
+        .map_or(0.0, |r| r.values()[r.values().len() / 2]);
+    println!("\nTargets of issue 16 (medians):");
+    Report::target(
+        rows,
+        &format!("list/{count}/decode-typed"),
+        "item 1: typed decoding within 2x of the syntax check",
+        Check::AtMost(2.0 * syntax),
+    );
+    Report::target(
+        rows,
+        &format!("list/{count}/peak-typed"),
+        "item 1: peak memory of typed decoding at most 86 MiB",
+        Check::AtMost(86.0 * 1_048_576.0),
+    );
+    println!(
+        "- [see scripts/bench-reference.sh] item 4: list/{count}/decode-raw at least 2x faster \
+         than Python's json.loads of the same bytes"
+    );
 }
 
 /// In a fresh process: fetch the listing, then print how far decoding it raised the peak
 /// resident memory.
 fn peak_child(args: &[String]) {
     let [what, kind, url, token] = args else {
-        panic!("usage: --child peak typed|value URL TOKEN");
+        panic!("usage: --child peak typed|value|raw URL TOKEN");
     };
     assert_eq!(what, "peak");
     let (status, bytes) = fetch(url, token, "GET", "VolumesList", None).unwrap();
@@ -374,6 +495,12 @@ fn peak_child(args: &[String]) {
             serde_json::from_slice::<Value>(&bytes).unwrap()["data"]
                 .as_array()
                 .map_or(0, Vec::len)
+        }),
+        "raw" => run_measuring_peak(|| {
+            decode_sonic_response(200, &bytes)
+                .unwrap()
+                .as_array()
+                .map_or(0, sonic_rs::Array::len)
         }),
         other => panic!("unknown kind {other}"),
     };

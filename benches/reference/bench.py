@@ -210,6 +210,19 @@ def lists(args, sims, token):
         t = Table(args, "os-brick", title + ", os-brick")
         t.add(f"list/{count}/fetch-value", "fetch + decode: StorPoolAPI.volumes_list()", "s",
               timed(runs, lambda: osb.volumes_list()))
+        # The whole command in a fresh process, next to `sp-volume --json list`.
+        host, port = host_port(url)
+        code = ("from os_brick.initiator import storpool_utils\n"
+                f"api = storpool_utils.StorPoolAPI({host!r}, {port!r}, {token!r})\n"
+                "print(len(api.volumes_list()))")
+
+        def fresh():
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise SystemExit(f"volumes_list() in a fresh process failed: {out.stderr}")
+            assert int(out.stdout) == count, out.stdout
+        t.add(f"list/{count}/fresh-process", "python3: import os-brick, volumes_list() (fresh process)", "s",
+              timed(runs, fresh))
         t.emit()
 
 

@@ -110,6 +110,19 @@ def main():
         decode = ratio(rows.get(("rust", f"list/{n}/decode-typed")), rows.get(("storpool", f"list/{n}/decode-typed")))
         if decode is not None:
             print(f"- [info] VolumesList of {n}: decoding alone (bytes in memory) is {decode:.1f}x the bindings' typed decoding")
+        # Issue 16.
+        dt, ds = rows.get(("rust", f"list/{n}/decode-typed")), rows.get(("rust", f"list/{n}/decode-syntax"))
+        if dt and ds and "skipped" not in dt and "skipped" not in ds:
+            f = dt["median"] / ds["median"]
+            check(f"VolumesList of {n}: typed decoding within 2x of the syntax check (issue 16, item 1)",
+                  f <= 2, f"{f:.2f}x ({dt['median'] * 1e3:.0f} ms vs {ds['median'] * 1e3:.0f} ms)")
+        r = ratio(rows.get(("rust", f"list/{n}/fresh-process")), rows.get(("os-brick", f"list/{n}/fresh-process")))
+        if r is not None:
+            check(f"VolumesList of {n}: sp-volume --json list >= 5x os-brick's volumes_list(), fresh processes "
+                  "(issue 16, item 3)", r >= 5, f"{r:.1f}x")
+        r = ratio(rows.get(("rust", f"list/{n}/decode-raw")), rows.get(("storpool", f"list/{n}/decode-value")))
+        if r is not None:
+            check(f"VolumesList of {n}: raw decoding >= 2x Python's json.loads (issue 16, item 4)", r >= 2, f"{r:.1f}x")
         value = rows.get(("rust", f"list/{n}/fetch-value"))
         if typed and value:
             f = typed["median"] / value["median"]

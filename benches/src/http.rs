@@ -1,7 +1,7 @@
 //! A bare HTTP/1.1 client for measuring a server (or fetching the exact bytes of an answer)
 //! without our API client in the way.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read as _, Write};
 use std::net::TcpStream;
 
 /// `host:port` of an `http://host:port[/]` URL.
@@ -109,6 +109,45 @@ impl Conn {
         self.w.write_all(head.as_bytes())?;
         self.w.write_all(body)?;
         read_answer(&mut self.r)
+    }
+
+    /// A call that must answer 200, whose body is read and thrown away (through one small
+    /// buffer): the time it takes is the server's (building and sending the answer), without
+    /// this client's cost of keeping a large body (fresh memory is slow to touch). Returns
+    /// the body's length.
+    pub fn ok_discard(&mut self, method: &str, call: &str) -> io::Result<usize> {
+        let head = request_head(method, call, &self.token, 0, false);
+        self.w.write_all(head.as_bytes())?;
+        let mut line = String::new();
+        self.r.read_line(&mut line)?;
+        if line.split(' ').nth(1) != Some("200") {
+            return Err(io::Error::other(format!(
+                "{method} {call}: {}",
+                line.trim()
+            )));
+        }
+        let mut length = None;
+        loop {
+            line.clear();
+            if self.r.read_line(&mut line)? == 0 {
+                return Err(io::Error::from(io::ErrorKind::UnexpectedEof));
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                length = v.trim().parse::<u64>().ok();
+            }
+        }
+        let length = length.ok_or_else(|| io::Error::other("no Content-Length"))?;
+        let copied = io::copy(&mut (&mut self.r).take(length), &mut io::sink())?;
+        if copied == length {
+            usize::try_from(length).map_err(io::Error::other)
+        } else {
+            Err(io::Error::from(io::ErrorKind::UnexpectedEof))
+        }
     }
 
     /// A call that must answer 200.

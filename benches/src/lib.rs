@@ -22,8 +22,8 @@ mod table;
 pub use args::BenchArgs;
 pub use http::{Conn, fetch};
 pub use memory::{child_peak, peak_rss_bytes, reset_peak_rss, rss_bytes, run_measuring_peak};
-pub use sims::{SimTarget, seed_volumes, volume_body};
-pub use table::{Measure, Report, Row, human, print_table};
+pub use sims::{SimTarget, seed_volumes, volume_body, volume_name};
+pub use table::{Check, Measure, Report, Row, human, print_table};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -57,10 +57,16 @@ impl SimTarget {
     }
 }
 
+/// The name of the `i`-th volume of [`volume_body`]: `os--volume-{uuid}`, a volume of
+/// `sp-volume` and the Cinder driver with the default prefix.
+pub fn volume_name(i: usize) -> String {
+    format!("os--volume-{i:08x}-5f0c-4b7e-9a51-2d3c4e5f6a7b")
+}
+
 /// The `VolumeCreate` body of the `i`-th volume of a realistic listing: OpenStack-style
 /// names, 10 GiB, replication 3, two tags on every other volume.
 pub fn volume_body(i: usize) -> Value {
-    let name = format!("os--volume-{i:08x}-5f0c-4b7e-9a51-2d3c4e5f6a7b");
+    let name = volume_name(i);
     if i.is_multiple_of(2) {
         json!({
             "name": name, "size": 10u64 << 30, "replication": 3,

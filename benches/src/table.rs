@@ -264,6 +264,41 @@ impl Report {
             writeln!(file, "{line}").unwrap_or_else(|e| panic!("cannot write JSON: {e}"));
         }
     }
+
+    /// Prints whether a target of a performance issue is met by the row `id` of `rows`
+    /// (its median): `- [met] WHAT: DETAIL` or `- [NOT met] ...`. A missing or skipped row
+    /// prints as skipped.
+    pub fn target(rows: &[Row], id: &str, what: &str, check: Check) {
+        let Some(row) = rows.iter().find(|r| r.id == id) else {
+            println!("- [skipped] {what}: no row {id}");
+            return;
+        };
+        let values = row.values();
+        if values.is_empty() {
+            println!("- [skipped] {what}: {id} was not measured");
+            return;
+        }
+        let median = values[values.len() / 2];
+        let (met, limit) = match check {
+            Check::AtMost(limit) => (median <= limit, format!("at most {}", row.format(limit))),
+            Check::AtLeast(limit) => (median >= limit, format!("at least {}", row.format(limit))),
+        };
+        println!(
+            "- [{}] {what}: {} (median; target {limit})",
+            if met { "met" } else { "NOT met" },
+            row.format(median),
+        );
+    }
+}
+
+/// The bound a target puts on a row's median, in the row's unit (seconds, operations per
+/// second or bytes).
+#[derive(Clone, Copy, Debug)]
+pub enum Check {
+    /// The median must not exceed this.
+    AtMost(f64),
+    /// The median must reach this.
+    AtLeast(f64),
 }
 
 #[cfg(test)]

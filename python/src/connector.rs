@@ -148,6 +148,10 @@ impl Recipe {
 ///
 /// Needs this node's `SP_OURID` in storpool.conf. Devices appear under `device_root`
 /// (default `/dev`): `storpool/NAME` and `storpool-byid/GLOBALID`.
+///
+/// Reads storpool.conf as `Driver` does (this node's section must set `SP_OURID`).
+/// `device_root` replaces `/dev` (tests, the simulator); `attach_timeout` (seconds,
+/// default 60) bounds the wait for a device.
 #[pyclass(module = "storpool_rs._native", name = "Connector", frozen)]
 pub(crate) struct PyConnector {
     recipe: Recipe,
@@ -155,6 +159,11 @@ pub(crate) struct PyConnector {
 }
 
 impl PyConnector {
+    /// The Rust connector of this process, for other wrappers.
+    pub(crate) fn native(&self) -> PyResult<Connector> {
+        self.connector()
+    }
+
     fn connector(&self) -> PyResult<Connector> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         if inner.0 != runtime::pid() {
@@ -207,9 +216,6 @@ fn detach_options(force: bool) -> DetachOptions {
 
 #[pymethods]
 impl PyConnector {
-    /// Reads storpool.conf as `Driver` does (this node's section must set `SP_OURID`).
-    /// `device_root` replaces `/dev` (tests, the simulator); `attach_timeout` (seconds,
-    /// default 60) bounds the wait for a device.
     #[new]
     #[pyo3(signature = (config=None, *, device_root=None, attach_timeout=None))]
     fn new(

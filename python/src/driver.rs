@@ -57,6 +57,17 @@ impl Recipe {
 /// sizes are whole GiB; a volume type is a dict of its specs (`storpool_template`,
 /// `storpool_replication`, QoS keys such as `total_iops_sec`). Results are plain dicts
 /// with the field names of the Rust types' JSON. Errors are `StorPoolError` subclasses.
+///
+/// Reads storpool.conf as the StorPool tools do: `config` (a main file) when given, else
+/// `$STORPOOL_CONF`, else `/etc/storpool.conf`, with its `.d/*.conf` drop-ins, this
+/// node's `[HOSTNAME]` section and `SP_AUTH_TOKEN`, `SP_API_HTTP_HOST`,
+/// `SP_API_HTTP_PORT` from the environment. `template` and `replication` are Cinder's
+/// `storpool_template` and `storpool_replication` (for volumes whose type names
+/// neither); `prefix` replaces `SP_OPENSTACK_VOLUME_PREFIX`; `backend_name` is reported
+/// in stats and compared on retype; `own_hosts` are host names that mean this node in
+/// `connection_info`; `api_timeout` (seconds, default 300) bounds one API call and
+/// `api_retries` (default 5, 1 s doubling each time) is how often a transient failure
+/// is tried again.
 #[pyclass(module = "storpool_rs._native", name = "Driver", frozen)]
 pub(crate) struct PyDriver {
     recipe: Recipe,
@@ -65,6 +76,11 @@ pub(crate) struct PyDriver {
 }
 
 impl PyDriver {
+    /// The Rust driver of this process, for other wrappers.
+    pub(crate) fn native(&self) -> PyResult<Driver> {
+        self.driver()
+    }
+
     /// The driver of this process (built again after a fork).
     fn driver(&self) -> PyResult<Driver> {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
@@ -97,19 +113,9 @@ fn template(name: Option<String>) -> PyResult<Option<TemplateName>> {
 
 #[pymethods]
 impl PyDriver {
-    /// Reads storpool.conf as the StorPool tools do: `config` (a main file) when given, else
-    /// `$STORPOOL_CONF`, else `/etc/storpool.conf`, with its `.d/*.conf` drop-ins, this
-    /// node's `[HOSTNAME]` section and `SP_AUTH_TOKEN`, `SP_API_HTTP_HOST`,
-    /// `SP_API_HTTP_PORT` from the environment. `template` and `replication` are Cinder's
-    /// `storpool_template` and `storpool_replication` (for volumes whose type names
-    /// neither); `prefix` replaces `SP_OPENSTACK_VOLUME_PREFIX`; `backend_name` is reported
-    /// in stats and compared on retype; `own_hosts` are host names that mean this node in
-    /// `connection_info`; `api_timeout` (seconds, default 300) bounds one API call and
-    /// `api_retries` (default 5, 1 s doubling each time) is how often a transient failure
-    /// is tried again.
     #[new]
     #[pyo3(signature = (config=None, *, template=None, replication=3, prefix=None,
-        backend_name=None, own_hosts=Vec::new(), node_name=None, api_timeout=None,
+        backend_name=None, own_hosts=None, node_name=None, api_timeout=None,
         api_retries=None, multi_cluster=true))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments
     fn new(
@@ -118,7 +124,7 @@ impl PyDriver {
         replication: u8,
         prefix: Option<String>,
         backend_name: Option<String>,
-        own_hosts: Vec<String>,
+        own_hosts: Option<Vec<String>>,
         node_name: Option<String>,
         api_timeout: Option<f64>,
         api_retries: Option<u32>,
@@ -138,7 +144,7 @@ impl PyDriver {
             .transpose()?;
         let mut options = DriverOptions::new()
             .default_replication(replication)
-            .own_hosts(own_hosts)
+            .own_hosts(own_hosts.unwrap_or_default())
             .multi_cluster(multi_cluster);
         // Optional values go straight into the public fields.
         options.default_template = self::template(template)?;
@@ -404,6 +410,19 @@ impl PyDriver {
             &temp_volume_id,
             temp_name_id.as_deref()
         ))
+    }
+
+    /// Deletes what a migration source record stands for (Cinder deletes the record with
+    /// the temporary volume's id `volume_id` and the original's id as `name_id`): the old
+    /// data, under whichever name it has after `finish_migration`; never the migrated data.
+    fn delete_migration_source(
+        &self,
+        py: Python<'_>,
+        volume_id: String,
+        name_id: String,
+    ) -> PyResult<Py<PyAny>> {
+        run!(self, py, |driver| driver
+            .delete_migration_source(&volume_id, &name_id))
     }
 
     /// Snapshots several volumes at one instant; members are named by the group id and

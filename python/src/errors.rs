@@ -17,9 +17,11 @@ create_exception!(
     PyException,
     "Base of every storpool_rs error. Attributes: `kind` (one of `invalid_input`, \
      `configuration`, `not_found`, `conflict`, `refused`, `timeout`, `unavailable`, \
-     `protocol`, `busy`), `name` and `descr` (the cluster's error name and description, or \
+     `protocol`, `busy`; for image copies also `missing_tool`, `copy_failed`, \
+     `interrupted`), `name` and `descr` (the cluster's error name and description, or \
      None), `transient` (whether the cluster called it transient), `operation` (the driver \
-     operation, or None) and `object` (the cluster name it concerned, or None)."
+     operation, or None), `object` (the cluster name it concerned, or None) and `hints` (what \
+     an image copy left behind and how to undo it)."
 );
 create_exception!(
     storpool_rs,
@@ -58,13 +60,13 @@ create_exception!(
 );
 
 /// What an exception carries besides its message.
-struct Details {
-    kind: &'static str,
-    name: Option<String>,
-    descr: Option<String>,
-    transient: bool,
-    operation: Option<&'static str>,
-    object: Option<String>,
+pub(crate) struct Details {
+    pub(crate) kind: &'static str,
+    pub(crate) name: Option<String>,
+    pub(crate) descr: Option<String>,
+    pub(crate) transient: bool,
+    pub(crate) operation: Option<&'static str>,
+    pub(crate) object: Option<String>,
 }
 
 /// The Python name of a driver error kind.
@@ -82,7 +84,7 @@ fn kind_name(kind: ErrorKind) -> &'static str {
 }
 
 /// The message: the error and each of its causes, joined by `: `.
-fn chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
@@ -97,10 +99,12 @@ fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-fn build(py: Python<'_>, message: String, details: Details) -> PyErr {
+/// The exception of `details.kind`, with its attributes set (`hints` empty).
+pub(crate) fn build(py: Python<'_>, message: String, details: Details) -> PyErr {
     let err = match details.kind {
         "invalid_input" => InvalidInputError::new_err(message),
-        "configuration" => ConfigurationError::new_err(message),
+        // A missing `qemu-img` is the node's configuration.
+        "configuration" | "missing_tool" => ConfigurationError::new_err(message),
         "not_found" => NotFoundError::new_err(message),
         "conflict" => ConflictError::new_err(message),
         _ => ClusterError::new_err(message),
@@ -114,6 +118,7 @@ fn build(py: Python<'_>, message: String, details: Details) -> PyErr {
     let _ = value.setattr("transient", details.transient);
     let _ = value.setattr("operation", details.operation);
     let _ = value.setattr("object", details.object);
+    let _ = value.setattr("hints", Vec::<String>::new());
     err
 }
 

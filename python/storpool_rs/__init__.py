@@ -5,6 +5,8 @@
   per operation; the GIL is released while it works.
 - :class:`Connector`: this node's side (attach, detach, resize, list) for hosts that run
   ``storpool_block``.
+- :func:`import_image`, :func:`export_image`, :func:`image_info`: disk images into volumes
+  and out of them with ``qemu-img`` (attach, copy, detach; Ctrl-C cleans up).
 - :mod:`storpool_rs.cinder`: the Cinder volume driver class
   (``volume_driver = storpool_rs.cinder.StorPoolDriver``).
 - :mod:`storpool_rs.os_brick`: an os-brick connector on :class:`Connector`.
@@ -35,6 +37,9 @@ from storpool_rs._native import (
     NotFoundError,
     StorPoolError,
     __version__,
+    export_image,
+    image_info,
+    import_image,
 )
 
 __all__ = [
@@ -47,4 +52,7 @@ __all__ = [
     "NotFoundError",
     "StorPoolError",
     "__version__",
+    "export_image",
+    "image_info",
+    "import_image",
 ]

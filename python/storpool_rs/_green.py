@@ -10,7 +10,7 @@ calling greenthread yields until it returns.
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
+from typing import Any, Callable, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -21,7 +21,7 @@ def eventlet_patched() -> bool:
     if eventlet is None:
         return False
     try:
-        from eventlet import patcher
+        from eventlet import patcher  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - a broken eventlet install
         return False
     return bool(patcher.is_monkey_patched("thread"))
@@ -33,4 +33,13 @@ def offload(obj: T) -> T:
         return obj
     from eventlet import tpool
 
-    return tpool.Proxy(obj)  # type: ignore[return-value]
+    return cast(T, tpool.Proxy(obj))
+
+
+def call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``function(*args, **kwargs)``, under eventlet in a native thread."""
+    if not eventlet_patched():
+        return function(*args, **kwargs)
+    from eventlet import tpool
+
+    return cast(T, tpool.execute(function, *args, **kwargs))

@@ -21,7 +21,7 @@ class Volume(TypedDict):
     parent_snapshot: Optional[str]
     iops: Optional[int]
     bw: Optional[int]
-    tags: dict
+    tags: dict[str, str]
 
 class Snapshot(TypedDict):
     """A snapshot as the cluster has it."""
@@ -45,20 +45,20 @@ class GroupSnapshot(TypedDict):
     """A consistent snapshot of several volumes."""
 
     id: str
-    snapshots: list
+    snapshots: list[Snapshot]
 
 class RetypeOutcome(TypedDict):
     """What a retype or a move to another pool did."""
 
     retyped: bool
-    refused: Optional[dict]
-    changed: list
+    refused: Optional[dict[str, str]]
+    changed: list[str]
 
 class ConnectionInfo(TypedDict):
     """Cinder's connection info: `{"driver_volume_type": "storpool", "data": {...}}`."""
 
     driver_volume_type: str
-    data: dict
+    data: dict[str, Any]
 
 class Attached(TypedDict):
     """What a connect did; `type` and `path` are os-brick's device info."""
@@ -86,6 +86,34 @@ class Detached(TypedDict):
     waited_seconds: float
     elapsed_seconds: float
 
+class ImageInfo(TypedDict):
+    """What `qemu-img info` says of an image."""
+
+    path: str
+    format: str
+    virtual_size: int
+
+class Imported(TypedDict):
+    """What an import did: `created` is False when it wrote into an existing volume."""
+
+    volume: Volume
+    created: bool
+    image: ImageInfo
+    device: str
+    seconds: float
+
+class Exported(TypedDict):
+    """What an export did."""
+
+    id: str
+    name: str
+    file: str
+    format: str
+    virtual_size: int
+    file_size: int
+    snapshot: str
+    seconds: float
+
 class StorPoolError(Exception):
     """Base of every storpool_rs error."""
 
@@ -95,6 +123,7 @@ class StorPoolError(Exception):
     transient: bool
     operation: Optional[str]
     object: Optional[str]
+    hints: list[str]
 
 class InvalidInputError(StorPoolError):
     """A value given is not acceptable; nothing was asked of the cluster."""
@@ -122,7 +151,7 @@ class Driver:
         replication: int = 3,
         prefix: Optional[str] = None,
         backend_name: Optional[str] = None,
-        own_hosts: Sequence[str] = (),
+        own_hosts: Optional[Sequence[str]] = None,
         node_name: Optional[str] = None,
         api_timeout: Optional[float] = None,
         api_retries: Optional[int] = None,
@@ -144,7 +173,7 @@ class Driver:
     def revert_volume(self, volume_id: str, snapshot_id: str, keep_size: bool = False) -> Volume: ...
     def get_volume(self, volume_id: str) -> Volume: ...
     def find_volume(self, volume_id: str) -> Optional[Volume]: ...
-    def list_volumes(self) -> list: ...
+    def list_volumes(self) -> list[Volume]: ...
     def create_snapshot(self, volume_id: str, snapshot_id: str) -> Snapshot: ...
     def delete_snapshot(self, snapshot_id: str) -> Deletion: ...
     def create_volume_from_snapshot(
@@ -167,16 +196,17 @@ class Driver:
     def move_to_pool(self, volume_id: str, pool: str, specs: _Specs = None) -> RetypeOutcome: ...
     def finish_migration(
         self, volume_id: str, temp_volume_id: str, temp_name_id: Optional[str] = None
-    ) -> dict: ...
+    ) -> dict[str, Any]: ...
+    def delete_migration_source(self, volume_id: str, name_id: str) -> Deletion: ...
     def create_group_snapshot(self, group_id: str, volume_ids: Sequence[str]) -> GroupSnapshot: ...
     def create_group_snapshot_of(
         self, group_id: str, members: Sequence[Tuple[str, str]]
     ) -> GroupSnapshot: ...
-    def delete_group_snapshot(self, group_id: str) -> dict: ...
-    def manageable_volumes(self) -> list: ...
+    def delete_group_snapshot(self, group_id: str) -> dict[str, Any]: ...
+    def manageable_volumes(self) -> list[dict[str, Any]]: ...
     def manage_volume(self, volume_id: str, existing_name: str) -> Volume: ...
-    def unmanage_volume(self, volume_id: str) -> dict: ...
-    def stats(self) -> dict: ...
+    def unmanage_volume(self, volume_id: str) -> dict[str, Any]: ...
+    def stats(self) -> dict[str, Any]: ...
     def connection_info(self, volume_id: str, host: str) -> ConnectionInfo: ...
     def client_id(self, host: str) -> int: ...
     def validate_connector(self, host: str) -> bool: ...
@@ -208,7 +238,28 @@ class Connector:
         device_info: Optional[Mapping[str, Any]] = None,
         force: bool = False,
     ) -> Detached: ...
-    def extend(self, volume_id: str) -> dict: ...
-    def volume_paths(self, properties: Mapping[str, Any]) -> list: ...
-    def available_volumes(self) -> list: ...
-    def list(self) -> list: ...
+    def extend(self, volume_id: str) -> dict[str, Any]: ...
+    def volume_paths(self, properties: Mapping[str, Any]) -> list[str]: ...
+    def available_volumes(self) -> list[str]: ...
+    def list(self) -> list[dict[str, Any]]: ...
+
+def image_info(path: _Path, image_format: Optional[str] = None) -> ImageInfo: ...
+def import_image(
+    driver: Driver,
+    connector: Connector,
+    volume_id: str,
+    image: _Path,
+    *,
+    size_gib: Optional[int] = None,
+    image_format: Optional[str] = None,
+    specs: _Specs = None,
+) -> Imported: ...
+def export_image(
+    driver: Driver,
+    connector: Connector,
+    volume_id: str,
+    file: _Path,
+    *,
+    image_format: str = "raw",
+    replace: bool = False,
+) -> Exported: ...

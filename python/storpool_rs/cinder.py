@@ -13,9 +13,11 @@ environment).
 Every operation is one call of :class:`storpool_rs.Driver`, which holds the logic (naming,
 idempotent retries, clones across templates without leaked snapshots, retype in place,
 crash-safe migrations, consistent group snapshots). Under eventlet the calls run in native
-threads, so a slow cluster does not stall the volume service. Attaching on this node (image
-and volume copies, backups of this service) goes through
-:class:`storpool_rs.os_brick.StorPoolConnector`.
+threads, so a slow cluster does not stall the volume service. Raw and qcow2 image copies use
+storpool-rs's own (``storpool_rs.import_image`` / ``export_image``, as ``sp-volume`` does);
+other attaches on this node (other image formats, volume migrations) go through
+:class:`storpool_rs.os_brick.StorPoolConnector`, which the driver registers as os-brick's
+``STORPOOL`` connector in the volume service when it starts.
 
 Pools: ``default`` (untemplated volumes of the default replication), ``replication_N``
 (untemplated volumes of another replication) and ``template_NAME`` per template; each reports
@@ -26,6 +28,7 @@ of this backend changes the volume in place without copying data.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Optional
 
 from oslo_config import cfg
@@ -33,6 +36,7 @@ from oslo_log import log as logging
 
 from cinder import exception
 from cinder.i18n import _
+from cinder.image import image_utils
 from cinder import interface
 from cinder import utils as cinder_utils
 from cinder.objects import fields
@@ -72,6 +76,10 @@ for _opt in storpool_opts:
 
 #: QoS specs apply to the backend when their consumer is one of these.
 _BACKEND_QOS_CONSUMERS = ("back-end", "both")
+
+#: Glance disk formats the storpool-rs image copies read and write; other formats and
+#: containers take Cinder's generic path.
+_IMAGE_FORMATS = ("raw", "qcow2")
 
 
 def _ref_name(existing_ref: dict) -> str:
@@ -123,6 +131,11 @@ class StorPoolDriver(driver.VolumeDriver):
             LOG.error("The StorPool driver cannot start: %s", err)
             raise exception.VolumeDriverException(message=str(err)) from err
         self._sp = _green.offload(self._native)
+        # Every StorPool attach of this service (Cinder's own volume copies for migrations
+        # included, which do not go through the driver) uses the storpool-rs connector.
+        from storpool_rs import os_brick
+
+        os_brick.register()
 
     def check_for_setup_error(self) -> None:
         """Fails when :meth:`do_setup` could not build the driver."""
@@ -184,15 +197,32 @@ class StorPoolDriver(driver.VolumeDriver):
     # Volumes --------------------------------------------------------------------------
 
     def create_volume(self, volume: Any) -> Optional[dict]:
-        """Creates the volume with its type's template or replication and QoS."""
-        created = self._call(
-            "create_volume", self._name_id(volume), int(volume["size"]), self._specs(volume)
-        )
+        """Creates the volume with its type's template or replication and QoS; the
+        destination of a migration goes to the pool it was sent to."""
+        specs = self._specs(volume)
+        created = self._call("create_volume", self._name_id(volume), int(volume["size"]), specs)
+        pool = volume_utils.extract_host(volume.get("host"), "pool")
+        if pool and str(volume.get("migration_status") or "").startswith("target:"):
+            # The pool was chosen by whoever migrates the volume, not matched to the type.
+            moved = self._call("move_to_pool", self._name_id(volume), pool, specs)
+            if moved["retyped"]:
+                return None
         return self._placed(volume.get("host"), created)
 
     def delete_volume(self, volume: Any) -> None:
-        """Detaches the volume everywhere and deletes it; already gone is success."""
-        self._call("delete_volume", self._name_id(volume))
+        """Detaches the volume everywhere and deletes it; already gone is success.
+
+        A record whose data has another id's name (``_name_id``: a migration's source, or a
+        volume whose migration could not rename its data into place) is deleted through
+        the core's migration rule: the old data goes, under whichever name it has, and
+        the data of a finished migration never does (Cinder points the source record at
+        the original id, which holds the migrated data once the names were swapped).
+        """
+        name_id = volume.get("_name_id")
+        if name_id and name_id != volume["id"]:
+            self._call("delete_migration_source", str(volume["id"]), str(name_id))
+        else:
+            self._call("delete_volume", str(volume["id"]))
 
     def extend_volume(self, volume: Any, new_size: int) -> None:
         """Grows the volume to ``new_size`` GiB."""
@@ -276,8 +306,8 @@ class StorPoolDriver(driver.VolumeDriver):
         return self._connector
 
     def _connect_device(self, conn: dict) -> dict:
-        """Attaches a volume on this node for Cinder's generic copies (images, volume
-        migrations, backups by this service) through the storpool-rs connector."""
+        """Attaches a volume on this node for Cinder's generic copies (other image formats,
+        volume migrations) through the storpool-rs connector."""
         connector = self._brick_connector()
         device = connector.connect_volume(conn["data"])
         attach_info = {"conn": conn, "device": device, "connector": connector}
@@ -288,6 +318,100 @@ class StorPoolDriver(driver.VolumeDriver):
                 reason=_("cannot read the StorPool device"),
             )
         return attach_info
+
+    # Image copies: storpool-rs's (as sp-volume's), Cinder's generic path otherwise ------
+
+    def _image_connector(self) -> Any:
+        return self._brick_connector()._native
+
+    def _images(self, function: str, *args: Any, image_id: str = "", **kwargs: Any) -> Any:
+        """One image copy of the core (in a native thread under eventlet)."""
+        try:
+            return _green.call(
+                getattr(storpool_rs, function),
+                self._native,
+                self._image_connector(),
+                *args,
+                **kwargs,
+            )
+        except storpool_rs.InvalidInputError as err:
+            raise exception.ImageUnacceptable(image_id=image_id, reason=str(err)) from err
+        except storpool_rs.StorPoolError as err:
+            raise exception.VolumeBackendAPIException(data=str(err)) from err
+
+    def copy_image_to_volume(
+        self,
+        context: Any,
+        volume: Any,
+        image_service: Any,
+        image_id: str,
+        disable_sparse: bool = False,
+    ) -> None:
+        """Downloads a raw or qcow2 image and writes it into the volume through
+        storpool-rs (its format taken from Glance, never guessed; images with backing or
+        other files refused; attached, copied, detached); other formats go Cinder's generic
+        way."""
+        disk_format = (image_service.show(context, image_id) or {}).get("disk_format")
+        if disk_format not in _IMAGE_FORMATS:
+            super().copy_image_to_volume(
+                context, volume, image_service, image_id, disable_sparse=disable_sparse
+            )
+            return
+        with image_utils.temporary_file(prefix="storpool-image-") as path:
+            image_utils.fetch(context, image_service, image_id, path, None, None)
+            image_utils.verify_glance_image_signature(context, image_service, image_id, path)
+            imported = self._images(
+                "import_image",
+                self._name_id(volume),
+                path,
+                image_format=disk_format,
+                image_id=image_id,
+            )
+        LOG.info(
+            "Image %s (%s, %d bytes) written into volume %s in %.1f s",
+            image_id, disk_format, imported["image"]["virtual_size"], volume["id"],
+            imported["seconds"],
+        )
+
+    def copy_volume_to_image(
+        self, context: Any, volume: Any, image_service: Any, image_meta: dict
+    ) -> None:
+        """Uploads the volume as a raw or qcow2 image, read from a temporary snapshot (the
+        volume may stay in use); other formats and containers go Cinder's generic way."""
+        disk_format = image_meta.get("disk_format")
+        container = image_meta.get("container_format")
+        if disk_format not in _IMAGE_FORMATS or container not in (None, "bare"):
+            super().copy_volume_to_image(context, volume, image_service, image_meta)
+            return
+        store_id = None
+        if volume.get("volume_type"):
+            store_id = volume.volume_type.extra_specs.get("image_service:store_id")
+        base_image_ref = None
+        if volume.get("glance_metadata"):
+            base_image_ref = volume.glance_metadata.get("image_id")
+        with image_utils.temporary_dir() as folder:
+            path = os.path.join(folder, "image")
+            exported = self._images(
+                "export_image",
+                self._name_id(volume),
+                path,
+                image_format=disk_format,
+                image_id=image_meta["id"],
+            )
+            with open(path, "rb") as image_file:
+                image_service.update(
+                    context,
+                    image_meta["id"],
+                    {},
+                    _green.offload(image_file),
+                    store_id=store_id,
+                    base_image_ref=base_image_ref,
+                )
+        LOG.info(
+            "Volume %s uploaded as image %s (%s, %d bytes) in %.1f s",
+            volume["id"], image_meta["id"], disk_format, exported["file_size"],
+            exported["seconds"],
+        )
 
     # Stats ----------------------------------------------------------------------------
 

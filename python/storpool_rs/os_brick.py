@@ -47,6 +47,9 @@ CLASS_PATH = "storpool_rs.os_brick.StorPoolConnector"
 #: How many bytes :meth:`StorPoolConnector.check_valid_device` reads.
 _PROBE_BYTES = 4096
 
+#: Defaults for connectors built without these arguments (set by :func:`register`).
+_DEFAULTS: dict = {}
+
 
 def _brick_error(err: storpool_rs.StorPoolError) -> exception.BrickException:
     return exception.BrickException(str(err))
@@ -74,6 +77,12 @@ class StorPoolConnector(base.BaseLinuxConnector):
         connectors accept them.
         """
         super().__init__(root_helper, driver=driver, execute=execute, *args, **kwargs)
+        if config is None:
+            config = _DEFAULTS.get("config")
+        if device_root is None:
+            device_root = _DEFAULTS.get("device_root")
+        if attach_timeout is None:
+            attach_timeout = _DEFAULTS.get("attach_timeout")
         try:
             native = storpool_rs.Connector(
                 config, device_root=device_root, attach_timeout=attach_timeout
@@ -178,10 +187,29 @@ class StorPoolConnector(base.BaseLinuxConnector):
             os.close(fd)
 
 
-def register() -> None:
+def register(
+    *,
+    config: Optional[str] = None,
+    device_root: Optional[str] = None,
+    attach_timeout: Optional[float] = None,
+) -> None:
     """Makes os-brick's ``STORPOOL`` protocol use :class:`StorPoolConnector` in this
     process (``InitiatorConnector.factory``, which Nova's and Cinder's attach code call),
-    on every architecture os-brick supports StorPool on."""
+    on every architecture os-brick supports StorPool on.
+
+    The arguments given become the defaults of the connectors built from then on (the
+    factory passes none of them): another storpool.conf, another device root than ``/dev``
+    (a simulator's), another attach timeout. The Cinder driver calls it when it starts.
+    """
+    _DEFAULTS.update(
+        (key, value)
+        for key, value in (
+            ("config", config),
+            ("device_root", device_root),
+            ("attach_timeout", attach_timeout),
+        )
+        if value is not None
+    )
     for arch in (None, initiator.S390X, initiator.PPC64LE):
         mapping = brick_connector.get_connector_mapping(arch)
         if initiator.STORPOOL in mapping:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -218,3 +219,20 @@ def test_a_call_releases_the_gil_so_other_threads_run_meanwhile():
         counter.join()
     during = [t for t in ticks if started < t < ended]
     assert during, "no other thread ran while the call waited"
+
+
+def test_a_forked_process_builds_its_own_runtime_and_driver(driver, sim):
+    # As Cinder's launcher does: the parent used the driver, then forks workers.
+    driver.create_volume("before-fork", 1)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        try:
+            ok = [v["id"] for v in driver.list_volumes()] == ["before-fork"]
+            driver.create_volume("in-child", 1)
+            os._exit(0 if ok else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sim.volume_names() == ["os--volume-before-fork", "os--volume-in-child"]
+    assert len(driver.list_volumes()) == 2, "the parent's driver still works"

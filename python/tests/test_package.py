@@ -5,6 +5,11 @@ from __future__ import annotations
 import ast
 import pathlib
 import pydoc
+import shutil
+import subprocess
+import sys
+
+import pytest
 
 import storpool_rs
 from storpool_rs import _native
@@ -29,7 +34,15 @@ def _stub_classes() -> dict:
     return classes
 
 
+def _stub_functions() -> set:
+    """The module-level functions of the stub."""
+    tree = ast.parse(STUB.read_text())
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
 def test_every_class_and_method_the_stub_declares_exists():
+    for name in _stub_functions():
+        assert callable(getattr(_native, name)), name
     for name, members in _stub_classes().items():
         cls = getattr(_native, name)
         for member in members:
@@ -37,7 +50,7 @@ def test_every_class_and_method_the_stub_declares_exists():
 
 
 def test_every_public_name_of_the_module_is_in_the_stub():
-    declared = set(_stub_classes()) | {"__version__"}
+    declared = set(_stub_classes()) | _stub_functions() | {"__version__"}
     public = {n for n in dir(_native) if not n.startswith("_")} | {"__version__"}
     assert public <= declared, public - declared
     for name, members in _stub_classes().items():
@@ -63,4 +76,25 @@ def test_help_documents_the_classes_and_their_methods():
     for method in ("create_volume", "retype_volume", "connection_info"):
         assert getattr(storpool_rs.Driver, method).__doc__
     assert storpool_rs.Connector.connect.__doc__
+    for function in (storpool_rs.import_image, storpool_rs.export_image, storpool_rs.image_info):
+        assert function.__doc__ and function.__text_signature__
     assert storpool_rs.__version__
+
+
+def test_the_stubs_and_the_pure_python_modules_type_check_strictly(tmp_path):
+    pytest.importorskip("mypy", reason="mypy is not installed")
+    # The files are checked from a copy: installed in site-packages, mypy would take the folder
+    # above the package for the project's root and refuse the typing_extensions.py beside it
+    # ("This file shadows library module").
+    installed = pathlib.Path(storpool_rs.__file__).parent
+    package = tmp_path / "storpool_rs"
+    package.mkdir()
+    checked_files = ["_native.pyi", "__init__.py", "_green.py"]
+    for name in checked_files:
+        shutil.copyfile(installed / name, package / name)
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir",
+         str(tmp_path / "mypy-cache"), *(str(package / name) for name in checked_files)],
+        capture_output=True, text=True, check=False, cwd=tmp_path,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -65,6 +65,8 @@ impl Cluster {
         }
         command
             .args(args)
+            // Relative paths in a case's arguments are in the cluster's folder.
+            .current_dir(self.dir.path())
             .env_remove("SP_AUTH_TOKEN")
             .env_remove("SP_API_HTTP_HOST")
             .env_remove("SP_API_HTTP_PORT")
@@ -452,6 +454,58 @@ fn cases() -> Vec<(Input, &'static str)> {
             },
             "HTTP 500 invalidParam: invalid replication 9: must be between 1 and 3",
         ),
+        (
+            Input::Http {
+                path: "VolumeCreate",
+                body: Body::Text("{\"name\": \"..\", \"size\": 1073741824, \"replication\": 3}"),
+            },
+            "HTTP 500 invalidParam: volume name `..` is reserved and cannot be used",
+        ),
+        (
+            Input::Library(Box::new(|_| match storpool_api::VolumeName::new("..") {
+                Ok(_) => "accepted".into(),
+                Err(e) => e.to_string(),
+            })),
+            "invalid volume name `..`: `..` is reserved",
+        ),
+        (
+            tool(
+                "storpool-sim",
+                &["--listen", "127.0.0.1:0", "--state", "foreign-state"],
+            ),
+            "exit 2: storpool-sim: error: cannot start the simulator: the state directory DIR/foreign-state is not a simulator's state: it holds a `data` folder but no simulator database (`state.db`); give a new or empty folder",
+        ),
+        (
+            tool(
+                "storpool-sim",
+                &["--listen", "127.0.0.1:0", "--token", "12\n34"],
+            ),
+            "exit 2: storpool-sim: error: cannot start the simulator: invalid option: the token must be a single line",
+        ),
+        (
+            Input::Tool {
+                tool: "sp-volume",
+                args: &["list"],
+                conf: Some("fifo.conf"),
+            },
+            "exit 2: sp-volume: error: DIR/fifo.conf is not a regular file but a FIFO",
+        ),
+        (
+            Input::Tool {
+                tool: "sp-attach",
+                args: &["list"],
+                conf: Some("null.conf"),
+            },
+            "exit 2: sp-attach: error: DIR/null.conf is not a regular file but a character device",
+        ),
+        (
+            Input::Tool {
+                tool: "sp-attach",
+                args: &["connect", "v1"],
+                conf: Some("long-ourid.conf"),
+            },
+            "exit 2: sp-attach: error: the StorPool configuration cannot be used to attach volumes on this node: invalid SP_OURID value `12222222222222222222222222222222222222222222222222222222222222222222222222222222...` (200001 characters) (from the global section of DIR/long-ourid.conf line 5): expected an integer client id 1..4095",
+        ),
     ]
 }
 
@@ -476,10 +530,30 @@ fn bad_input_gets_one_exact_error() {
     )
     .unwrap();
     std::fs::write(
+        path("long-ourid.conf"),
+        good.replace(
+            "SP_OURID=1",
+            &format!("SP_OURID=1\\\n{}3", "2\\\n".repeat(199_999)),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
         cluster.conf(),
         format!("{good}\n[bad-host]\nSP_OURID=5000\n"),
     )
     .unwrap();
+    // Files that are not configuration files, and a state folder that is not a simulator's.
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path("fifo.conf"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/dev/null", path("null.conf")).unwrap();
+    std::fs::create_dir_all(path("foreign-state/data")).unwrap();
+    std::fs::write(path("foreign-state/data/notes.txt"), "mine").unwrap();
     let port = format!("127.0.0.1:{}", cluster.sim.port());
     let dir = cluster.dir.path().display().to_string();
     let docs =
@@ -499,4 +573,9 @@ fn bad_input_gets_one_exact_error() {
         );
     }
     assert!(wrong.is_empty(), "{wrong}");
+    assert_eq!(
+        std::fs::read_to_string(path("foreign-state/data/notes.txt")).unwrap(),
+        "mine",
+        "a refused state folder is left as it was"
+    );
 }

@@ -56,7 +56,7 @@ fn a_lifecycle_runs_from_a_plain_thread_without_a_runtime() {
     driver
         .create_volume_from_snapshot("v2", "s1", 2, &Specs::new())
         .unwrap();
-    let snapshots = driver.list_snapshots().unwrap();
+    let snapshots = driver.list_snapshots(None).unwrap();
     assert_eq!(snapshots.len(), 1);
     let ids: Vec<String> = driver
         .list_volumes()

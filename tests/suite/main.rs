@@ -6,7 +6,9 @@ mod binaries;
 mod blocking;
 mod concurrency;
 mod faults;
+mod help;
 mod public_api;
+mod readme;
 
 use storpool_driver_core::Specs;
 

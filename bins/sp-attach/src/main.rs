@@ -7,12 +7,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
 use storpool_attach::{
     AccessMode, AttachError, Connector, DetachOptions, DetachRetry, DeviceRoot, Target, WaitOptions,
 };
 use storpool_cli::{
-    Cluster, EXIT_CODES_HELP, Environment, ExitStatus, Failure, GlobalArgs, parse_secs,
+    Cluster, EXIT_CODES_HELP, Environment, ExitStatus, Failure, GLOBAL_OPTIONS, GlobalArgs,
+    parse_secs,
 };
 
 /// The binary's name in messages.
@@ -25,9 +26,9 @@ const BIN: &str = "sp-attach";
 /// `{prefix}--volume-{ID}` and `{prefix}--snap--none--snapshot-{ID}`, with the prefix from
 /// `SP_OPENSTACK_VOLUME_PREFIX` (default `os`).
 ///
-/// With no cluster configured (no storpool.conf, `STORPOOL_CONF` or `SP_API_HTTP_HOST`), or
-/// with `--embedded`, it works on the embedded StorPool simulator (client 1), whose devices
-/// appear under DIR/dev.
+/// With `--embedded` (or `STORPOOL_EMBEDDED=DIR`) it works on the embedded StorPool simulator
+/// (client 1), whose devices appear under DIR/dev; without them and without a configured
+/// cluster it refuses to run.
 #[derive(Debug, Parser)]
 #[command(name = BIN, version, after_help = EXIT_CODES_HELP)]
 struct Cli {
@@ -36,7 +37,7 @@ struct Cli {
 
     /// Where `storpool_block` puts the devices (DIR/storpool/NAME, DIR/storpool-byid/GLOBALID)
     /// [default: /dev, or the embedded simulator's DIR/dev]
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL_OPTIONS)]
     dev_root: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -65,22 +66,31 @@ impl From<Mode> for AccessMode {
 enum Command {
     /// Attach a volume (or with --snapshot a snapshot) and wait until its device is usable;
     /// prints the device path
+    #[command(
+        after_help = "Examples:\n  sp-attach connect vm-1\n  sp-attach connect vm-1 --mode ro --json\n  sp-attach connect golden --snapshot --attach-timeout 120"
+    )]
     Connect {
         /// The volume's (or snapshot's) orchestrator id
         #[arg(value_name = "VOLUME_ID")]
         id: String,
-        /// Access: read-write (the default for volumes) or read-only (always for snapshots)
+        /// Access: read-write (the default for volumes) or read-only (always for snapshots).
+        /// A volume attached read-only here is made read-write; one attached read-write is
+        /// not made read-only: that is refused (exit 1)
         #[arg(long, value_enum)]
         mode: Option<Mode>,
         /// The id is a snapshot's
         #[arg(long)]
         snapshot: bool,
-        /// Give up after this many seconds (decimals allowed)
-        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        /// Give up waiting for the device after this many seconds (decimals allowed)
+        #[arg(long = "attach-timeout", alias = "timeout", value_name = "SECS", default_value = "60",
+              value_parser = parse_secs)]
         timeout: Duration,
     },
     /// Detach a volume (or with --snapshot a snapshot) by id, or the device at --path;
     /// succeeds when it is not attached here
+    #[command(
+        after_help = "Examples:\n  sp-attach disconnect vm-1\n  sp-attach disconnect --path /dev/storpool-byid/sim.a.1x\n  sp-attach disconnect vm-1 --force"
+    )]
     Disconnect {
         /// The volume's (or snapshot's) orchestrator id
         #[arg(
@@ -109,21 +119,40 @@ enum Command {
         #[arg(long, conflicts_with = "force")]
         no_force_last: bool,
         /// Give up waiting for the API or the device links after this many seconds
-        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        #[arg(long = "attach-timeout", alias = "timeout", value_name = "SECS", default_value = "60",
+              value_parser = parse_secs)]
         timeout: Duration,
     },
     /// Wait until the local device of a resized volume shows the cluster's size; prints the
     /// size in bytes
+    #[command(
+        after_help = "Examples:\n  sp-attach extend vm-1\n  sp-attach extend vm-1 --attach-timeout 30 --json"
+    )]
     Extend {
         /// The volume's orchestrator id
         #[arg(value_name = "VOLUME_ID")]
         id: String,
-        /// Give up after this many seconds
-        #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+        /// Give up waiting for the device's new size after this many seconds
+        #[arg(long = "attach-timeout", alias = "timeout", value_name = "SECS", default_value = "60",
+              value_parser = parse_secs)]
         timeout: Duration,
     },
-    /// List the volumes and snapshots attached to this node: ids, names, rights, paths
-    List,
+    /// List the volumes and snapshots attached to this node: ids, names, rights, paths (with
+    /// --all-nodes: what every node of the cluster has attached)
+    #[command(
+        after_help = "Examples:\n  sp-attach list\n  sp-attach list --all-nodes\n  sp-attach --json list"
+    )]
+    List {
+        /// Every node's attachments: client, id, name, rights (paths exist only here)
+        #[arg(long)]
+        all_nodes: bool,
+    },
+    /// Print a completion script for bash, zsh or fish
+    #[command(after_help = storpool_cli::completions_examples!("sp-attach"))]
+    Completions(storpool_cli::CompletionsArgs),
+    /// Print the man page, or write one per command into a folder
+    #[command(after_help = storpool_cli::man_examples!("sp-attach"))]
+    Man(storpool_cli::ManArgs),
 }
 
 /// Seconds, decimals allowed, zero too: `0.2`, `0`.
@@ -138,7 +167,6 @@ fn parse_delay(text: &str) -> Result<Duration, String> {
 /// What the command line resolves to, before any call.
 struct Settings {
     json: bool,
-    quiet: bool,
     dev_root: Option<PathBuf>,
     timeout: Duration,
     detach_retry: DetachRetry,
@@ -150,7 +178,9 @@ impl Cli {
             Command::Connect { timeout, .. }
             | Command::Disconnect { timeout, .. }
             | Command::Extend { timeout, .. } => *timeout,
-            Command::List => WaitOptions::default().timeout,
+            Command::List { .. } | Command::Completions(_) | Command::Man(_) => {
+                WaitOptions::default().timeout
+            }
         };
         let detach_retry = match &self.command {
             Command::Disconnect {
@@ -167,7 +197,6 @@ impl Cli {
         };
         Settings {
             json: self.global.json,
-            quiet: self.global.quiet > 0,
             dev_root: self.dev_root.clone(),
             timeout,
             detach_retry,
@@ -189,18 +218,27 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Completions(args) => {
+            return storpool_cli::print_completions(Cli::command(), args.shell)
+                .map_err(|err| Failure::operation(err).context("cannot write the output"));
+        }
+        Command::Man(args) => {
+            return storpool_cli::man_pages(Cli::command(), args.dir.as_deref())
+                .map(drop)
+                .map_err(Failure::operation);
+        }
+        _ => {}
+    }
     let settings = cli.settings();
-    let cluster = Cluster::connect(
+    let cluster = Cluster::connect_for(
+        BIN,
         &cli.global,
         &Environment::from_process(),
         settings.dev_root.as_deref(),
     )
     .await?;
-    if let Some(notice) = cluster.notice()
-        && !settings.quiet
-    {
-        output::notice(&notice);
-    }
+    cluster.announce(BIN);
     let result = match connector(&cluster, &settings) {
         Ok(connector) => execute(cli, &settings, &connector).await,
         Err(failure) => Err(failure),
@@ -220,11 +258,26 @@ async fn execute(cli: &Cli, settings: &Settings, connector: &Connector) -> Resul
             } else {
                 (Target::volume(id), AccessMode::Rw)
             };
-            let mode = mode.map_or(default_mode, AccessMode::from);
-            let attached = match connector.connect(&target, mode).await {
+            let asked = mode.map_or(default_mode, AccessMode::from);
+            let attached = match connector.connect(&target, asked).await {
                 Ok(attached) => attached,
                 Err(err) => return Err(connect_failure(connector, &target, err).await),
             };
+            // A read-write attachment covers a read-only request; the library keeps it as it
+            // is. Asked for explicitly, read-only must not silently stay read-write.
+            if attached.access_mode != asked {
+                return Err(Failure::operation(anyhow::anyhow!(
+                    "{} `{id}` is attached {} to this node (client {}): it stays so",
+                    attached.kind,
+                    mode_words(attached.access_mode),
+                    connector.our_id()
+                ))
+                .with_hint(format!(
+                    "disconnect it first to attach it {}, or connect with `--mode {}`",
+                    mode_words(asked),
+                    attached.access_mode
+                )));
+            }
             output::attached(&attached, settings.json)
         }
         Command::Disconnect {
@@ -254,12 +307,25 @@ async fn execute(cli: &Cli, settings: &Settings, connector: &Connector) -> Resul
             let extended = connector.extend(id).await.map_err(failure)?;
             output::extended(&extended, settings.json)
         }
-        Command::List => {
+        Command::List { all_nodes: false } => {
             let list = connector.list().await.map_err(failure)?;
             output::list(connector.our_id().get(), &list, settings.json)
         }
+        Command::List { all_nodes: true } => {
+            let list = connector.list_all_nodes().await.map_err(failure)?;
+            output::list_all_nodes(connector.our_id().get(), &list, settings.json)
+        }
+        Command::Completions(_) | Command::Man(_) => unreachable!("these need no cluster"),
     }
     .map_err(|err| Failure::operation(err).context("cannot write the output"))
+}
+
+/// `read-write` or `read-only`.
+fn mode_words(mode: AccessMode) -> &'static str {
+    match mode {
+        AccessMode::Rw => "read-write",
+        AccessMode::Ro => "read-only",
+    }
 }
 
 /// The connector for this node: its client id, the API client, the device root, the deadline.
@@ -327,7 +393,7 @@ fn failure(err: AttachError) -> Failure {
         )),
         AttachError::Timeout { .. } => Some(
             "is `storpool_block` running on this node for its `SP_OURID`? A longer \
-                 `--timeout` may help"
+                 `--attach-timeout` may help"
                 .to_owned(),
         ),
         _ => None,
@@ -345,13 +411,31 @@ fn failure(err: AttachError) -> Failure {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory as _;
 
     use super::*;
 
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_shows_two_examples_or_more() {
+        for sub in Cli::command().get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples = help
+                .strip_prefix("Examples:\n")
+                .unwrap_or_else(|| panic!("{}: {help}", sub.get_name()));
+            let lines: Vec<&str> = examples.lines().collect();
+            assert!(lines.len() >= 2, "{}: {help}", sub.get_name());
+            assert!(
+                lines.iter().all(|l| l.starts_with("  sp-attach ")),
+                "{help}"
+            );
+        }
     }
 
     #[test]

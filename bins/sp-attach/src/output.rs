@@ -5,14 +5,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use storpool_attach::{AccessMode, Attached, Detached, Extended, NodeAttachment, ObjectKind};
-use storpool_cli::{emit, emit_json, table};
-
-/// The one line saying that the embedded simulator is used.
-#[allow(clippy::print_stderr)]
-pub(crate) fn notice(notice: &str) {
-    eprintln!("{}: {notice}", crate::BIN);
-}
+use storpool_attach::{
+    AccessMode, Attached, ClusterAttachment, Detached, Extended, NodeAttachment, ObjectKind,
+};
+use storpool_cli::{emit, emit_json, json_seconds, table};
 
 /// `connect --json`: os-brick's `{"type": "block", "path": ...}` plus what happened.
 #[derive(Serialize)]
@@ -41,8 +37,8 @@ pub(crate) fn attached(attached: &Attached, json: bool) -> io::Result<()> {
             kind: attached.kind,
             access_mode: attached.access_mode,
             changed: attached.changed,
-            wait_seconds: attached.waited.as_secs_f64(),
-            elapsed_seconds: attached.elapsed.as_secs_f64(),
+            wait_seconds: json_seconds(attached.waited.as_secs_f64()),
+            elapsed_seconds: json_seconds(attached.elapsed.as_secs_f64()),
         })
     } else {
         emit(&format!("{}\n", attached.path.display()))
@@ -74,8 +70,8 @@ pub(crate) fn detached(detached: &Detached, json: bool) -> io::Result<()> {
         changed: detached.changed,
         forced: detached.forced,
         attempts: detached.attempts,
-        wait_seconds: detached.waited.as_secs_f64(),
-        elapsed_seconds: detached.elapsed.as_secs_f64(),
+        wait_seconds: json_seconds(detached.waited.as_secs_f64()),
+        elapsed_seconds: json_seconds(detached.elapsed.as_secs_f64()),
     })
 }
 
@@ -84,7 +80,7 @@ pub(crate) fn detached(detached: &Detached, json: bool) -> io::Result<()> {
 struct ExtendJson<'a> {
     name: &'a str,
     path: &'a Path,
-    size: u64,
+    size_bytes: u64,
     wait_seconds: f64,
 }
 
@@ -93,8 +89,8 @@ pub(crate) fn extended(extended: &Extended, json: bool) -> io::Result<()> {
         emit_json(&ExtendJson {
             name: &extended.name,
             path: &extended.path,
-            size: extended.size,
-            wait_seconds: extended.waited.as_secs_f64(),
+            size_bytes: extended.size,
+            wait_seconds: json_seconds(extended.waited.as_secs_f64()),
         })
     } else {
         emit(&format!("{}\n", extended.size))
@@ -159,6 +155,77 @@ pub(crate) fn list(client_id: u16, list: &[NodeAttachment], json: bool) -> io::R
         .collect();
     emit(&table(
         ["ID", "NAME", "KIND", "RIGHTS", "PRESENT", "PATH"],
+        &rows,
+    ))
+}
+
+/// `list --all-nodes --json`.
+#[derive(Serialize)]
+struct AllNodesJson<'a> {
+    client_id: u16,
+    attachments: Vec<ClusterAttachmentJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ClusterAttachmentJson<'a> {
+    client: u32,
+    here: bool,
+    id: Option<&'a str>,
+    name: &'a str,
+    kind: ObjectKind,
+    global_id: Option<&'a str>,
+    access_mode: Option<AccessMode>,
+}
+
+/// A table with a header: `CLIENT HERE ID NAME KIND RIGHTS GLOBAL_ID`, by client.
+pub(crate) fn list_all_nodes(
+    client_id: u16,
+    list: &[ClusterAttachment],
+    json: bool,
+) -> io::Result<()> {
+    if json {
+        return emit_json(&AllNodesJson {
+            client_id,
+            attachments: list
+                .iter()
+                .map(|a| ClusterAttachmentJson {
+                    client: a.client,
+                    here: a.here,
+                    id: a.id.as_deref(),
+                    name: &a.name,
+                    kind: a.kind,
+                    global_id: a.global_id.as_deref(),
+                    access_mode: a.access_mode,
+                })
+                .collect(),
+        });
+    }
+    let dash = |value: Option<&str>| value.unwrap_or("-").to_owned();
+    let rows: Vec<[String; 7]> = list
+        .iter()
+        .map(|a| {
+            [
+                a.client.to_string(),
+                if a.here { "yes" } else { "no" }.to_owned(),
+                dash(a.id.as_deref()),
+                a.name.clone(),
+                a.kind.to_string(),
+                a.access_mode
+                    .map_or_else(|| "?".to_owned(), |mode| mode.to_string()),
+                dash(a.global_id.as_deref()),
+            ]
+        })
+        .collect();
+    emit(&table(
+        [
+            "CLIENT",
+            "HERE",
+            "ID",
+            "NAME",
+            "KIND",
+            "RIGHTS",
+            "GLOBAL_ID",
+        ],
         &rows,
     ))
 }

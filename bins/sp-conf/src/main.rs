@@ -1,5 +1,5 @@
 //! `sp-conf`: the effective StorPool configuration of this node (or of any section), as
-//! `NAME=value` lines, JSON, or one value for `$(sp-conf -q SP_OURID)`.
+//! `NAME=value` lines, JSON, or one value for `$(sp-conf --query SP_OURID)`.
 
 mod output;
 
@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{CommandFactory as _, Parser};
 use storpool_cli::Failure;
 use storpool_conf::{Config, Loader, STORPOOL_CONF};
 
@@ -17,10 +17,19 @@ use storpool_conf::{Config, Loader, STORPOOL_CONF};
 #[allow(clippy::struct_excessive_bools)] // clap flags
 #[command(
     version,
-    after_help = "Exit codes: 0 done; 1 the variable asked for with -q is not set; \
-                  2 usage error or unreadable/invalid configuration."
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:
+  sp-conf
+  sp-conf --query SP_OURID
+  sp-conf --section compute-1 --json
+
+Exit codes: 0 done; 1 the variable asked for with --query is not set; 2 usage error or \
+unreadable/invalid configuration."
 )]
 struct Args {
+    #[command(subcommand)]
+    tool: Option<Tool>,
+
     /// The main configuration file; its drop-ins are read from FILE.d/
     #[arg(long, value_name = "FILE", env = STORPOOL_CONF, default_value = storpool_conf::DEFAULT_MAIN_FILE)]
     config: PathBuf,
@@ -42,12 +51,7 @@ struct Args {
     json: bool,
 
     /// Print only the value of NAME (exit code 1 and nothing on stdout if it is not set)
-    #[arg(
-        short = 'q',
-        long = "query",
-        value_name = "NAME",
-        conflicts_with = "sections"
-    )]
+    #[arg(long = "query", value_name = "NAME", conflicts_with = "sections")]
     query: Option<String>,
 
     /// List the section names found in the files
@@ -57,6 +61,17 @@ struct Args {
     /// Show secrets (`SP_AUTH_TOKEN`) instead of `<redacted>`
     #[arg(long)]
     show_secrets: bool,
+}
+
+/// What the tool tells about itself.
+#[derive(Debug, clap::Subcommand)]
+enum Tool {
+    /// Print a completion script for bash, zsh or fish
+    #[command(after_help = storpool_cli::completions_examples!("sp-conf"))]
+    Completions(storpool_cli::CompletionsArgs),
+    /// Print the man page, or write it into a folder
+    #[command(after_help = storpool_cli::man_examples!("sp-conf"))]
+    Man(storpool_cli::ManArgs),
 }
 
 impl Args {
@@ -83,6 +98,17 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    match &args.tool {
+        Some(Tool::Completions(tool)) => {
+            storpool_cli::print_completions(Args::command(), tool.shell)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Tool::Man(tool)) => {
+            storpool_cli::man_pages(Args::command(), tool.dir.as_deref())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
+    }
     let loader = args.loader();
     if args.sections {
         let sections = loader

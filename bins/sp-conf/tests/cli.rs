@@ -80,20 +80,20 @@ fn json_maps_every_variable_to_its_string_value() {
 #[test]
 fn query_prints_one_value_for_shell_scripts() {
     let dir = etc();
-    let out = sp_conf(dir.path(), &["-s", "node-c", "-q", "SP_OURID"]);
+    let out = sp_conf(dir.path(), &["-s", "node-c", "--query", "SP_OURID"]);
     assert!(out.status.success());
     assert_eq!(stdout(&out), "3\n");
 
-    let out = sp_conf(dir.path(), &["-q", "SP_AUTH_TOKEN"]);
+    let out = sp_conf(dir.path(), &["--query", "SP_AUTH_TOKEN"]);
     assert_eq!(stdout(&out), "<redacted>\n");
-    let out = sp_conf(dir.path(), &["-q", "SP_AUTH_TOKEN", "--show-secrets"]);
+    let out = sp_conf(dir.path(), &["--query", "SP_AUTH_TOKEN", "--show-secrets"]);
     assert_eq!(stdout(&out), format!("{TOKEN}\n"));
 }
 
 #[test]
 fn query_of_an_unset_variable_exits_1_with_nothing_on_stdout() {
     let dir = etc();
-    let out = sp_conf(dir.path(), &["-s", "nowhere", "-q", "SP_OURID"]);
+    let out = sp_conf(dir.path(), &["-s", "nowhere", "--query", "SP_OURID"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
 }
@@ -114,7 +114,7 @@ fn environment_overrides_apply_unless_no_env() {
         Command::new(env!("CARGO_BIN_EXE_sp-conf"))
             .arg("--config")
             .arg(dir.path().join("storpool.conf"))
-            .args(["-q", "SP_API_HTTP_HOST"])
+            .args(["--query", "SP_API_HTTP_HOST"])
             .args(extra)
             .env("SP_API_HTTP_HOST", "192.0.2.9")
             .output()
@@ -128,7 +128,7 @@ fn environment_overrides_apply_unless_no_env() {
 fn storpool_conf_names_the_main_file() {
     let dir = etc();
     let out = Command::new(env!("CARGO_BIN_EXE_sp-conf"))
-        .args(["-s", "node-b", "-q", "SP_OURID", "--no-env"])
+        .args(["-s", "node-b", "--query", "SP_OURID", "--no-env"])
         .env("STORPOOL_CONF", dir.path().join("storpool.conf"))
         .output()
         .unwrap();
@@ -158,7 +158,7 @@ fn a_missing_main_file_exits_2_unless_missing_ok() {
     let out = sp_conf(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
-    let out = sp_conf(dir.path(), &["--missing-ok", "-q", "SP_API_HTTP_PORT"]);
+    let out = sp_conf(dir.path(), &["--missing-ok", "--query", "SP_API_HTTP_PORT"]);
     assert_eq!(stdout(&out), "81\n");
 }
 

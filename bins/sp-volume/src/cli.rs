@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use storpool_cli::{EXIT_CODES_SIGNALS_HELP, GlobalArgs, parse_secs};
+use storpool_cli::{EXIT_CODES_SIGNALS_HELP, GLOBAL_OPTIONS, GlobalArgs, parse_secs};
 
 /// StorPool volumes from the shell: what the OpenStack Cinder StorPool driver does, one
 /// subcommand per operation.
@@ -15,9 +15,10 @@ use storpool_cli::{EXIT_CODES_SIGNALS_HELP, GlobalArgs, parse_secs};
 /// given as `--type-spec KEY=VALUE`: `storpool_template=NAME` is its StorPool template;
 /// `total_iops_sec`, `total_bytes_sec`, `storpool:iops`, `storpool:bw` its QoS limits.
 ///
-/// With no cluster configured (no storpool.conf, `STORPOOL_CONF` or `SP_API_HTTP_HOST`), or
-/// with `--embedded`, it works on the embedded StorPool simulator, whose state persists in a
-/// local folder. `sp-volume demo` shows the whole flow in a few seconds.
+/// With `--embedded` (or `STORPOOL_EMBEDDED=DIR`) it works on the embedded StorPool
+/// simulator, whose state persists in a local folder; without them and without a configured
+/// cluster it refuses to run. `sp-volume demo` shows the whole flow in a few seconds on a
+/// simulator of its own.
 #[derive(Debug, Parser)]
 #[command(name = crate::BIN, version, after_help = EXIT_CODES_SIGNALS_HELP)]
 pub(crate) struct Cli {
@@ -25,21 +26,38 @@ pub(crate) struct Cli {
     pub(crate) global: GlobalArgs,
 
     /// Template for volumes whose type names none (Cinder's `storpool_template`)
-    #[arg(long, global = true, value_name = "T")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "T",
+        env = "STORPOOL_DEFAULT_TEMPLATE"
+    )]
     pub(crate) default_template: Option<String>,
 
     /// Replication for volumes without a template (Cinder's `storpool_replication`)
     #[arg(long, global = true, value_name = "N", default_value_t = 3,
+          env = "STORPOOL_DEFAULT_REPLICATION", help_heading = GLOBAL_OPTIONS,
           value_parser = clap::value_parser!(u8).range(1..=3))]
     pub(crate) default_replication: u8,
 
+    /// This backend's name (Cinder's `volume_backend_name`): what `stats` reports, and the
+    /// only `volume_backend_name` a retype accepts [default: storpool]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        env = "STORPOOL_BACKEND_NAME"
+    )]
+    pub(crate) backend_name: Option<String>,
+
     /// Where `storpool_block` puts this node's devices, for image import and export
     /// [default: /dev, or the embedded simulator's DIR/dev]
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL_OPTIONS)]
     pub(crate) dev_root: Option<PathBuf>,
 
     /// How long image import and export wait for a device to attach or detach
-    #[arg(long, global = true, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+    #[arg(long, global = true, value_name = "SECS", default_value = "60", value_parser = parse_secs,
+          help_heading = GLOBAL_OPTIONS)]
     pub(crate) attach_timeout: Duration,
 
     #[command(subcommand)]
@@ -84,6 +102,9 @@ impl From<ExportFormat> for storpool_image::ImageFormat {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Create a volume
+    #[command(
+        after_help = "Examples:\n  sp-volume create base --size 10 --type-spec storpool_template=ssd\n  sp-volume create scratch --size 100 --type-spec storpool_replication=2\n  sp-volume create db --size 50 --type-spec total_iops_sec=5000 --json"
+    )]
     Create {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -94,12 +115,16 @@ pub(crate) enum Command {
         specs: TypeSpecs,
     },
     /// Delete a volume (detached everywhere first); a volume already gone is success
+    #[command(after_help = "Examples:\n  sp-volume delete vm-1\n  sp-volume --json delete vm-1")]
     Delete {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
         id: String,
     },
     /// Grow a volume
+    #[command(
+        after_help = "Examples:\n  sp-volume extend vm-1 --size 40\n  sp-volume extend vm-1 --size 40 --json"
+    )]
     Extend {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -108,6 +133,9 @@ pub(crate) enum Command {
         size: Size,
     },
     /// Snapshot a volume
+    #[command(
+        after_help = "Examples:\n  sp-volume snapshot base golden\n  sp-volume snapshot db db-before-upgrade --json"
+    )]
     Snapshot {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -117,12 +145,18 @@ pub(crate) enum Command {
         snapshot_id: String,
     },
     /// Delete a snapshot; a snapshot already gone is success
+    #[command(
+        after_help = "Examples:\n  sp-volume delete-snapshot golden\n  sp-volume delete-snapshot export-vm-1-1234   # left by an interrupted export"
+    )]
     DeleteSnapshot {
         /// The snapshot's id
         #[arg(value_name = "SNAPSHOT_ID")]
         snapshot_id: String,
     },
     /// Create a volume from a snapshot (thin: it shares the snapshot's data)
+    #[command(
+        after_help = "Examples:\n  sp-volume create-from-snapshot vm-1 golden --size 20\n  sp-volume create-from-snapshot vm-2 golden --size 20 --type-spec storpool_template=hdd"
+    )]
     CreateFromSnapshot {
         /// The new volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -136,6 +170,9 @@ pub(crate) enum Command {
         specs: TypeSpecs,
     },
     /// Create a volume as a copy of another (thin)
+    #[command(
+        after_help = "Examples:\n  sp-volume clone vm-copy vm-1 --size 20\n  sp-volume clone vm-cold vm-1 --size 20 --type-spec storpool_template=hdd"
+    )]
     Clone {
         /// The new volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -149,6 +186,9 @@ pub(crate) enum Command {
         specs: TypeSpecs,
     },
     /// Revert a volume to one of its snapshots
+    #[command(
+        after_help = "Examples:\n  sp-volume revert db db-before-upgrade\n  sp-volume revert db db-before-upgrade --keep-size"
+    )]
     Revert {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -161,6 +201,9 @@ pub(crate) enum Command {
         keep_size: bool,
     },
     /// Give a volume the template, replication and QoS of a new volume type (its specs)
+    #[command(
+        after_help = "Examples:\n  sp-volume retype vm-1 --type-spec storpool_template=hdd\n  sp-volume retype vm-1 --type-spec storpool_replication=2 --type-spec total_iops_sec=1000\n  sp-volume --json retype vm-1 --type-spec volume_backend_name=other"
+    )]
     Retype {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -173,6 +216,9 @@ pub(crate) enum Command {
     },
     /// After a migration into a temporary volume, give the data the original volume's name;
     /// prints Cinder's model update
+    #[command(
+        after_help = "Examples:\n  sp-volume finish-migration vm-1 vm-1-tmp\n  sp-volume finish-migration vm-1 vm-1-tmp --temp-name-id 5f0c --json"
+    )]
     FinishMigration {
         /// The migrated volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -186,6 +232,9 @@ pub(crate) enum Command {
         temp_name_id: Option<String>,
     },
     /// Snapshot several volumes at one instant (crash-consistent)
+    #[command(
+        after_help = "Examples:\n  sp-volume group-snapshot nightly db log\n  sp-volume --json group-snapshot nightly db log"
+    )]
     GroupSnapshot {
         /// The group snapshot's id
         #[arg(value_name = "GROUP_SNAPSHOT_ID")]
@@ -195,12 +244,18 @@ pub(crate) enum Command {
         volume_ids: Vec<String>,
     },
     /// Delete every snapshot of a group snapshot
+    #[command(
+        after_help = "Examples:\n  sp-volume delete-group-snapshot nightly\n  sp-volume --json delete-group-snapshot nightly"
+    )]
     DeleteGroupSnapshot {
         /// The group snapshot's id
         #[arg(value_name = "GROUP_SNAPSHOT_ID")]
         group_id: String,
     },
     /// Create a volume from one member of a group snapshot
+    #[command(
+        after_help = "Examples:\n  sp-volume create-from-group-snapshot db-restored nightly db --size 50\n  sp-volume create-from-group-snapshot log-restored nightly log --size 10"
+    )]
     CreateFromGroupSnapshot {
         /// The new volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -217,8 +272,12 @@ pub(crate) enum Command {
         specs: TypeSpecs,
     },
     /// List the cluster's volumes that this tool does not manage (candidates for `manage`)
+    #[command(after_help = "Examples:\n  sp-volume manageable\n  sp-volume --json manageable")]
     Manageable,
     /// Adopt an existing volume under a volume id (it is renamed; its data stays)
+    #[command(
+        after_help = "Examples:\n  sp-volume manage legacy-1 old-volume-name\n  sp-volume --json manage legacy-1 old-volume-name"
+    )]
     Manage {
         /// The id it gets
         #[arg(value_name = "VOLUME_ID")]
@@ -228,14 +287,21 @@ pub(crate) enum Command {
         existing_name: String,
     },
     /// Release a volume: it is renamed out of this tool's names; its data stays
+    #[command(
+        after_help = "Examples:\n  sp-volume unmanage legacy-1\n  sp-volume --json unmanage legacy-1"
+    )]
     Unmanage {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
         id: String,
     },
     /// Capacity and capabilities in Cinder's stats shape (one pool per template)
+    #[command(after_help = "Examples:\n  sp-volume stats\n  sp-volume --json stats")]
     Stats,
     /// What a host needs to attach a volume (Cinder's connection info)
+    #[command(
+        after_help = "Examples:\n  sp-volume connection-info vm-1 --host compute-1\n  sp-volume --json connection-info vm-1 --host compute-1"
+    )]
     ConnectionInfo {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -245,8 +311,52 @@ pub(crate) enum Command {
         host: String,
     },
     /// List the volumes this tool manages
+    #[command(after_help = "Examples:\n  sp-volume list\n  sp-volume --json list")]
     List,
+    /// List this tool's snapshots (temporary ones of image exports included), or those taken
+    /// of one volume
+    #[command(
+        after_help = "Examples:\n  sp-volume list-snapshots\n  sp-volume list-snapshots base\n  sp-volume --json list-snapshots"
+    )]
+    ListSnapshots {
+        /// Only the snapshots taken of this volume
+        #[arg(value_name = "VOLUME_ID")]
+        volume_id: Option<String>,
+    },
+    /// Show one snapshot
+    #[command(
+        after_help = "Examples:\n  sp-volume show-snapshot golden\n  sp-volume --json show-snapshot golden"
+    )]
+    ShowSnapshot {
+        /// The snapshot's id
+        #[arg(value_name = "SNAPSHOT_ID")]
+        snapshot_id: String,
+    },
+    /// List the cluster's templates: replication, placement groups, volumes, capacity
+    #[command(
+        after_help = "Examples:\n  sp-volume list-templates\n  sp-volume --json list-templates"
+    )]
+    ListTemplates,
+    /// List the group snapshots and their members
+    #[command(
+        after_help = "Examples:\n  sp-volume list-group-snapshots\n  sp-volume --json list-group-snapshots"
+    )]
+    ListGroupSnapshots,
+    /// Print a completion script for bash, zsh or fish
+    #[command(after_help = storpool_cli::completions_examples!("sp-volume"))]
+    Completions(storpool_cli::CompletionsArgs),
+    /// Print the man page, or write one per command into a folder
+    #[command(after_help = storpool_cli::man_examples!("sp-volume"))]
+    Man(storpool_cli::ManArgs),
+    /// Check this node's set-up: configuration files, the API and its token, this node's
+    /// client (`SP_OURID`), the device folder, `qemu-img`, and whether the cluster is a
+    /// simulator; one line per check, exit 1 when one fails
+    #[command(
+        after_help = "Examples:\n  sp-volume doctor\n  sp-volume --json doctor\n  sp-volume --embedded doctor"
+    )]
+    Doctor,
     /// Show one volume
+    #[command(after_help = "Examples:\n  sp-volume show vm-1\n  sp-volume --json show vm-1")]
     Show {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -254,6 +364,9 @@ pub(crate) enum Command {
     },
     /// Create a volume from an image file (raw, qcow2, or any format qemu-img reads), or write
     /// the image into the existing volume of that id
+    #[command(
+        after_help = "Examples:\n  sp-volume import-image base ./cirros.qcow2\n  sp-volume import-image vm-1 ./disk.raw --image-format raw --size 20\n  sp-volume import-image db ./db.qcow2 --type-spec storpool_template=ssd --no-progress"
+    )]
     ImportImage {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -273,6 +386,9 @@ pub(crate) enum Command {
     },
     /// Copy a volume into an image file, through a temporary snapshot (the volume may stay in
     /// use)
+    #[command(
+        after_help = "Examples:\n  sp-volume export-image vm-1 ./vm-1.raw\n  sp-volume export-image vm-1 ./vm-1.qcow2 --image-format qcow2 --force"
+    )]
     ExportImage {
         /// The volume's id
         #[arg(value_name = "VOLUME_ID")]
@@ -280,8 +396,14 @@ pub(crate) enum Command {
         /// The image file to write
         #[arg(value_name = "FILE")]
         file: PathBuf,
-        /// The image format
-        #[arg(long, value_enum, default_value = "raw")]
+        /// The image format to write
+        #[arg(
+            long = "image-format",
+            alias = "format",
+            value_name = "FORMAT",
+            value_enum,
+            default_value = "raw"
+        )]
         format: ExportFormat,
         /// Replace FILE if it exists
         #[arg(long)]
@@ -289,8 +411,11 @@ pub(crate) enum Command {
     },
     /// Show the main flow end to end: make a bootable disk image, import it, snapshot it, boot
     /// several instance volumes from the snapshot, attach one and check its bytes, show stats
-    /// and the volumes, clean up. Runs on a fresh embedded simulator unless `--embedded` or
-    /// `--config` (or `STORPOOL_CONF`) says otherwise.
+    /// and the volumes, clean up. Runs on a fresh embedded simulator of its own unless
+    /// `--embedded`, `--config`, `STORPOOL_EMBEDDED` or `STORPOOL_CONF` names a cluster.
+    #[command(
+        after_help = "Examples:\n  sp-volume demo\n  sp-volume demo --image-mib 256 --instances 10\n  sp-volume --json demo"
+    )]
     Demo {
         /// Size of the disk image in MiB
         #[arg(long, value_name = "MIB", default_value_t = 64,
@@ -301,6 +426,11 @@ pub(crate) enum Command {
               value_parser = clap::value_parser!(u32).range(1..=100))]
         instances: u32,
     },
+}
+
+/// The whole command tree, as `--help`, completions and man pages show it.
+pub(crate) fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// A size in whole GiB, 1 or more.
@@ -338,6 +468,28 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_subcommand_shows_two_examples_or_more() {
+        for sub in Cli::command().get_subcommands() {
+            let help = sub
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let examples = help
+                .strip_prefix("Examples:\n")
+                .unwrap_or_else(|| panic!("{}: {help}", sub.get_name()));
+            let lines: Vec<&str> = examples.lines().collect();
+            assert!(lines.len() >= 2, "{}: {help}", sub.get_name());
+            for line in lines {
+                assert!(
+                    line.starts_with("  sp-volume "),
+                    "{}: {line}",
+                    sub.get_name()
+                );
+            }
+        }
     }
 
     #[test]
@@ -394,7 +546,7 @@ mod tests {
         assert!(parse(&["group-snapshot", "g"]).is_err());
         assert!(parse(&["create", "v", "--size", "-1"]).is_err());
         assert!(parse(&["--default-replication", "4", "list"]).is_err());
-        let cli = parse(&["export-image", "v", "/tmp/x", "--format", "qcow2"]).unwrap();
+        let cli = parse(&["export-image", "v", "/tmp/x", "--image-format", "qcow2"]).unwrap();
         assert!(matches!(
             cli.command,
             Command::ExportImage {

@@ -4,7 +4,7 @@ use storpool_cli::Failure;
 use storpool_driver_core::RetypeRefusal;
 
 use crate::cli::Command;
-use crate::settings::{Ctx, driver_failure, specs};
+use crate::settings::{Ctx, driver_failure};
 use crate::{demo, image, output};
 
 /// Runs `command` on the context's cluster and prints its result.
@@ -15,7 +15,7 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
     match command {
         Command::Create { id, size, specs: s } => {
             let volume = driver
-                .create_volume(id, size.size, &specs(s)?)
+                .create_volume(id, size.size, &ctx.specs(s)?)
                 .await
                 .map_err(driver_failure)?;
             output::volume(&volume, json)
@@ -55,7 +55,7 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
             specs: s,
         } => {
             let volume = driver
-                .create_volume_from_snapshot(id, snapshot_id, size.size, &specs(s)?)
+                .create_volume_from_snapshot(id, snapshot_id, size.size, &ctx.specs(s)?)
                 .await
                 .map_err(driver_failure)?;
             output::volume(&volume, json)
@@ -67,7 +67,7 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
             specs: s,
         } => {
             let volume = driver
-                .clone_volume(id, source_id, size.size, &specs(s)?)
+                .clone_volume(id, source_id, size.size, &ctx.specs(s)?)
                 .await
                 .map_err(driver_failure)?;
             output::volume(&volume, json)
@@ -89,7 +89,7 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
             encryption_changed,
         } => {
             let outcome = driver
-                .retype_volume(id, &specs(s)?, *encryption_changed)
+                .retype_volume(id, &ctx.specs(s)?, *encryption_changed)
                 .await
                 .map_err(driver_failure)?;
             output::retype(id, &outcome, json).map_err(output::failed)?;
@@ -138,7 +138,13 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
             specs: s,
         } => {
             let volume = driver
-                .create_volume_from_group_snapshot(id, group_id, source_id, size.size, &specs(s)?)
+                .create_volume_from_group_snapshot(
+                    id,
+                    group_id,
+                    source_id,
+                    size.size,
+                    &ctx.specs(s)?,
+                )
                 .await
                 .map_err(driver_failure)?;
             output::volume(&volume, json)
@@ -171,11 +177,43 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
         }
         Command::List => {
             let volumes = driver.list_volumes().await.map_err(driver_failure)?;
-            output::volumes(&volumes, json)
+            let printed = output::volumes(&volumes, json);
+            // The process ends right after this: freeing 100,000 volumes one by one took
+            // about 15 ms of a 270 ms `--json list` (perf), for nothing.
+            std::mem::forget(volumes);
+            printed
         }
         Command::Show { id } => {
             let volume = driver.get_volume(id).await.map_err(driver_failure)?;
             output::volume(&volume, json)
+        }
+        Command::ListSnapshots { volume_id } => {
+            let snapshots = driver
+                .list_snapshots(volume_id.as_deref())
+                .await
+                .map_err(driver_failure)?;
+            output::snapshots(&snapshots, json)
+        }
+        Command::ShowSnapshot { snapshot_id } => {
+            let snapshot = driver
+                .get_snapshot(snapshot_id)
+                .await
+                .map_err(driver_failure)?;
+            output::snapshot(&snapshot, json)
+        }
+        Command::ListTemplates => {
+            let templates = driver.list_templates().await.map_err(driver_failure)?;
+            output::templates(&templates, json)
+        }
+        Command::ListGroupSnapshots => {
+            let groups = driver
+                .list_group_snapshots()
+                .await
+                .map_err(driver_failure)?;
+            output::group_snapshots(&groups, json)
+        }
+        Command::Doctor | Command::Completions(_) | Command::Man(_) => {
+            unreachable!("these run before a cluster is chosen")
         }
         Command::ImportImage {
             id,
@@ -191,7 +229,7 @@ pub(crate) async fn execute(ctx: &Ctx, command: &Command) -> Result<(), Failure>
                     image: path,
                     size: *size,
                     image_format: image_format.as_deref(),
-                    specs: specs(s)?,
+                    specs: ctx.specs(s)?,
                 },
             )
             .await?;

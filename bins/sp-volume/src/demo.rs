@@ -59,16 +59,29 @@ const BOOT_CODE: [u8; 33] = [
 pub(crate) struct Step {
     /// What was done.
     pub(crate) step: String,
-    /// How long it took.
+    /// How long it took (to the millisecond in JSON).
+    #[serde(rename = "elapsed_seconds", serialize_with = "milliseconds")]
     pub(crate) seconds: f64,
+}
+
+/// Seconds as the JSON documents give them ([`storpool_cli::json_seconds`]).
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn milliseconds<S: serde::Serializer>(seconds: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(storpool_cli::json_seconds(*seconds))
+}
+
+/// The demo's image as JSON: `virtual_size_bytes`.
+fn image_json<S: serde::Serializer>(image: &ImageInfo, serializer: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&crate::output::ImageJson::from(image), serializer)
 }
 
 /// What the demo did.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct DemoReport {
-    /// The cluster it ran on.
-    pub(crate) cluster: String,
+    /// The cluster it ran on (a storpool.conf, or the embedded simulator's folder).
+    pub(crate) cluster_source: String,
     /// The image it made and imported.
+    #[serde(serialize_with = "image_json")]
     pub(crate) image: ImageInfo,
     /// The steps, in order.
     pub(crate) steps: Vec<Step>,
@@ -79,6 +92,7 @@ pub(crate) struct DemoReport {
     /// The volumes in the middle of the run.
     pub(crate) volumes: Vec<Volume>,
     /// The whole run.
+    #[serde(serialize_with = "milliseconds")]
     pub(crate) total_seconds: f64,
 }
 
@@ -343,7 +357,7 @@ async fn flow(
     steps.end(&text, "", started);
 
     Ok(DemoReport {
-        cluster: ctx.cluster.source().to_owned(),
+        cluster_source: ctx.cluster.source().to_owned(),
         image: imported.image,
         steps: std::mem::take(&mut steps.done),
         verified_bytes: verified,

@@ -31,8 +31,8 @@ pub(crate) fn images(ctx: &Ctx) -> Result<Images, Failure> {
 /// The options of a copy: the command's cancellation, and progress drawn on stderr when it
 /// may be (a terminal, no `--json`, `-q` or `--no-progress`); the note that an existing volume
 /// is written into is shown unless `-q`.
-pub(crate) fn copy_options(ctx: &Ctx) -> (CopyOptions, output::ProgressLine) {
-    let line = output::ProgressLine::new(ctx.settings.progress);
+pub(crate) fn copy_options(ctx: &Ctx) -> (CopyOptions, output::CopyProgress) {
+    let line = output::CopyProgress::new(ctx.settings.progress);
     let drawn = line.clone();
     let quiet = ctx.settings.quiet;
     let options =
@@ -42,6 +42,12 @@ pub(crate) fn copy_options(ctx: &Ctx) -> (CopyOptions, output::ProgressLine) {
                     "volume `{id}` exists ({size_gib} GiB): writing the image into it"
                 ));
             }
+            Progress::NewVolume { id, size_gib } if !quiet => {
+                output::note(&format!(
+                    "volume `{id}` does not exist: creating it ({size_gib} GiB) for the image"
+                ));
+            }
+            Progress::Copying { total_bytes } => drawn.start(*total_bytes),
             Progress::Copied { fraction } => drawn.draw(*fraction),
             _ => {}
         });
@@ -88,6 +94,9 @@ pub(crate) fn failure(err: ImageError) -> Failure {
         ImageError::VolumeTooSmall { id, needed_gib, .. } => Some(format!(
             "grow it with `sp-volume extend {id} --size {needed_gib}`, or import under another id"
         )),
+        ImageError::SizeMismatch { .. } => Some(
+            "leave out `--size` to write the image into it, or import under another id".to_owned(),
+        ),
         ImageError::SnapshotNotDeleted { snapshot_id, .. } => Some(format!(
             "delete it with `sp-volume delete-snapshot {snapshot_id}`"
         )),

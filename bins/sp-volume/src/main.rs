@@ -9,6 +9,7 @@
 mod cli;
 mod commands;
 mod demo;
+mod doctor;
 mod image;
 mod output;
 mod settings;
@@ -56,15 +57,28 @@ async fn run(cli: &Cli) -> Result<(), Failure> {
 }
 
 async fn run_command(cli: &Cli, cancel: CancellationToken) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Completions(args) => {
+            return storpool_cli::print_completions(cli::command(), args.shell)
+                .map_err(output::failed);
+        }
+        Command::Man(args) => {
+            return storpool_cli::man_pages(cli::command(), args.dir.as_deref())
+                .map(drop)
+                .map_err(Failure::operation);
+        }
+        _ => {}
+    }
     let settings = Settings::resolve(cli)?;
     let env = Environment::from_process();
-    let (global, _demo_dir) = cluster_args(cli, &env)?;
-    let cluster = Cluster::connect(&global, &env, settings.dev_root.as_deref()).await?;
-    if let Some(notice) = cluster.notice()
-        && !settings.quiet
-    {
-        output::note(&notice);
+    if matches!(cli.command, Command::Doctor) {
+        let report = doctor::run(&settings, &cli.global, &env).await;
+        output::doctor(&report, settings.json).map_err(output::failed)?;
+        return doctor::outcome(&report);
     }
+    let (global, _demo_dir) = cluster_args(cli, &env)?;
+    let cluster = Cluster::connect_for(BIN, &global, &env, settings.dev_root.as_deref()).await?;
+    cluster.announce(BIN);
     let ctx = Ctx::new(settings, cluster, cancel)?;
     let result = commands::execute(&ctx, &cli.command).await;
     ctx.cluster.shutdown().await;
@@ -72,15 +86,17 @@ async fn run_command(cli: &Cli, cancel: CancellationToken) -> Result<(), Failure
 }
 
 /// The options that choose the cluster. The demo runs on a fresh embedded simulator in a
-/// temporary folder (removed when the returned guard drops) unless `--embedded`, `--config`
-/// or `STORPOOL_CONF` names a cluster.
+/// temporary folder (removed when the returned guard drops) unless `--embedded`, `--config`,
+/// `STORPOOL_EMBEDDED` or `STORPOOL_CONF` names a cluster.
 fn cluster_args(
     cli: &Cli,
     env: &Environment,
 ) -> Result<(GlobalArgs, Option<tempfile::TempDir>), Failure> {
     let mut global = cli.global.clone();
-    let chosen =
-        global.embedded.is_some() || global.config.is_some() || env.storpool_conf.is_some();
+    let chosen = global.embedded.is_some()
+        || global.config.is_some()
+        || env.storpool_conf.is_some()
+        || env.embedded.is_some();
     if !matches!(cli.command, Command::Demo { .. }) || chosen {
         return Ok((global, None));
     }

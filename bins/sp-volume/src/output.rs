@@ -4,15 +4,14 @@
 #![allow(clippy::print_stderr)]
 
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
-use storpool_cli::{Failure, emit, emit_json, table};
+use storpool_cli::{Failure, emit, emit_json, json_seconds, table};
 use storpool_driver_core::{
     ConnectionInfo, Deletion, GroupDeletion, GroupSnapshot, ManageableVolume, MigrationUpdate,
-    RetypeOutcome, Snapshot, Stats, Unmanaged, Volume,
+    RetypeOutcome, Snapshot, Stats, Template, Unmanaged, Volume,
 };
 
 use crate::demo::DemoReport;
@@ -29,37 +28,72 @@ pub(crate) fn note(text: &str) {
     eprintln!("{}: {text}", crate::BIN);
 }
 
-/// The progress of a copy on stderr, as `qemu-img -p` draws it: `    (12.50/100%)` rewritten
-/// in place, a line break at the end. Draws nothing unless it was made `shown`.
-#[derive(Clone, Debug)]
-pub(crate) struct ProgressLine {
-    shown: bool,
-    drawn: Arc<AtomicBool>,
+/// A warning on stderr: `sp-volume: warning: TEXT`.
+pub(crate) fn warning(text: &str) {
+    storpool_cli::warning(crate::BIN, text);
 }
 
-impl ProgressLine {
+/// The progress of a copy on stderr: a bar with bytes, rate and time left (`indicatif`),
+/// drawn only when it was made `shown` (a terminal, no `--json`, `-q` or `--no-progress`),
+/// from the moment the copy starts.
+#[derive(Clone, Debug)]
+pub(crate) struct CopyProgress {
+    shown: bool,
+    bar: Arc<OnceLock<indicatif::ProgressBar>>,
+}
+
+impl CopyProgress {
     pub(crate) fn new(shown: bool) -> Self {
         Self {
             shown,
-            drawn: Arc::new(AtomicBool::new(false)),
+            bar: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The copy starts: it covers `total_bytes`.
+    pub(crate) fn start(&self, total_bytes: u64) {
+        if !self.shown {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total_bytes),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(crate::BIN);
+            bar
+        });
+        bar.set_length(total_bytes);
     }
 
     /// Shows `fraction` done.
     pub(crate) fn draw(&self, fraction: f64) {
-        if !self.shown {
-            return;
+        if let Some(bar) = self.bar.get() {
+            let total = bar.length().unwrap_or(0);
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )] // a share of a byte count, 0.0..=1.0
+            let position = (fraction.clamp(0.0, 1.0) * total as f64) as u64;
+            bar.set_position(position);
         }
-        self.drawn.store(true, Ordering::Relaxed);
-        let mut stderr = io::stderr().lock();
-        let _ = write!(stderr, "    ({:.2}/100%)\r", fraction * 100.0);
-        let _ = stderr.flush();
     }
 
-    /// Ends the line, if anything was drawn.
+    /// Leaves the last state of the bar on its own line, if one was drawn.
     pub(crate) fn finish(&self) {
-        if self.drawn.swap(false, Ordering::Relaxed) {
-            eprintln!();
+        if let Some(bar) = self.bar.get() {
+            bar.finish();
+            if !bar.is_hidden() {
+                eprintln!();
+            }
         }
     }
 }
@@ -184,6 +218,144 @@ pub(crate) fn snapshot(snapshot: &Snapshot, json: bool) -> io::Result<()> {
         ("global id", snapshot.global_id.clone()),
     ]))
 }
+
+/// `list-snapshots --json`.
+#[derive(Serialize)]
+struct SnapshotsJson<'a> {
+    snapshots: &'a [Snapshot],
+}
+
+/// Snapshots: a table, or `{"snapshots": [...]}`.
+pub(crate) fn snapshots(snapshots: &[Snapshot], json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(&SnapshotsJson { snapshots });
+    }
+    let rows: Vec<[String; 5]> = snapshots
+        .iter()
+        .map(|s| {
+            [
+                s.id.clone(),
+                s.name.clone(),
+                or_dash(s.volume.as_deref()).to_owned(),
+                format!("{} GiB", s.size_gib),
+                s.global_id.clone(),
+            ]
+        })
+        .collect();
+    emit(&table(["ID", "NAME", "VOLUME", "SIZE", "GLOBAL_ID"], &rows))
+}
+
+/// `list-group-snapshots --json`.
+#[derive(Serialize)]
+struct GroupSnapshotsJson<'a> {
+    group_snapshots: &'a [GroupSnapshot],
+}
+
+/// Group snapshots: one row per member, or `{"group_snapshots": [...]}`.
+pub(crate) fn group_snapshots(groups: &[GroupSnapshot], json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(&GroupSnapshotsJson {
+            group_snapshots: groups,
+        });
+    }
+    let rows: Vec<[String; 5]> = groups
+        .iter()
+        .flat_map(|g| {
+            g.snapshots.iter().map(|s| {
+                [
+                    g.id.clone(),
+                    s.id.clone(),
+                    s.name.clone(),
+                    format!("{} GiB", s.size_gib),
+                    s.global_id.clone(),
+                ]
+            })
+        })
+        .collect();
+    emit(&table(
+        ["GROUP_ID", "VOLUME_ID", "SNAPSHOT", "SIZE", "GLOBAL_ID"],
+        &rows,
+    ))
+}
+
+/// `list-templates --json`.
+#[derive(Serialize)]
+struct TemplatesJson<'a> {
+    templates: &'a [Template],
+}
+
+/// Templates: a table, or `{"templates": [...]}`.
+pub(crate) fn templates(templates: &[Template], json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(&TemplatesJson { templates });
+    }
+    let gib = |bytes: Option<u64>| {
+        #[allow(clippy::cast_precision_loss)] // a figure for people, one decimal
+        bytes.map_or_else(|| "-".to_owned(), |b| format!("{:.1}", b as f64 / GIB_F64))
+    };
+    let rows: Vec<[String; 7]> = templates
+        .iter()
+        .map(|t| {
+            let all = or_dash(t.place_all.as_deref());
+            let tail = t.place_tail.as_deref().unwrap_or(all);
+            let head = t.place_head.as_deref().unwrap_or(all);
+            let placement = if tail == all && head == all {
+                all.to_owned()
+            } else {
+                format!("all {all}, tail {tail}, head {head}")
+            };
+            [
+                t.name.clone(),
+                t.replication
+                    .map_or_else(|| "-".to_owned(), |r| r.to_string()),
+                placement,
+                t.volumes.map_or_else(|| "-".to_owned(), |n| n.to_string()),
+                gib(t.capacity_bytes),
+                gib(t.free_bytes),
+                gib(t.provisioned_bytes),
+            ]
+        })
+        .collect();
+    emit(&table(
+        [
+            "NAME",
+            "REPLICATION",
+            "PLACEMENT",
+            "VOLUMES",
+            "CAPACITY_GIB",
+            "FREE_GIB",
+            "PROVISIONED_GIB",
+        ],
+        &rows,
+    ))
+}
+
+/// The doctor's checks: `STATUS  CHECK  DETAIL` lines, or `{"healthy", "checks": [...]}`.
+pub(crate) fn doctor(report: &crate::doctor::Report, json: bool) -> io::Result<()> {
+    if json {
+        return emit_json(report);
+    }
+    let width = report
+        .checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for c in &report.checks {
+        let _ = writeln!(
+            text,
+            "{:<4}  {:<width$}  {}",
+            c.status.word(),
+            c.name,
+            c.detail
+        );
+    }
+    emit(&text)
+}
+
+/// Bytes in a GiB, for figures shown with decimals.
+const GIB_F64: f64 = 1_073_741_824.0;
 
 /// A retype: one line, or `{"retyped", "refused", "changed"}`. A refusal prints nothing in
 /// text (the error line says it).
@@ -338,10 +510,44 @@ pub(crate) fn connection_info(info: &ConnectionInfo, json: bool) -> io::Result<(
     ]))
 }
 
-/// An import: one line, or `{"volume", "created", "image", "device", "seconds"}`.
+/// An image as the JSON documents give it.
+#[derive(Serialize)]
+pub(crate) struct ImageJson<'a> {
+    path: &'a std::path::Path,
+    format: &'a str,
+    virtual_size_bytes: u64,
+}
+
+impl<'a> From<&'a storpool_image::ImageInfo> for ImageJson<'a> {
+    fn from(image: &'a storpool_image::ImageInfo) -> Self {
+        Self {
+            path: &image.path,
+            format: &image.format,
+            virtual_size_bytes: image.virtual_size,
+        }
+    }
+}
+
+/// `import-image --json`.
+#[derive(Serialize)]
+struct ImportedJson<'a> {
+    volume: &'a Volume,
+    created: bool,
+    image: ImageJson<'a>,
+    device: &'a std::path::Path,
+    elapsed_seconds: f64,
+}
+
+/// An import: one line, or `{"volume", "created", "image", "device", "elapsed_seconds"}`.
 pub(crate) fn imported(imported: &Imported, json: bool) -> io::Result<()> {
     if json {
-        return emit_json(imported);
+        return emit_json(&ImportedJson {
+            volume: &imported.volume,
+            created: imported.created,
+            image: (&imported.image).into(),
+            device: &imported.device,
+            elapsed_seconds: json_seconds(imported.seconds),
+        });
     }
     emit(&format!(
         "imported {} ({}, {} bytes) into {} volume `{}` ({} GiB) in {:.2} s\n",
@@ -355,10 +561,32 @@ pub(crate) fn imported(imported: &Imported, json: bool) -> io::Result<()> {
     ))
 }
 
+/// `export-image --json`.
+#[derive(Serialize)]
+struct ExportedJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    file: &'a std::path::Path,
+    format: storpool_image::ImageFormat,
+    virtual_size_bytes: u64,
+    file_size_bytes: u64,
+    snapshot: &'a str,
+    elapsed_seconds: f64,
+}
+
 /// An export: one line, or `{"id", "name", "file", "format", ...}`.
 pub(crate) fn exported(exported: &Exported, json: bool) -> io::Result<()> {
     if json {
-        return emit_json(exported);
+        return emit_json(&ExportedJson {
+            id: &exported.id,
+            name: &exported.name,
+            file: &exported.file,
+            format: exported.format,
+            virtual_size_bytes: exported.virtual_size,
+            file_size_bytes: exported.file_size,
+            snapshot: &exported.snapshot,
+            elapsed_seconds: json_seconds(exported.seconds),
+        });
     }
     emit(&format!(
         "exported volume `{}` ({} bytes) to {} ({}, {} bytes) in {:.2} s\n",

@@ -6,7 +6,7 @@ use std::time::Duration;
 use storpool_api::TemplateName;
 use storpool_attach::{AttachError, Connector, DeviceRoot, WaitOptions};
 use storpool_cli::{Cluster, Failure};
-use storpool_driver_core::{Driver, DriverError, DriverOptions, ErrorKind, Specs};
+use storpool_driver_core::{Driver, DriverError, DriverOptions, ErrorKind, Specs, VolumeTypeSpecs};
 use storpool_image::CancellationToken;
 
 use crate::cli::{Cli, TypeSpecs};
@@ -43,7 +43,9 @@ impl Settings {
             })
             .transpose()?;
         let mut options = DriverOptions::new().default_replication(cli.default_replication);
+        // Optional values go straight into the public fields.
         options.default_template = template;
+        options.backend_name.clone_from(&cli.backend_name);
         Ok(Self {
             json: cli.global.json,
             quiet: cli.global.quiet > 0,
@@ -52,6 +54,31 @@ impl Settings {
             dev_root: cli.dev_root.clone(),
             attach_timeout: cli.attach_timeout,
         })
+    }
+}
+
+/// Cinder's own type-spec keys without a scope: another layer of the orchestrator reads them,
+/// so they pass without a warning.
+const CINDER_KEYS: [&str; 6] = [
+    "multiattach",
+    "replication_enabled",
+    "group_replication_enabled",
+    "consistent_group_snapshot_enabled",
+    "thin_provisioning_support",
+    "thick_provisioning_support",
+];
+
+/// The keys of `specs` worth a warning: ones the driver ignores (see
+/// [`VolumeTypeSpecs::ignored`]) that carry no scope (`capabilities:`, `qos:`, ...) and are not
+/// Cinder's own. Specs the driver refuses give none: the operation fails on them.
+pub(crate) fn unknown_spec_keys(specs: &Specs) -> Vec<String> {
+    match VolumeTypeSpecs::parse(specs) {
+        Ok(parsed) => parsed
+            .ignored
+            .into_iter()
+            .filter(|key| !key.contains(':') && !CINDER_KEYS.contains(&key.as_str()))
+            .collect(),
+        Err(_) => Vec::new(),
     }
 }
 
@@ -101,6 +128,20 @@ impl Ctx {
             driver,
             cancel,
         })
+    }
+
+    /// The specs of `--type-spec` options ([`specs`]), with a warning on stderr (unless `-q`)
+    /// for each key no StorPool driver reads ([`unknown_spec_keys`]).
+    pub(crate) fn specs(&self, given: &TypeSpecs) -> Result<Specs, Failure> {
+        let specs = specs(given)?;
+        if !self.settings.quiet {
+            for key in unknown_spec_keys(&specs) {
+                crate::output::warning(&format!(
+                    "ignoring the volume-type spec `{key}`: no StorPool driver reads it"
+                ));
+            }
+        }
+        Ok(specs)
     }
 
     /// The connector of this node (`SP_OURID`; client 1 on the embedded simulator), for

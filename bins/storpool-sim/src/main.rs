@@ -6,20 +6,29 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Parser;
-use storpool_sim::{ClusterLayout, Faults, SimBuilder};
+use clap::{CommandFactory as _, Parser};
+use storpool_sim::{ClusterLayout, Faults, LayoutTemplate, SimBuilder};
 
 /// A faithful StorPool management API simulator with emulated `storpool_block` devices.
 ///
 /// Exit codes: 0 stopped by SIGINT/SIGTERM; 2 bad usage or the server could not start.
 #[derive(Debug, Parser)]
-#[command(name = "storpool-sim", version)]
+#[command(
+    name = "storpool-sim",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:
+  storpool-sim --state /tmp/sp-state --serve-client 1 --write-config /tmp/storpool.conf
+  storpool-sim --listen 127.0.0.1:0 --template ssd --template hdd:2 --fault-error-rate 0.05"
+)]
 struct Args {
+    #[command(subcommand)]
+    tool: Option<Tool>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8181", value_name = "ADDR")]
     listen: SocketAddr,
-    /// API token clients must send (`Authorization: Storpool v1:TOKEN`); generated and printed
-    /// when absent.
+    /// API token clients must send (`Authorization: Storpool v1:TOKEN`): visible ASCII
+    /// characters other than `\`; generated and printed when absent.
     #[arg(
         long,
         value_name = "T",
@@ -32,9 +41,10 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
     /// Device root for served clients: links go to DIR/storpool/NAME and
-    /// DIR/storpool-byid/GLOBALID.
-    #[arg(long, value_name = "DIR", default_value = "/dev")]
-    dev_root: PathBuf,
+    /// DIR/storpool-byid/GLOBALID. Default: the `dev` folder of the state directory (the real
+    /// `/dev` only when given as `--dev-root /dev`).
+    #[arg(long, value_name = "DIR")]
+    dev_root: Option<PathBuf>,
     /// Act as the `storpool_block` of this client id (repeatable).
     #[arg(long = "serve-client", value_name = "ID", value_parser = clap::value_parser!(u16).range(1..=4095))]
     serve_client: Vec<u16>,
@@ -50,6 +60,11 @@ struct Args {
     /// Size of each disk (bytes, or with a K/M/G/T suffix).
     #[arg(long, default_value = "512G", value_name = "SIZE", value_parser = parse_size)]
     disk_size: u64,
+    /// A volume template of a new cluster (repeatable): replication 3 and placement group
+    /// `default` unless given; a placement group it names is made with every disk. Ignored
+    /// when the state exists.
+    #[arg(long = "template", value_name = "NAME[:REPLICATION[:PLACEMENT]]", value_parser = parse_template)]
+    templates: Vec<LayoutTemplate>,
     /// Keep connections open between requests (default: close after each answer, like the
     /// real server).
     #[arg(long)]
@@ -57,10 +72,18 @@ struct Args {
     /// Do not fsync changes (faster; a change still survives a crash of the process).
     #[arg(long)]
     no_sync: bool,
-    /// HTTP status of error answers.
-    #[arg(long, default_value_t = 500, value_name = "STATUS")]
+    /// HTTP status of error answers: 200 (errors as an `error` member) or 400..=599.
+    #[arg(long, default_value_t = 500, value_name = "STATUS", value_parser = parse_error_status)]
     error_status: u16,
-    /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client).
+    /// How long a client has to send a request's head, and then its body: a connection whose
+    /// head is late is closed, a late body gets an error answer.
+    #[arg(long, default_value_t = 10_000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout_ms: u64,
+    /// Connections served at once; more wait in the kernel's backlog until one ends.
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// Write a storpool.conf pointing at this server (`SP_OURID` = the first served client),
+    /// mode 0600, replacing FILE (a link there is replaced, not followed).
     #[arg(long, value_name = "FILE")]
     write_config: Option<PathBuf>,
     /// Fraction of API requests answered with a transient `busy` error.
@@ -87,6 +110,20 @@ struct Args {
     /// Log less (warnings only).
     #[arg(short, long)]
     quiet: bool,
+    /// How log lines on stderr are written: `text` for people, `json` for machines
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = storpool_cli::LogFormat::Text)]
+    log_format: storpool_cli::LogFormat,
+}
+
+/// What the tool tells about itself.
+#[derive(Debug, clap::Subcommand)]
+enum Tool {
+    /// Print a completion script for bash, zsh or fish
+    #[command(after_help = storpool_cli::completions_examples!("storpool-sim"))]
+    Completions(storpool_cli::CompletionsArgs),
+    /// Print the man page, or write it into a folder
+    #[command(after_help = storpool_cli::man_examples!("storpool-sim"))]
+    Man(storpool_cli::ManArgs),
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -110,6 +147,26 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{s}`: a disk needs at least 1G"))
 }
 
+/// The reason of a refused option, without the library's `invalid option: ` prefix.
+fn why(e: storpool_sim::SimError) -> String {
+    match e {
+        storpool_sim::SimError::Option(why) => why,
+        other => other.to_string(),
+    }
+}
+
+fn parse_template(s: &str) -> Result<LayoutTemplate, String> {
+    LayoutTemplate::parse(s).map_err(why)
+}
+
+fn parse_error_status(s: &str) -> Result<u16, String> {
+    let status: u16 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not an HTTP status"))?;
+    storpool_sim::check_error_status(status).map_err(why)?;
+    Ok(status)
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     let r: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
     if (0.0..=1.0).contains(&r) {
@@ -123,11 +180,12 @@ mod output {
     //! Everything the binary prints.
     #![allow(clippy::print_stderr)]
 
-    pub(crate) fn started(url: &str, token: Option<&str>) {
+    pub(crate) fn started(url: &str, token: Option<&str>, dev_root: &std::path::Path) {
         eprintln!("storpool-sim: listening on {url}");
         if let Some(t) = token {
             eprintln!("storpool-sim: generated token: {t}");
         }
+        eprintln!("storpool-sim: device root: {}", dev_root.display());
     }
 }
 
@@ -172,6 +230,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         servers: args.servers,
         disks_per_server: args.disks_per_server,
         disk_size: args.disk_size,
+        templates: args.templates.clone(),
         ..ClusterLayout::default()
     };
     if !args.client.is_empty() {
@@ -188,10 +247,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         errors: Vec::new(),
     };
     let mut builder = SimBuilder::new()
-        .dev_root(&args.dev_root)
         .keep_alive(args.keep_alive)
         .sync(!args.no_sync)
         .error_status(args.error_status)
+        .request_timeout(Duration::from_millis(args.request_timeout_ms))
+        .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX))
         .layout(layout)
         .faults(faults);
     if let Some(t) = &args.token {
@@ -199,6 +259,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(s) = &args.state {
         builder = builder.state_dir(s);
+    }
+    if let Some(d) = &args.dev_root {
+        builder = builder.dev_root(d);
     }
     for c in &args.serve_client {
         builder = builder.serve_client(*c);
@@ -209,9 +272,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    let service = builder
-        .build()
-        .context("cannot open the simulator's state")?;
+    let service = builder.build().context("cannot start the simulator")?;
     let handle = service.handle();
     // Before announcing the address: a signal from then on must stop the server cleanly.
     let shutdown = shutdown_signal();
@@ -227,34 +288,64 @@ async fn run(args: Args) -> anyhow::Result<()> {
             handle.token(),
             args.serve_client.first().copied(),
         );
-        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        storpool_sim::write_storpool_conf(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     output::started(
         &format!("http://{addr}"),
         args.token.is_none().then(|| handle.token()),
+        handle.dev_root(),
     );
     service.serve(listener, shutdown).await;
     Ok(())
 }
 
-#[tokio::main]
+// One thread, as `Sim::start` uses: the connections are served from one task and blocking
+// work goes to the blocking pool.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = match storpool_cli::parse_args::<Args>("storpool-sim") {
         Ok(args) => args,
         Err(code) => return code,
     };
-    // `RUST_LOG` when it is a valid filter, else requests at info (`-q`: warnings only).
+    match &args.tool {
+        Some(Tool::Completions(tool)) => {
+            return match storpool_cli::print_completions(Args::command(), tool.shell) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => storpool_cli::Failure::operation(e).report("storpool-sim"),
+            };
+        }
+        Some(Tool::Man(tool)) => {
+            return match storpool_cli::man_pages(Args::command(), tool.dir.as_deref()) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => storpool_cli::Failure::operation(e).report("storpool-sim"),
+            };
+        }
+        None => {}
+    }
+    // `RUST_LOG` when it is a valid filter (an invalid one is said), else requests at info
+    // (`-q`: warnings only).
     let default = if args.quiet { "warn" } else { "info" };
-    let filter = std::env::var("RUST_LOG")
+    let rust_log = std::env::var("RUST_LOG")
         .ok()
-        .filter(|filter| tracing_subscriber::EnvFilter::try_new(filter).is_ok())
-        .unwrap_or_else(|| default.to_owned());
-    storpool_cli::LogSettings {
+        .filter(|filter| !filter.trim().is_empty());
+    let filter = match rust_log {
+        Some(filter) => match tracing_subscriber::EnvFilter::try_new(&filter) {
+            Ok(_) => filter,
+            Err(err) => {
+                storpool_cli::warning(
+                    "storpool-sim",
+                    &format!("ignoring `RUST_LOG`: it is not a valid filter ({err})"),
+                );
+                default.to_owned()
+            }
+        },
+        None => default.to_owned(),
+    };
+    let _ = storpool_cli::LogSettings {
         filter,
-        color: storpool_cli::color_allowed(
-            std::env::var_os("NO_COLOR").as_deref(),
-            std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        ),
+        color: storpool_cli::stderr_colors(),
+        format: args.log_format,
     }
     .init();
     match run(args).await {

@@ -10,6 +10,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use storpool_conf::{AuthToken, Config};
+use tracing::Instrument as _;
 
 use crate::error::{ApiError, ServerError, error_name};
 use crate::names::ClusterName;
@@ -563,6 +564,48 @@ impl Client {
         path: &str,
         json: Option<&serde_json::Value>,
     ) -> Result<serde_json::Value, ApiError> {
+        self.raw_as(method, path, json).await
+    }
+
+    /// [`Client::raw`] with the `data` member decoded into a [`sonic_rs::Value`] (re-exported
+    /// as [`crate::sonic_rs`]) instead of a `serde_json::Value`: the same paths, errors and
+    /// retries.
+    ///
+    /// For big answers: a `serde_json::Value` builds a map and a string per member, a
+    /// `sonic_rs::Value` keeps an object's members in one arena. On a `VolumesList` of
+    /// 100,000 volumes (49 MB) decoding took 87 ms instead of 607 ms (Python's `json.loads`:
+    /// 400 ms), on the development machine. The answer is checked by `serde_json` first, which
+    /// only finds where `data` starts and ends (no copy), so what is an error stays an error
+    /// with the same message.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: storpool_api::Client) -> Result<(), storpool_api::ApiError> {
+    /// use storpool_api::sonic_rs::{JsonContainerTrait, JsonValueTrait};
+    ///
+    /// let volumes = client.raw_sonic(storpool_api::Method::GET, "VolumesList", None).await?;
+    /// for volume in volumes.as_array().into_iter().flatten() {
+    ///     println!("{}", volume.get("name").and_then(|n| n.as_str()).unwrap_or("?"));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn raw_sonic(
+        &self,
+        method: Method,
+        path: &str,
+        json: Option<&serde_json::Value>,
+    ) -> Result<sonic_rs::Value, ApiError> {
+        let SonicData(value) = self.raw_as(method, path, json).await?;
+        Ok(value)
+    }
+
+    /// [`Client::raw`], decoding `data` as a `T`.
+    async fn raw_as<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        json: Option<&serde_json::Value>,
+    ) -> Result<T, ApiError> {
         if path.is_empty()
             || path.starts_with('/')
             || path.contains(['?', '#', ' '])
@@ -621,11 +664,23 @@ impl Client {
             body,
             started: Instant::now(),
         };
+        let span = tracing::debug_span!("call", method = %request.method, path);
+        self.send_request(&request).instrument(span).await
+    }
+
+    /// [`Client::send`]'s attempts, each in its `attempt` span (with the HTTP `status` once
+    /// known), with the retry policy's delays between them.
+    async fn send_request<T: DeserializeOwned>(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<T, ApiError> {
+        let path = request.path;
         let policy = self.inner.retry;
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let (error, reason) = match self.attempt(&request, attempt).await {
+            let span = tracing::debug_span!("attempt", n = attempt, status = tracing::field::Empty);
+            let (error, reason) = match self.attempt(request, attempt).instrument(span).await {
                 Attempt::Done(result) => return result,
                 Attempt::Retryable(error, reason) => (error, reason),
             };
@@ -666,6 +721,11 @@ impl Client {
             None => inner.timeout,
         };
         let sent = Instant::now();
+        tracing::trace!(
+            request_bytes = request.body.as_ref().map_or(0, Bytes::len),
+            target = %request.target,
+            "sending the StorPool API request"
+        );
         let outcome = inner
             .http
             .exchange(&Exchange {
@@ -679,6 +739,8 @@ impl Client {
         let (method, path) = (&request.method, request.path);
         match outcome {
             Ok((status, bytes)) => {
+                tracing::Span::current().record("status", status);
+                tracing::trace!(answer_bytes = bytes.len(), "read the StorPool API answer");
                 tracing::debug!(
                     %method, path, status, elapsed_ms, attempt,
                     "StorPool API response"
@@ -815,7 +877,7 @@ pub(crate) fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Decoded<T
             None => Decoded::Server(RawServerError::from_value(&serde_json::Value::Null)),
         };
     }
-    match serde_json::from_slice::<Envelope<T>>(body) {
+    match from_body::<Envelope<T>>(body) {
         Ok(Envelope {
             error: Some(error), ..
         }) if !error.is_null() => Decoded::Server(RawServerError::from_value(&error)),
@@ -830,6 +892,56 @@ pub(crate) fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Decoded<T
             Some(Ok(raw)) => Decoded::Server(raw),
             _ => Decoded::Invalid(err),
         },
+    }
+}
+
+/// The `data` member as a [`sonic_rs::Value`] ([`Client::raw_sonic`]): `serde_json` hands out
+/// the member's text without copying it, `sonic-rs` builds the value from it.
+#[derive(Debug)]
+pub(crate) struct SonicData(pub(crate) sonic_rs::Value);
+
+impl<'de> Deserialize<'de> for SonicData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
+        sonic_value(text.get())
+            .map(Self)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Stack of the thread [`sonic_value`] parses on.
+const SONIC_STACK: usize = 64 << 20;
+
+/// `sonic_rs::from_str` on a thread of its own with a 64 MiB stack (address space: only what
+/// is used is memory). Its parser recurses once per level of nesting, up to 255 levels, with
+/// up to 75 KB of stack per level in a debug build: more than a thread's usual 2 MiB. Checking
+/// the nesting first instead took more time than the parsing itself (callgrind: 697 of 1,922
+/// million instructions for 100,000 volumes); a thread costs tens of microseconds.
+fn sonic_value(text: &str) -> Result<sonic_rs::Value, String> {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("storpool-api-decode".to_owned())
+            .stack_size(SONIC_STACK)
+            .spawn_scoped(scope, || sonic_rs::from_str(text))
+            .map_err(|err| format!("cannot start a thread to decode the answer: {err}"))?
+            .join()
+            .map_err(|_| "the JSON parser panicked".to_owned())?
+            .map_err(|err| err.to_string())
+    })
+}
+
+/// `serde_json::from_slice`, with the body's UTF-8 checked once instead of string by string.
+///
+/// `from_slice` validates each string it hands out on its own; on a `VolumesList` of 100,000
+/// volumes those checks were 18 % of the decoding's instructions (callgrind: 314 of 1,717
+/// million), where one pass over the whole body costs about 1 % (ASCII goes 16 bytes at a
+/// time). `from_str` trusts its input to be UTF-8, so the body is checked first; a body that
+/// is not UTF-8 goes through `from_slice`, which accepts or reports it exactly as before (it
+/// accepts invalid bytes in members it skips).
+fn from_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
     }
 }
 
@@ -1036,6 +1148,14 @@ mod tests {
             br#"{"data":{"x":1},"error":{"name":"objectDoesNotExist","descr":"no"}}"#,
         );
         assert!(matches!(decoded, Decoded::Server(raw) if raw.name == "objectDoesNotExist"));
+    }
+
+    #[test]
+    fn raw_sonic_takes_the_deepest_nesting_sonic_allows_and_refuses_more() {
+        let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(sonic_value(&nested(254)).is_ok());
+        assert!(sonic_value(&nested(255)).is_err());
+        assert!(sonic_value(&nested(100_000)).is_err());
     }
 
     #[test]

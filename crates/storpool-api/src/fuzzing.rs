@@ -30,6 +30,11 @@ pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<
     )
 }
 
+/// What [`crate::Client::raw_sonic`] returns for this answer (first attempt).
+pub fn decode_sonic_response(status: u16, body: &[u8]) -> Result<sonic_rs::Value, ApiError> {
+    decode_response::<crate::client::SonicData>(status, body).map(|data| data.0)
+}
+
 /// The same for the calls that answer a one-element array and return the element
 /// (`Volume/NAME`, `Snapshot/NAME`).
 pub fn decode_single_response<T: DeserializeOwned>(
@@ -55,7 +60,7 @@ fn status_code(status: u16) -> u16 {
 ///
 /// Panics (the other way to fail) are left to propagate.
 pub fn decode_all(status: u16, body: &[u8]) -> Result<(), String> {
-    let shapes: [(&str, Shape); 26] = [
+    let shapes: [(&str, Shape); 27] = [
         ("VolumesList", check::<Vec<VolumeSummary>>),
         ("Volume/NAME", check_single::<VolumeSummary>),
         ("VolumeDescribe", check::<VolumeDescription>),
@@ -85,6 +90,7 @@ pub fn decode_all(status: u16, body: &[u8]) -> Result<(), String> {
         ("ServicesList", check::<ClusterStatus>),
         ("ClientsConfigDump", check::<Vec<ClientConfigStatus>>),
         ("raw", check::<serde_json::Value>),
+        ("raw_sonic", check::<crate::client::SonicData>),
     ];
     let parsed = serde_json::from_slice::<serde_json::Value>(body).ok();
     for (call, shape) in shapes {

@@ -34,6 +34,9 @@ pub use placement_groups::PlacementGroups;
 pub use retry::RetryPolicy;
 pub use services::{Clients, Services};
 pub use snapshots::Snapshots;
+/// The JSON library of [`Client::raw_sonic`]'s value, for its traits
+/// (`JsonValueTrait`, `JsonContainerTrait`).
+pub use sonic_rs;
 pub use storpool_conf::AuthToken;
 pub use templates::Templates;
 pub use transport::TransportError;

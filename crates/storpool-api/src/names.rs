@@ -87,16 +87,20 @@ const SNAPSHOT_RULE: &str =
     "letters, digits, `_`, `-`, `.`, `:`, `@` (with an optional leading `*`)";
 const GLOBAL_ID_RULE: &str = "three dot-separated tokens of lowercase letters and digits";
 
+/// Names no volume or snapshot can have: the API's own words, and `.` and `..`, which would
+/// name the device folder or its parent (`/dev/storpool/..`).
+const RESERVED_OBJECT_NAMES: [&str; 4] = ["list", "status", ".", ".."];
+
 fn check_volume_name(name: &str) -> Result<(), String> {
     check_length(name, NAME_SIZE)?;
-    check_reserved(name, &["list", "status"])?;
+    check_reserved(name, &RESERVED_OBJECT_NAMES)?;
     let body = name.strip_prefix('#').unwrap_or(name);
     check_chars(body, is_base_char, VOLUME_RULE)
 }
 
 fn check_snapshot_name(name: &str) -> Result<(), String> {
     check_length(name, NAME_SIZE)?;
-    check_reserved(name, &["list", "status"])?;
+    check_reserved(name, &RESERVED_OBJECT_NAMES)?;
     let body = name.strip_prefix('*').unwrap_or(name);
     check_chars(body, |c| is_base_char(c) || c == '@', SNAPSHOT_RULE)
 }
@@ -572,6 +576,21 @@ mod tests {
                 matches!(err, ApiError::InvalidArgument { field: "volume name", ref value, .. } if value == bad)
             );
         }
+    }
+
+    #[test]
+    fn dot_and_dot_dot_name_no_volume_or_snapshot() {
+        for bad in [".", ".."] {
+            assert!(VolumeName::new(bad).is_err(), "{bad}");
+            assert!(SnapshotName::new(bad).is_err(), "{bad}");
+            assert!(VolumeRef::new(bad).is_err(), "{bad}");
+            assert!(SnapshotRef::new(bad).is_err(), "{bad}");
+        }
+        // Dots elsewhere are fine.
+        for ok in ["...", ".a", "a.", "#.", "a..b"] {
+            assert!(VolumeName::new(ok).is_ok(), "{ok}");
+        }
+        assert!(SnapshotName::new("*.").is_ok());
     }
 
     #[test]

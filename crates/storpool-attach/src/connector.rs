@@ -132,6 +132,26 @@ pub struct NodeAttachment {
     pub present: bool,
 }
 
+/// One attachment anywhere in the cluster ([`Connector::list_all_nodes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClusterAttachment {
+    /// The client (node) it is attached to.
+    pub client: u32,
+    /// Whether that client is this node's.
+    pub here: bool,
+    /// Volume or snapshot.
+    pub kind: ObjectKind,
+    /// The orchestrator id, when the name is one of this prefix's names of that kind.
+    pub id: Option<String>,
+    /// The cluster name (or `~GLOBALID`).
+    pub name: String,
+    /// The global id, when the cluster lists it.
+    pub global_id: Option<String>,
+    /// The rights; `None` for a value this crate does not know.
+    pub access_mode: Option<AccessMode>,
+}
+
 /// A deadline counted from the start of an operation.
 #[derive(Clone, Copy, Debug)]
 struct Deadline {
@@ -466,6 +486,13 @@ impl Connector {
         target: &Target,
         mode: AccessMode,
     ) -> Result<Attached, AttachError> {
+        let span = tracing::info_span!(
+            "connect", volume = %target.id, kind = %target.kind, client = %self.our_id, %mode
+        );
+        tracing::Instrument::instrument(self.connect_in(target, mode), span).await
+    }
+
+    async fn connect_in(&self, target: &Target, mode: AccessMode) -> Result<Attached, AttachError> {
         let deadline = Deadline::after(self.wait.timeout);
         if target.kind.is_snapshot() && mode == AccessMode::Rw {
             return Err(AttachError::SnapshotReadOnly {
@@ -689,6 +716,11 @@ impl Connector {
     /// # }
     /// ```
     pub async fn extend(&self, volume_id: &str) -> Result<Extended, AttachError> {
+        let span = tracing::info_span!("extend", volume = %volume_id, client = %self.our_id);
+        tracing::Instrument::instrument(self.extend_in(volume_id), span).await
+    }
+
+    async fn extend_in(&self, volume_id: &str) -> Result<Extended, AttachError> {
         let deadline = Deadline::after(self.wait.timeout);
         let name = self.naming.name(&Target::volume(volume_id))?;
         let volume = volume_ref(&name)?;
@@ -837,7 +869,50 @@ impl Connector {
         Ok(list)
     }
 
+    /// Every attachment of the cluster, on every node (who has what attached), sorted by
+    /// client, then name. One `AttachmentsList` call.
+    pub async fn list_all_nodes(&self) -> Result<Vec<ClusterAttachment>, AttachError> {
+        let deadline = Deadline::after(self.wait.timeout);
+        let ours = u32::from(self.our_id.get());
+        let list = self
+            .api(
+                deadline,
+                "AttachmentsList",
+                || "cannot list the attachments of the cluster".to_owned(),
+                self.client.attachments().list(),
+            )
+            .await?;
+        let mut all: Vec<ClusterAttachment> = list
+            .into_iter()
+            .map(|a| {
+                let kind = kind_of(&a);
+                ClusterAttachment {
+                    client: a.client,
+                    here: a.client == ours,
+                    kind,
+                    id: self.naming.id_of(kind, &a.volume).map(str::to_owned),
+                    access_mode: AccessMode::from_rights(a.rights),
+                    name: a.volume,
+                    global_id: a.global_id,
+                }
+            })
+            .collect();
+        all.sort_by(|a, b| (a.client, &a.name).cmp(&(b.client, &b.name)));
+        Ok(all)
+    }
+
     async fn detach(
+        &self,
+        lookup: Lookup,
+        options: DetachOptions,
+    ) -> Result<Detached, AttachError> {
+        let span = tracing::info_span!(
+            "disconnect", volume = %lookup.api_ref(), client = %self.our_id, force = options.force
+        );
+        tracing::Instrument::instrument(self.detach_in(lookup, options), span).await
+    }
+
+    async fn detach_in(
         &self,
         lookup: Lookup,
         options: DetachOptions,

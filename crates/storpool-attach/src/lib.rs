@@ -11,7 +11,7 @@ mod props;
 mod target;
 pub mod wait;
 
-pub use connector::{Attached, Connector, Detached, Extended, NodeAttachment};
+pub use connector::{Attached, ClusterAttachment, Connector, Detached, Extended, NodeAttachment};
 pub use device::{DeviceRoot, DeviceTarget, Holder};
 pub use error::AttachError;
 pub use options::{DetachOptions, DetachRetry};

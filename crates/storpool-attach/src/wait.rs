@@ -144,25 +144,50 @@ pub async fn wait_until_watching(
     root: &DeviceRoot,
     files: &[PathBuf],
     options: WaitOptions,
+    ready: impl FnMut() -> bool,
+) -> Result<Duration, TimedOut> {
+    let span = tracing::debug_span!(
+        "wait",
+        root = %root.path().display(),
+        timeout_ms = options.timeout.as_millis()
+    );
+    tracing::Instrument::instrument(wait_steps(root, files, options, ready), span).await
+}
+
+/// The looks and waits of [`wait_until_watching`], in its span.
+async fn wait_steps(
+    root: &DeviceRoot,
+    files: &[PathBuf],
+    options: WaitOptions,
     mut ready: impl FnMut() -> bool,
 ) -> Result<Duration, TimedOut> {
     let start = Instant::now();
     // Most waits end at once (the device is there when the API says so): look before paying
     // for the watches.
     if ready() {
+        tracing::trace!(step = 0, "ready at the first look");
         return Ok(start.elapsed());
     }
     // Watch first, then look again: a change between the two cannot be missed.
     let mut watcher = Watcher::new(root, files);
+    let mut step: u32 = 0;
     loop {
+        step += 1;
         if ready() {
+            tracing::trace!(step, waited_ms = start.elapsed().as_millis(), "ready");
             return Ok(start.elapsed());
         }
         let waited = start.elapsed();
         let Some(left) = options.timeout.checked_sub(waited).filter(|d| !d.is_zero()) else {
+            tracing::trace!(step, waited_ms = waited.as_millis(), "gave up");
             return Err(TimedOut { waited });
         };
         let limit = options.recheck.min(left);
+        tracing::trace!(
+            step,
+            waited_ms = waited.as_millis(),
+            "not ready: waiting for a change"
+        );
         watcher.changed(limit).await;
     }
 }

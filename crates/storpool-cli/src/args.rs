@@ -9,6 +9,9 @@ use anyhow::Context as _;
 use storpool_api::{Client, ClientBuilder, RetryPolicy};
 use storpool_conf::Config;
 
+/// The heading of the options every subcommand takes, apart from its own, in `--help`.
+pub const GLOBAL_OPTIONS: &str = "Global options";
+
 /// The option that takes an optional value (`--embedded[=DIR]`).
 pub(crate) const EMBEDDED_FLAG: &str = "--embedded";
 
@@ -16,6 +19,7 @@ pub(crate) const EMBEDDED_FLAG: &str = "--embedded";
 /// binary's parser with `#[command(flatten)]`. They are global: they may follow the subcommand
 /// too.
 #[derive(Clone, Debug, Default, PartialEq, Eq, clap::Args)]
+#[command(next_help_heading = GLOBAL_OPTIONS)]
 pub struct GlobalArgs {
     /// The StorPool configuration file (else `STORPOOL_CONF`, else `/etc/storpool.conf`).
     #[arg(
@@ -27,8 +31,14 @@ pub struct GlobalArgs {
     )]
     pub config: Option<PathBuf>,
 
-    /// Use the embedded StorPool simulator with its state in DIR (default: under the user's
-    /// data directory); it is used anyway when no cluster is configured
+    /// Use the embedded StorPool simulator with its state in DIR.
+    #[cfg_attr(
+        feature = "embedded",
+        arg(
+            help = "Use the embedded StorPool simulator with its state in DIR (default: \
+                    ~/.local/share/storpool-rs/embedded) [env: STORPOOL_EMBEDDED=DIR]"
+        )
+    )]
     #[cfg_attr(
         not(feature = "embedded"),
         arg(help = "Not in this build (it has no embedded StorPool simulator): an error")
@@ -47,13 +57,19 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Log more on stderr (-v info, -vv debug, -vvv trace)
+    /// Log more on stderr: -v each operation, -vv every API call and attempt with its status,
+    /// -vvv also request and answer sizes and each step of a device wait
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
     /// Log less on stderr (-q errors only, -qq nothing but the final error line)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub quiet: u8,
+
+    /// How log lines on stderr are written: `text` for people, `json` for machines (one JSON
+    /// object a line: time, level, target, fields, spans)
+    #[arg(long, global = true, value_name = "FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Never draw progress on stderr (it is drawn only on a terminal, and never with --json or -q)
     #[arg(long, global = true)]
@@ -100,6 +116,16 @@ impl GlobalArgs {
     pub fn progress_on(&self, stderr_is_terminal: bool) -> bool {
         stderr_is_terminal && !self.json && self.quiet == 0 && !self.no_progress
     }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// `LEVEL target: message key=value...`
+    #[default]
+    Text,
+    /// One JSON object a line
+    Json,
 }
 
 /// Seconds, decimals allowed, more than zero: `30`, `0.5`.
@@ -162,6 +188,10 @@ where
 pub fn parse_args<P: clap::Parser>(bin: &str) -> Result<P, std::process::ExitCode> {
     // One command tree for both steps: building it is most of a parse's cost.
     let mut command = P::command();
+    if let Some(version) = command.get_version() {
+        let text = crate::version_text(version);
+        command = command.version(text.clone()).long_version(text);
+    }
     let args = normalize_args(&command, std::env::args_os());
     command
         .try_get_matches_from_mut(args)
@@ -180,7 +210,7 @@ pub fn parse_args<P: clap::Parser>(bin: &str) -> Result<P, std::process::ExitCod
                 let _ = err.print();
                 return std::process::ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
             }
-            let (message, hints) = usage_error(&err.render().to_string());
+            let (message, hints) = usage_error(&err);
             let mut failure = crate::Failure::usage(anyhow::anyhow!(message));
             for hint in hints {
                 failure = failure.with_hint(hint);
@@ -189,29 +219,86 @@ pub fn parse_args<P: clap::Parser>(bin: &str) -> Result<P, std::process::ExitCod
         })
 }
 
-/// Splits clap's rendered usage error into one message line and hint lines.
-fn usage_error(rendered: &str) -> (String, Vec<String>) {
-    let mut blocks = rendered.trim().split("\n\n");
-    let message = blocks
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ")
-        .lines()
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let hints = blocks
-        .flat_map(str::lines)
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .map(|line| {
-            let line = line.strip_prefix("tip: ").unwrap_or(line);
-            match line.strip_prefix("Usage: ") {
-                Some(usage) => format!("usage: {usage}"),
-                None => line.to_owned(),
-            }
-        })
-        .collect();
+/// A clap usage error as one message line and hint lines, from the error's kind and context
+/// (the argument, the value, the suggestion, the usage), never from its rendered text.
+fn usage_error(err: &clap::Error) -> (String, Vec<String>) {
+    use std::error::Error as _;
+
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = |kind| match err.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.clone()),
+        Some(ContextValue::Strings(list)) => Some(list.join(", ")),
+        Some(ContextValue::StyledStr(text)) => Some(text.to_string()),
+        Some(ContextValue::StyledStrs(list)) => Some(
+            list.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Some(ContextValue::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let quoted = |kind| text(kind).map(|t| format!("'{t}'")).unwrap_or_default();
+    let arg = quoted(ContextKind::InvalidArg);
+    let value = quoted(ContextKind::InvalidValue);
+    let mut message = match err.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => match err.source() {
+            Some(source) => format!("invalid value {value} for {arg}: {source}"),
+            None if value == "''" => format!("a value is required for {arg} but none was supplied"),
+            None => format!("invalid value {value} for {arg}"),
+        },
+        ErrorKind::UnknownArgument => format!("unexpected argument {arg} found"),
+        ErrorKind::InvalidSubcommand => format!(
+            "unrecognized subcommand {}",
+            quoted(ContextKind::InvalidSubcommand)
+        ),
+        ErrorKind::ArgumentConflict => format!(
+            "the argument {arg} cannot be used with {}",
+            text(ContextKind::PriorArg).map_or_else(
+                || "one or more of the other specified arguments".to_owned(),
+                |prior| format!("'{prior}'")
+            )
+        ),
+        ErrorKind::MissingRequiredArgument => format!(
+            "the following required arguments were not provided: {}",
+            text(ContextKind::InvalidArg).unwrap_or_default()
+        ),
+        ErrorKind::MissingSubcommand => format!(
+            "{} requires a subcommand but one was not provided",
+            quoted(ContextKind::InvalidSubcommand)
+        ),
+        ErrorKind::TooManyValues => format!("unexpected value {value} for {arg} found"),
+        ErrorKind::TooFewValues | ErrorKind::WrongNumberOfValues => format!(
+            "{arg} needs {} values, but {} were given",
+            text(ContextKind::ExpectedNumValues).unwrap_or_default(),
+            text(ContextKind::ActualNumValues).unwrap_or_default()
+        ),
+        ErrorKind::NoEquals => format!("equal sign is needed when assigning values to {arg}"),
+        other => other.to_string(),
+    };
+    if let Some(source) = err.source()
+        && !matches!(
+            err.kind(),
+            ErrorKind::InvalidValue | ErrorKind::ValueValidation
+        )
+    {
+        message = format!("{message}: {source}");
+    }
+    let mut hints = Vec::new();
+    if let Some(valid) = text(ContextKind::ValidValue) {
+        hints.push(format!("possible values: {valid}"));
+    }
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg] {
+        if let Some(suggested) = text(kind) {
+            let quoted: Vec<String> = suggested.split(", ").map(|s| format!("'{s}'")).collect();
+            hints.push(format!("a similar one exists: {}", quoted.join(" or ")));
+        }
+    }
+    if let Some(usage) = text(ContextKind::Usage) {
+        let usage = usage.trim().trim_start_matches("Usage:").trim().to_owned();
+        hints.push(format!("usage: {usage}"));
+    }
+    hints.push("For more information, try '--help'.".to_owned());
     (message, hints)
 }
 
@@ -354,12 +441,28 @@ mod tests {
         assert_eq!(*client.retry_policy(), RetryPolicy::default());
     }
 
+    #[derive(Debug, Parser)]
+    struct Sized {
+        #[arg(long, value_name = "GIB", value_parser = clap::value_parser!(u64).range(1..))]
+        size: u64,
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    }
+
+    #[derive(Clone, Copy, Debug, clap::ValueEnum)]
+    enum Format {
+        Raw,
+        Qcow2,
+    }
+
+    fn usage(err: &clap::Error) -> (String, Vec<String>) {
+        usage_error(err)
+    }
+
     #[test]
-    fn clap_usage_errors_fold_into_one_line_and_hints() {
-        let rendered = "error: the following required arguments were not provided:\n  --size <GIB>\n\n\
-                        Usage: sp-volume create --size <GIB> <VOLUME_ID>\n\n\
-                        For more information, try '--help'.\n";
-        let (message, hints) = usage_error(rendered);
+    fn clap_usage_errors_are_one_line_and_hints_from_their_context() {
+        let err = Sized::try_parse_from(["t"]).unwrap_err();
+        let (message, hints) = usage(&err);
         assert_eq!(
             message,
             "the following required arguments were not provided: --size <GIB>"
@@ -367,14 +470,33 @@ mod tests {
         assert_eq!(
             hints,
             [
-                "usage: sp-volume create --size <GIB> <VOLUME_ID>",
+                "usage: t --size <GIB>",
                 "For more information, try '--help'."
             ]
         );
-        let (message, hints) = usage_error(
-            "error: unrecognized subcommand 'crate'\n\n  tip: a similar subcommand exists: 'create'\n",
+        let err = Sized::try_parse_from(["t", "--size", "0"]).unwrap_err();
+        let (message, _) = usage(&err);
+        assert_eq!(
+            message,
+            "invalid value '0' for '--size <GIB>': 0 is not in 1..18446744073709551615"
         );
-        assert_eq!(message, "unrecognized subcommand 'crate'");
-        assert_eq!(hints, ["a similar subcommand exists: 'create'"]);
+        let err = Sized::try_parse_from(["t", "--size", "1", "--format", "vmdk"]).unwrap_err();
+        let (message, hints) = usage(&err);
+        assert_eq!(message, "invalid value 'vmdk' for '--format <FORMAT>'");
+        assert_eq!(hints[0], "possible values: raw, qcow2");
+        let err = Cli::try_parse_from(["t", "lst"]).unwrap_err();
+        let (message, hints) = usage(&err);
+        assert_eq!(message, "unrecognized subcommand 'lst'");
+        assert_eq!(hints[0], "a similar one exists: 'ls' or 'list'");
+        let err = Cli::try_parse_from(["t", "--jsn", "list"]).unwrap_err();
+        let (message, hints) = usage(&err);
+        assert_eq!(message, "unexpected argument '--jsn' found");
+        assert_eq!(hints[0], "a similar one exists: '--json'");
+        let err = parse(&["t", "-v", "-q", "list"]).unwrap_err();
+        let (message, _) = usage(&err);
+        assert_eq!(
+            message,
+            "the argument '--verbose...' cannot be used with '--quiet...'"
+        );
     }
 }

@@ -11,7 +11,7 @@ use storpool_conf::{Config, DEFAULT_MAIN_FILE, Loader, SP_API_HTTP_HOST, STORPOO
 #[cfg(feature = "embedded")]
 use storpool_conf::{SP_API_HTTP_PORT, SP_AUTH_TOKEN, SP_OURID};
 #[cfg(feature = "embedded")]
-use storpool_sim::{SimBuilder, SimError, SimHandle};
+use storpool_sim::{ClusterLayout, LayoutTemplate, SimBuilder, SimError, SimHandle};
 #[cfg(feature = "embedded")]
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -23,6 +23,10 @@ use crate::exit::Failure;
 /// The client id the embedded simulator serves as "this node" (its `SP_OURID`).
 pub const EMBEDDED_CLIENT_ID: u16 = 1;
 
+/// The templates a new embedded cluster starts with: `ssd` (replication 3) and `hdd`
+/// (replication 2), both in placement group `default`.
+pub const EMBEDDED_TEMPLATES: [(&str, u8); 2] = [("ssd", 3), ("hdd", 2)];
+
 /// How long a command waits for another one that is using the same embedded cluster.
 pub const EMBEDDED_LOCK_WAIT: Duration = Duration::from_secs(30);
 
@@ -32,6 +36,9 @@ pub const HOSTS_FILE: &str = "hosts.conf";
 
 /// The environment variables that choose the cluster.
 pub mod env_vars {
+    /// `STORPOOL_EMBEDDED=DIR`: use the embedded simulator with its state in DIR (as
+    /// `--embedded=DIR`), when neither `--config` nor `--embedded` is given.
+    pub const STORPOOL_EMBEDDED: &str = "STORPOOL_EMBEDDED";
     /// A home for user data (`$XDG_DATA_HOME/storpool-rs/embedded`).
     pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
     /// The user's home (`$HOME/.local/share/storpool-rs/embedded`).
@@ -53,6 +60,8 @@ SP_OURID=1
 pub struct Environment {
     /// `STORPOOL_CONF`, when set and not empty: the main configuration file.
     pub storpool_conf: Option<PathBuf>,
+    /// `STORPOOL_EMBEDDED`, when set and not empty: the embedded simulator's folder.
+    pub embedded: Option<PathBuf>,
     /// Whether `SP_API_HTTP_HOST` is set (not empty): the environment names a cluster.
     pub api_host_set: bool,
     /// `XDG_DATA_HOME`, when set to an absolute path.
@@ -69,6 +78,7 @@ impl Default for Environment {
     fn default() -> Self {
         Self {
             storpool_conf: None,
+            embedded: None,
             api_host_set: false,
             xdg_data_home: None,
             home: None,
@@ -78,11 +88,13 @@ impl Default for Environment {
 }
 
 impl Environment {
-    /// Reads `STORPOOL_CONF`, `SP_API_HTTP_HOST`, `XDG_DATA_HOME` and `HOME`.
+    /// Reads `STORPOOL_CONF`, `STORPOOL_EMBEDDED`, `SP_API_HTTP_HOST`, `XDG_DATA_HOME` and
+    /// `HOME`.
     pub fn from_process() -> Self {
         let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
         Self {
             storpool_conf: var(STORPOOL_CONF).map(PathBuf::from),
+            embedded: var(env_vars::STORPOOL_EMBEDDED).map(PathBuf::from),
             api_host_set: var(SP_API_HTTP_HOST).is_some(),
             xdg_data_home: var(env_vars::XDG_DATA_HOME)
                 .map(PathBuf::from)
@@ -131,10 +143,16 @@ pub enum Choice {
     Embedded {
         /// Its folder: the state in `DIR/state`, devices under `DIR/dev`.
         dir: PathBuf,
-        /// Chosen because nothing is configured (rather than `--embedded`).
-        automatic: bool,
+        /// Chosen by `STORPOOL_EMBEDDED` (rather than `--embedded`).
+        from_env: bool,
     },
 }
+
+/// The one line a command prints when no cluster is configured: it names the ways to use
+/// the embedded simulator.
+pub const NO_CLUSTER: &str = "no StorPool cluster configured (no /etc/storpool.conf, \
+     `STORPOOL_CONF` or `SP_API_HTTP_HOST`): give one with `--config FILE`, or use the \
+     embedded simulator with `--embedded` or `STORPOOL_EMBEDDED=DIR`";
 
 impl Choice {
     /// The rules, first match wins:
@@ -142,26 +160,29 @@ impl Choice {
     /// 1. `--embedded[=DIR]`: the embedded simulator in DIR (default: under the user's data
     ///    directory);
     /// 2. `--config FILE`: that file (it must exist);
-    /// 3. `STORPOOL_CONF`: that file (it must exist);
-    /// 4. the default main file (`/etc/storpool.conf`), when it exists;
-    /// 5. `SP_API_HTTP_HOST` in the environment: the environment alone;
-    /// 6. otherwise no cluster is configured: the embedded simulator in the default folder.
+    /// 3. `STORPOOL_EMBEDDED=DIR`: the embedded simulator in DIR (`STORPOOL_CONF` set too is
+    ///    an error: the two contradict each other);
+    /// 4. `STORPOOL_CONF`: that file (it must exist);
+    /// 5. the default main file (`/etc/storpool.conf`), when it exists;
+    /// 6. `SP_API_HTTP_HOST` in the environment: the environment alone;
+    /// 7. otherwise no cluster is configured: an error ([`NO_CLUSTER`], exit 2). The
+    ///    simulator is never used unless asked for.
     pub fn resolve(args: &GlobalArgs, env: &Environment) -> Result<Self, Failure> {
-        let embedded = |dir: Option<PathBuf>, automatic| {
+        if let Some(dir) = &args.embedded {
             let dir = match dir {
-                Some(dir) => dir,
+                Some(dir) => dir.clone(),
                 None => env.default_embedded_dir().ok_or_else(|| {
                     Failure::usage(anyhow::anyhow!(
                         "no folder for the embedded StorPool simulator: neither \
                          `XDG_DATA_HOME` nor `HOME` is set"
                     ))
-                    .with_hint("give one with `--embedded=DIR`, or a cluster with `--config FILE`")
+                    .with_hint("give one with `--embedded=DIR`")
                 })?,
             };
-            Ok(Self::Embedded { dir, automatic })
-        };
-        if let Some(dir) = &args.embedded {
-            return embedded(dir.clone(), false);
+            return Ok(Self::Embedded {
+                dir,
+                from_env: false,
+            });
         }
         let configured = |main_file: &Path, origin| Self::Configured {
             main_file: main_file.to_owned(),
@@ -169,6 +190,18 @@ impl Choice {
         };
         if let Some(file) = &args.config {
             return Ok(configured(file, ConfigOrigin::Option));
+        }
+        if let Some(dir) = &env.embedded {
+            if env.storpool_conf.is_some() {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "both `{STORPOOL_CONF}` and `{}` are set: unset one of them",
+                    env_vars::STORPOOL_EMBEDDED
+                )));
+            }
+            return Ok(Self::Embedded {
+                dir: dir.clone(),
+                from_env: true,
+            });
         }
         if let Some(file) = &env.storpool_conf {
             return Ok(configured(file, ConfigOrigin::Environment));
@@ -182,7 +215,7 @@ impl Choice {
                 ConfigOrigin::ApiEnvironment,
             ));
         }
-        embedded(None, true)
+        Err(Failure::usage(anyhow::anyhow!(NO_CLUSTER)))
     }
 }
 
@@ -210,9 +243,34 @@ impl Cluster {
     ///
     /// Errors: configuration problems exit 2; an embedded folder still in use after the wait
     /// exits 1.
-    // Without the `embedded` feature nothing is awaited; the signature stays the same.
-    #[cfg_attr(not(feature = "embedded"), allow(clippy::unused_async))]
     pub async fn connect(
+        args: &GlobalArgs,
+        env: &Environment,
+        dev_root: Option<&Path>,
+    ) -> Result<Self, Failure> {
+        Self::connect_inner(None, args, env, dev_root).await
+    }
+
+    /// [`Cluster::connect`] for the binary `bin`: when it has to wait for another command
+    /// that uses the same embedded folder, it says so on stderr (`BIN: waiting for PID N to
+    /// finish with DIR`), if progress may be drawn ([`GlobalArgs::progress`]: a terminal,
+    /// no `--json`, `-q` or `--no-progress`).
+    pub async fn connect_for(
+        bin: &'static str,
+        args: &GlobalArgs,
+        env: &Environment,
+        dev_root: Option<&Path>,
+    ) -> Result<Self, Failure> {
+        Self::connect_inner(Some(bin), args, env, dev_root).await
+    }
+
+    // Without the `embedded` feature nothing is awaited; the signature stays the same.
+    #[cfg_attr(
+        not(feature = "embedded"),
+        allow(clippy::unused_async, unused_variables)
+    )]
+    async fn connect_inner(
+        bin: Option<&'static str>,
         args: &GlobalArgs,
         env: &Environment,
         dev_root: Option<&Path>,
@@ -246,11 +304,16 @@ impl Cluster {
                 })
             }
             #[cfg(not(feature = "embedded"))]
-            Choice::Embedded { automatic, .. } => Err(without_embedded(automatic)),
+            Choice::Embedded { from_env, .. } => Err(without_embedded(from_env)),
             #[cfg(feature = "embedded")]
-            Choice::Embedded { dir, automatic } => {
-                let device_root = dev_root.map_or_else(|| dir.join("dev"), Path::to_owned);
-                let embedded = Embedded::start(&dir, &device_root, automatic).await?;
+            Choice::Embedded { dir, from_env } => {
+                // Absolute once, here: the simulator's links point into its folder, and the
+                // command reports device paths that must resolve from anywhere.
+                let dir = absolute(&dir)?;
+                let device_root =
+                    absolute(&dev_root.map_or_else(|| dir.join("dev"), Path::to_owned))?;
+                let notify = bin.filter(|_| args.progress());
+                let embedded = Embedded::start(&dir, &device_root, from_env, notify).await?;
                 let port = embedded.port.to_string();
                 let id = EMBEDDED_CLIENT_ID.to_string();
                 let config = Config::from_vars([
@@ -307,9 +370,30 @@ impl Cluster {
         &self.device_root
     }
 
-    /// The line a binary prints on stderr (unless `-q`) when it uses the embedded simulator.
+    /// The line a binary prints on stderr when it uses the embedded simulator.
     pub fn notice(&self) -> Option<String> {
         self.embedded.as_ref().map(ToString::to_string)
+    }
+
+    /// What the command runs on, for output: [`ClusterKind::Embedded`] or
+    /// [`ClusterKind::Configured`].
+    pub fn kind(&self) -> ClusterKind {
+        if self.embedded.is_some() {
+            ClusterKind::Embedded
+        } else {
+            ClusterKind::Configured
+        }
+    }
+
+    /// Says on stderr that the command runs on the embedded simulator (`BIN: NOTICE`, never
+    /// silenced by `-q`), and makes every JSON document [`crate::emit_json`] prints from now
+    /// on say so too (`"cluster": "embedded"`, its first member). Does nothing on a
+    /// configured cluster.
+    pub fn announce(&self, bin: &str) {
+        if let Some(notice) = self.notice() {
+            crate::output::note(bin, &notice);
+            crate::output::mark_embedded();
+        }
     }
 
     /// Stops the embedded simulator (if any) and waits until it has closed its state.
@@ -320,25 +404,43 @@ impl Cluster {
     }
 }
 
+/// What a command runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClusterKind {
+    /// A StorPool cluster named by storpool.conf or the environment.
+    Configured,
+    /// The embedded simulator (`--embedded`, `STORPOOL_EMBEDDED`).
+    Embedded,
+}
+
 /// Whether this build has the embedded simulator (the `embedded` feature).
 pub const HAS_EMBEDDED: bool = cfg!(feature = "embedded");
 
-/// What a build without the `embedded` feature says when the embedded simulator would run:
-/// `--embedded`, or no cluster configured. A usage error (exit 2).
+/// What a build without the `embedded` feature says when asked for the embedded simulator
+/// (`--embedded` or `STORPOOL_EMBEDDED`): a usage error (exit 2).
 #[cfg(not(feature = "embedded"))]
-fn without_embedded(automatic: bool) -> Failure {
-    let failure = if automatic {
-        Failure::usage(anyhow::anyhow!(
-            "no StorPool cluster configured (no {DEFAULT_MAIN_FILE}, `{STORPOOL_CONF}` or \
-             `{SP_API_HTTP_HOST}`), and this build has no embedded simulator"
-        ))
+fn without_embedded(from_env: bool) -> Failure {
+    let asked = if from_env {
+        format!("`{}`", env_vars::STORPOOL_EMBEDDED)
     } else {
-        Failure::usage(anyhow::anyhow!(
-            "`--embedded`: this build has no embedded simulator (it was built without the \
-             `embedded` feature)"
-        ))
+        "`--embedded`".to_owned()
     };
-    failure.with_hint("name a cluster with `--config FILE`, `STORPOOL_CONF` or `SP_API_HTTP_HOST`")
+    Failure::usage(anyhow::anyhow!(
+        "{asked}: this build has no embedded simulator (it was built without the `embedded` \
+         feature)"
+    ))
+    .with_hint(format!(
+        "name a cluster with `--config FILE`, `{STORPOOL_CONF}` or `{SP_API_HTTP_HOST}`, or \
+         install the tools with their default features"
+    ))
+}
+
+/// `path` made absolute against the current folder (symbolic links are kept).
+#[cfg(feature = "embedded")]
+fn absolute(path: &Path) -> Result<PathBuf, Failure> {
+    std::path::absolute(path)
+        .with_context(|| format!("cannot make {} an absolute path", path.display()))
+        .map_err(Failure::usage)
 }
 
 /// The embedded simulator running inside the command's runtime (never, in a build without
@@ -347,7 +449,7 @@ fn without_embedded(automatic: bool) -> Failure {
 pub struct Embedded {
     dir: PathBuf,
     dev_root: PathBuf,
-    automatic: bool,
+    from_env: bool,
     #[cfg(feature = "embedded")]
     port: u16,
     #[cfg(feature = "embedded")]
@@ -358,30 +460,60 @@ pub struct Embedded {
 
 impl Embedded {
     #[cfg(feature = "embedded")]
-    async fn start(dir: &Path, dev_root: &Path, automatic: bool) -> Result<Self, Failure> {
+    async fn start(
+        dir: &Path,
+        dev_root: &Path,
+        from_env: bool,
+        notify: Option<&'static str>,
+    ) -> Result<Self, Failure> {
         let cannot =
             |what: String| move |err| Failure::usage(anyhow::Error::new(err).context(what));
         std::fs::create_dir_all(dir).map_err(cannot(format!(
             "cannot create the embedded StorPool simulator's folder {}",
             dir.display()
         )))?;
-        let hosts = dir.join(HOSTS_FILE);
-        if !hosts.exists() {
-            std::fs::write(&hosts, HOSTS_FILE_TEXT)
-                .map_err(cannot(format!("cannot write {}", hosts.display())))?;
-        }
-        let builder = SimBuilder::new()
-            .state_dir(dir.join("state"))
-            .dev_root(dev_root)
-            .serve_client(EMBEDDED_CLIENT_ID)
-            .sync(true)
-            .keep_alive(true)
-            .lock_wait(EMBEDDED_LOCK_WAIT);
-        // Opening the state may wait for another command's lock: off the runtime's thread.
-        let built = tokio::task::spawn_blocking(move || builder.build())
-            .await
-            .context("the embedded StorPool simulator did not start")
-            .map_err(Failure::usage)?;
+        let layout = ClusterLayout {
+            templates: EMBEDDED_TEMPLATES
+                .iter()
+                .map(|(name, replication)| {
+                    LayoutTemplate::new(*name, *replication, storpool_sim::DEFAULT_PLACEMENT_GROUP)
+                })
+                .collect(),
+            ..ClusterLayout::default()
+        };
+        let builder = {
+            let (state, dev_root) = (dir.join("state"), dev_root.to_owned());
+            move |wait| {
+                SimBuilder::new()
+                    .layout(layout.clone())
+                    .state_dir(&state)
+                    .dev_root(&dev_root)
+                    .serve_client(EMBEDDED_CLIENT_ID)
+                    .sync(true)
+                    .keep_alive(true)
+                    .lock_wait(wait)
+            }
+        };
+        // Opening the state may wait for another command's lock: off the runtime's thread,
+        // and said on a terminal (`notify`) when it has to wait.
+        let dir_text = dir.display().to_string();
+        let built = tokio::task::spawn_blocking(move || match builder(Duration::ZERO).build() {
+            Err(SimError::Locked { holder, .. }) => {
+                if let Some(bin) = notify {
+                    let who = holder
+                        .map_or_else(|| "another command".to_owned(), |pid| format!("PID {pid}"));
+                    crate::output::note(
+                        bin,
+                        &format!("waiting for {who} to finish with {dir_text}"),
+                    );
+                }
+                builder(EMBEDDED_LOCK_WAIT).build()
+            }
+            other => other,
+        })
+        .await
+        .context("the embedded StorPool simulator did not start")
+        .map_err(Failure::usage)?;
         let service = built.map_err(|err| match err {
             SimError::Locked { .. } => Failure::operation(
                 anyhow::Error::new(err).context("cannot start the embedded StorPool simulator"),
@@ -395,6 +527,12 @@ impl Embedded {
                 anyhow::Error::new(other).context("cannot start the embedded StorPool simulator"),
             ),
         })?;
+        // Only once the simulator took the folder's state as its own.
+        let hosts = dir.join(HOSTS_FILE);
+        if !hosts.exists() {
+            std::fs::write(&hosts, HOSTS_FILE_TEXT)
+                .map_err(cannot(format!("cannot write {}", hosts.display())))?;
+        }
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .map_err(cannot("cannot listen on 127.0.0.1".to_owned()))?;
@@ -411,7 +549,7 @@ impl Embedded {
         Ok(Self {
             dir: dir.to_owned(),
             dev_root: dev_root.to_owned(),
-            automatic,
+            from_env,
             port,
             handle,
             stop: Some(stop),
@@ -430,9 +568,9 @@ impl Embedded {
         &self.dev_root
     }
 
-    /// Whether it runs because no cluster is configured (rather than `--embedded`).
-    pub fn automatic(&self) -> bool {
-        self.automatic
+    /// Whether `STORPOOL_EMBEDDED` chose it (rather than `--embedded`).
+    pub fn from_env(&self) -> bool {
+        self.from_env
     }
 
     /// The simulator's controls and state.
@@ -453,18 +591,13 @@ impl Embedded {
 }
 
 impl fmt::Display for Embedded {
-    /// The notice: why and where the embedded simulator runs.
+    /// The notice: where the embedded simulator runs, and who asked for it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.automatic {
-            write!(
-                f,
-                "no StorPool cluster configured (no {DEFAULT_MAIN_FILE}, `{STORPOOL_CONF}` or \
-                 `{SP_API_HTTP_HOST}`): using the embedded simulator in {}",
-                self.dir.display()
-            )
-        } else {
-            write!(f, "using the embedded simulator in {}", self.dir.display())
+        write!(f, "using the embedded simulator in {}", self.dir.display())?;
+        if self.from_env {
+            write!(f, " (`{}`)", env_vars::STORPOOL_EMBEDDED)?;
         }
+        Ok(())
     }
 }
 
@@ -493,14 +626,30 @@ mod tests {
     }
 
     #[test]
-    fn nothing_configured_means_the_embedded_simulator_in_the_user_data_folder() {
+    fn nothing_configured_is_an_error_naming_the_simulator_options() {
         let tmp = tempfile::tempdir().unwrap();
         let env = env(tmp.path());
+        let failure = Choice::resolve(&args(), &env).unwrap_err();
+        assert_eq!(failure.status(), crate::ExitStatus::Error);
+        let text = failure.render("x", false);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("`--embedded`"), "{text}");
+        assert!(text.contains("`STORPOOL_EMBEDDED=DIR`"), "{text}");
+    }
+
+    #[test]
+    fn embedded_alone_uses_the_user_data_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let env = env(tmp.path());
+        let bare = GlobalArgs {
+            embedded: Some(None),
+            ..args()
+        };
         assert_eq!(
-            Choice::resolve(&args(), &env).unwrap(),
+            Choice::resolve(&bare, &env).unwrap(),
             Choice::Embedded {
                 dir: tmp.path().join("home/.local/share/storpool-rs/embedded"),
-                automatic: true
+                from_env: false
             }
         );
         let xdg = Environment {
@@ -508,20 +657,60 @@ mod tests {
             ..env.clone()
         };
         assert_eq!(
-            Choice::resolve(&args(), &xdg).unwrap(),
+            Choice::resolve(&bare, &xdg).unwrap(),
             Choice::Embedded {
                 dir: tmp.path().join("xdg/storpool-rs/embedded"),
-                automatic: true
+                from_env: false
             }
         );
         let homeless = Environment { home: None, ..env };
-        let failure = Choice::resolve(&args(), &homeless).unwrap_err();
+        let failure = Choice::resolve(&bare, &homeless).unwrap_err();
         assert_eq!(failure.status(), crate::ExitStatus::Error);
         assert!(failure.render("x", false).contains("--embedded=DIR"));
     }
 
     #[test]
-    fn a_configured_cluster_wins_over_the_embedded_default() {
+    fn storpool_embedded_names_the_folder_below_the_options() {
+        let tmp = tempfile::tempdir().unwrap();
+        let env = Environment {
+            embedded: Some(tmp.path().join("sim")),
+            ..env(tmp.path())
+        };
+        assert_eq!(
+            Choice::resolve(&args(), &env).unwrap(),
+            Choice::Embedded {
+                dir: tmp.path().join("sim"),
+                from_env: true
+            }
+        );
+        // `--config` beats it.
+        let option = GlobalArgs {
+            config: Some(tmp.path().join("other.conf")),
+            ..args()
+        };
+        assert!(matches!(
+            Choice::resolve(&option, &env).unwrap(),
+            Choice::Configured {
+                origin: ConfigOrigin::Option,
+                ..
+            }
+        ));
+        // With STORPOOL_CONF too, neither is taken.
+        let both = Environment {
+            storpool_conf: Some(tmp.path().join("x.conf")),
+            ..env
+        };
+        let text = Choice::resolve(&args(), &both)
+            .unwrap_err()
+            .render("x", false);
+        assert!(
+            text.contains("both `STORPOOL_CONF` and `STORPOOL_EMBEDDED`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_configured_cluster_is_found_in_order() {
         let tmp = tempfile::tempdir().unwrap();
         let env = env(tmp.path());
         let configured = |main_file: &Path, origin| Choice::Configured {
@@ -570,7 +759,7 @@ mod tests {
             Choice::resolve(&embedded, &named).unwrap(),
             Choice::Embedded {
                 dir: tmp.path().join("sim"),
-                automatic: false
+                from_env: false
             }
         );
     }
@@ -601,18 +790,16 @@ mod tests {
             embedded: Some(None),
             ..args()
         };
-        for (args, says) in [
-            (explicit, "built without the `embedded` feature"),
-            (args(), "no StorPool cluster configured"),
-        ] {
-            let failure = Cluster::connect(&args, &env(tmp.path()), None)
-                .await
-                .unwrap_err();
-            assert_eq!(failure.status(), crate::ExitStatus::Error);
-            let text = failure.render("x", false);
-            assert!(text.contains(says), "{text}");
-            assert!(text.contains("--config FILE"), "{text}");
-        }
+        let failure = Cluster::connect(&explicit, &env(tmp.path()), None)
+            .await
+            .unwrap_err();
+        assert_eq!(failure.status(), crate::ExitStatus::Error);
+        let text = failure.render("x", false);
+        assert!(
+            text.contains("built without the `embedded` feature"),
+            "{text}"
+        );
+        assert!(text.contains("--config FILE"), "{text}");
     }
 
     #[cfg(feature = "embedded")]

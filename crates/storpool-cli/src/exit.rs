@@ -1,10 +1,9 @@
 //! Exit statuses and the one error line a failed run prints.
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
-use crate::output::color_allowed;
+use crate::output::{ERROR_STYLE, HINT_STYLE, stderr_colors, write_stderr};
 
 /// The exit codes every binary uses, as `--help` lists them.
 macro_rules! exit_codes {
@@ -126,32 +125,27 @@ impl Failure {
     }
 
     /// The text printed on stderr: `BIN: error: CAUSE: CAUSE...` then `hint: ...` lines, with
-    /// `error:` and `hint:` coloured when `color` is set.
+    /// `error:` and `hint:` styled (`anstyle`) when `color` is set.
     pub fn render(&self, bin: &str, color: bool) -> String {
-        let (red, yellow, reset) = if color {
-            ("\x1b[1;31m", "\x1b[1;33m", "\x1b[0m")
+        let (error, hint) = if color {
+            (ERROR_STYLE, HINT_STYLE)
         } else {
-            ("", "", "")
+            (anstyle::Style::new(), anstyle::Style::new())
         };
         let mut text = String::new();
         // Several lines in one cause would break the one-line rule: fold them.
         let message = format!("{:#}", self.error).replace('\n', " ");
-        let _ = writeln!(text, "{bin}: {red}error:{reset} {message}");
-        for hint in &self.hints {
-            let _ = writeln!(text, "{yellow}hint:{reset} {hint}");
+        let _ = writeln!(text, "{bin}: {error}error:{error:#} {message}");
+        for line in &self.hints {
+            let _ = writeln!(text, "{hint}hint:{hint:#} {line}");
         }
         text
     }
 
-    /// Prints the error on stderr and returns the exit code for `main`.
+    /// Prints the error on stderr (coloured as [`crate::stderr_colors`] decides) and returns
+    /// the exit code for `main`.
     pub fn report(&self, bin: &str) -> ExitCode {
-        let color = color_allowed(
-            std::env::var_os("NO_COLOR").as_deref(),
-            std::io::stderr().is_terminal(),
-        );
-        let text = self.render(bin, color);
-        // Nothing sensible is left to do if stderr itself is gone.
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        write_stderr(&self.render(bin, stderr_colors()));
         self.status.into()
     }
 }
@@ -190,7 +184,11 @@ mod tests {
             "sp-attach: error: cannot detach `v`: device is open by qemu\nhint: close it first\n"
         );
         let coloured = failure.render("sp-attach", true);
-        assert!(coloured.contains("\x1b[1;31merror:\x1b[0m"), "{coloured:?}");
+        assert!(
+            coloured.starts_with(&format!("sp-attach: {ERROR_STYLE}error:{ERROR_STYLE:#} ")),
+            "{coloured:?}"
+        );
+        assert!(coloured.contains("\x1b["), "{coloured:?}");
     }
 
     #[test]

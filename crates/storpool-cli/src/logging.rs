@@ -1,12 +1,8 @@
 //! Logging to stderr through `tracing`.
 
-use std::ffi::OsStr;
-use std::io::IsTerminal as _;
-
 use tracing_subscriber::EnvFilter;
 
-use crate::args::GlobalArgs;
-use crate::output::color_allowed;
+use crate::args::{GlobalArgs, LogFormat};
 
 /// The workspace's library crates, whose logs `-v` raises (other crates stay at `warn`, so
 /// that `-vvv` never turns on the HTTP stack's wire traces).
@@ -32,19 +28,20 @@ pub struct LogSettings {
     pub filter: String,
     /// Whether to use ANSI colours.
     pub color: bool,
+    /// Text or JSON lines.
+    pub format: LogFormat,
 }
 
 impl LogSettings {
     /// Resolves the settings: `-q` errors only, `-qq` nothing; `-v`/`-vv`/`-vvv` info, debug,
     /// trace for the workspace's crates and for `bin_target` (the binary's own module path,
     /// e.g. `sp_attach`); otherwise `rust_log` (`RUST_LOG`) if set, else [`DEFAULT_FILTER`].
-    /// Colours only on a terminal and without `NO_COLOR`.
+    /// `color`: whether stderr gets colours ([`crate::stderr_colors`]).
     pub fn resolve(
         args: &GlobalArgs,
         bin_target: &str,
         rust_log: Option<&str>,
-        no_color: Option<&OsStr>,
-        stderr_is_terminal: bool,
+        color: bool,
     ) -> Self {
         let ours = |level: &str| {
             let mut filter = String::from("warn");
@@ -69,20 +66,33 @@ impl LogSettings {
         };
         Self {
             filter,
-            color: color_allowed(no_color, stderr_is_terminal),
+            color,
+            format: args.log_format,
         }
     }
 
-    /// Installs a global subscriber writing to stderr. Does nothing if one is installed
-    /// already; an unparsable filter (a bad `RUST_LOG`) falls back to `warn`.
-    pub fn init(&self) {
-        let filter = EnvFilter::try_new(&self.filter).unwrap_or_else(|_| EnvFilter::new("warn"));
-        let _ = tracing_subscriber::fmt()
+    /// Installs a global subscriber writing to stderr, with each event's target (the module
+    /// that logged it) and the spans it happened in. Does nothing if one is installed already.
+    /// A filter that does not parse (a bad `RUST_LOG`) is replaced by `warn`; the error is
+    /// returned so the binary can say so.
+    pub fn init(&self) -> Result<(), String> {
+        let (filter, error) = match EnvFilter::try_new(&self.filter) {
+            Ok(filter) => (filter, None),
+            Err(err) => (EnvFilter::new("warn"), Some(err.to_string())),
+        };
+        let builder = tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
-            .with_ansi(self.color)
-            .with_target(false)
-            .try_init();
+            .with_target(true);
+        let _ = match self.format {
+            LogFormat::Text => builder.with_ansi(self.color).try_init(),
+            LogFormat::Json => builder
+                .json()
+                .with_current_span(true)
+                .with_span_list(true)
+                .try_init(),
+        };
+        error.map_or(Ok(()), Err)
     }
 }
 
@@ -90,14 +100,19 @@ impl LogSettings {
 /// `NO_COLOR`). `bin_target` is the binary's module path (`sp_attach` for `sp-attach`).
 pub fn init_logging(args: &GlobalArgs, bin_target: &str) {
     let rust_log = std::env::var("RUST_LOG").ok();
-    LogSettings::resolve(
+    if let Err(err) = LogSettings::resolve(
         args,
         bin_target,
         rust_log.as_deref(),
-        std::env::var_os("NO_COLOR").as_deref(),
-        std::io::stderr().is_terminal(),
+        crate::stderr_colors(),
     )
-    .init();
+    .init()
+    {
+        crate::warning(
+            &bin_target.replace('_', "-"),
+            &format!("ignoring `RUST_LOG`: it is not a valid filter ({err}); logging warnings"),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -110,7 +125,7 @@ mod tests {
             quiet,
             ..GlobalArgs::default()
         };
-        LogSettings::resolve(&args, "sp_x", rust_log, None, false).filter
+        LogSettings::resolve(&args, "sp_x", rust_log, false).filter
     }
 
     #[test]
@@ -144,10 +159,9 @@ mod tests {
     }
 
     #[test]
-    fn colours_follow_the_terminal_and_no_color() {
+    fn colours_are_what_the_caller_decided() {
         let args = GlobalArgs::default();
-        assert!(LogSettings::resolve(&args, "x", None, None, true).color);
-        assert!(!LogSettings::resolve(&args, "x", None, Some(OsStr::new("1")), true).color);
-        assert!(!LogSettings::resolve(&args, "x", None, None, false).color);
+        assert!(LogSettings::resolve(&args, "x", None, true).color);
+        assert!(!LogSettings::resolve(&args, "x", None, false).color);
     }
 }

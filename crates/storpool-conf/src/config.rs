@@ -21,6 +21,10 @@ pub const DEFAULT_MAIN_FILE: &str = "/etc/storpool.conf";
 /// The volume prefix used when `SP_OPENSTACK_VOLUME_PREFIX` is not set.
 pub const DEFAULT_VOLUME_PREFIX: &str = "os";
 
+/// The largest configuration file read, in bytes (1 MiB; a storpool.conf is a few kilobytes).
+/// A larger file is refused with [`ConfError::TooLarge`].
+pub const MAX_FILE_SIZE: u64 = 1 << 20;
+
 /// The highest StorPool client id (`SP_OURID` of a node that attaches volumes).
 pub const MAX_CLIENT_ID: u16 = 4095;
 
@@ -155,12 +159,19 @@ impl Loader {
     fn read_files(&self) -> Result<Vec<ConfFile>, ConfError> {
         self.files()?
             .into_iter()
-            .map(|path| match std::fs::read(&path) {
+            .map(|path| match read_file(&path) {
                 Ok(bytes) => parse_bytes(path, &bytes),
-                Err(err) if err.kind() == io::ErrorKind::NotFound && path == self.main => {
+                Err(ReadFailure::Io(err))
+                    if err.kind() == io::ErrorKind::NotFound && path == self.main =>
+                {
                     Err(ConfError::MissingMainFile { path })
                 }
-                Err(source) => Err(read_error(&path, source)),
+                Err(ReadFailure::Io(source)) => Err(read_error(&path, source)),
+                Err(ReadFailure::NotAFile(kind)) => Err(ConfError::NotAFile { path, kind }),
+                Err(ReadFailure::TooLarge) => Err(ConfError::TooLarge {
+                    path,
+                    limit: MAX_FILE_SIZE,
+                }),
             })
             .collect()
     }
@@ -224,6 +235,57 @@ impl Default for Loader {
     fn default() -> Self {
         Self::system()
     }
+}
+
+/// Why a file was not read.
+enum ReadFailure {
+    Io(io::Error),
+    NotAFile(&'static str),
+    TooLarge,
+}
+
+impl From<io::Error> for ReadFailure {
+    fn from(err: io::Error) -> Self {
+        Self::Io(err)
+    }
+}
+
+/// Reads a configuration file: a regular file (links to one included) of at most
+/// [`MAX_FILE_SIZE`] bytes. The file is opened without waiting (`O_NONBLOCK`: opening a FIFO
+/// does not wait for a writer) and what was opened is checked (`fstat` of the open file, so
+/// nothing can be swapped in between), and it is read up to the limit only, even if it grows.
+fn read_file(path: &Path) -> Result<Vec<u8>, ReadFailure> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
+    let file =
+        std::fs::File::from(rustix::fs::open(path, flags, Mode::empty()).map_err(io::Error::from)?);
+    let meta = file.metadata()?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        use std::os::unix::fs::FileTypeExt as _;
+        return Err(ReadFailure::NotAFile(if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() {
+            "a character device"
+        } else if kind.is_block_device() {
+            "a block device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else if kind.is_dir() {
+            "a folder"
+        } else {
+            "something else"
+        }));
+    }
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(ReadFailure::TooLarge);
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    io::Read::read_to_end(&mut io::Read::take(file, MAX_FILE_SIZE + 1), &mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(ReadFailure::TooLarge);
+    }
+    Ok(bytes)
 }
 
 fn read_error(path: &Path, source: io::Error) -> ConfError {

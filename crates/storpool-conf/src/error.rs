@@ -105,6 +105,29 @@ pub enum ConfError {
         source: io::Error,
     },
 
+    /// A file to read is not a regular file (a FIFO, a device, a folder, a socket): it is not
+    /// read at all, so a FIFO never blocks and `/dev/zero` never fills the memory.
+    #[error("{} is not a regular file but {kind}", path.display())]
+    NotAFile {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead: `a FIFO`, `a character device`, `a block device`, `a socket`,
+        /// `a folder`.
+        kind: &'static str,
+    },
+
+    /// A file is larger than [`crate::MAX_FILE_SIZE`]: it is not read.
+    #[error(
+        "{} is larger than {limit} bytes, the limit for a configuration file",
+        path.display()
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, [`crate::MAX_FILE_SIZE`].
+        limit: u64,
+    },
+
     /// A line of a file breaks the syntax. The line's text is not repeated: it may hold a secret.
     #[error("{}:{line}: {reason}{}", path.display(), in_variable(variable.as_deref()))]
     Syntax {
@@ -144,14 +167,30 @@ pub enum ConfError {
     },
 }
 
+/// Values and names longer than this many characters are cut when an error shows them.
+const SHOWN_CHARS: usize = 80;
+
+/// `text` in backticks, cut after [`SHOWN_CHARS`] characters with `...` and its length, so
+/// that an error line stays one readable line however long the value is.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => format!("`{text}`"),
+        Some((end, _)) => format!(
+            "`{}...` ({} characters)",
+            &text[..end],
+            text.chars().count()
+        ),
+    }
+}
+
 fn shown_value(variable: &str, value: &str) -> String {
     if crate::is_secret(variable) {
         "<redacted>".to_owned()
     } else {
-        format!("`{value}`")
+        quoted(value)
     }
 }
 
 fn in_variable(variable: Option<&str>) -> String {
-    variable.map_or_else(String::new, |name| format!(" (variable `{name}`)"))
+    variable.map_or_else(String::new, |name| format!(" (variable {})", quoted(name)))
 }

@@ -8,8 +8,8 @@ mod parse;
 mod token;
 
 pub use config::{
-    ApiEndpoint, Config, DEFAULT_MAIN_FILE, DEFAULT_VOLUME_PREFIX, Loader, MAX_CLIENT_ID, Setting,
-    node_name, system_main_file,
+    ApiEndpoint, Config, DEFAULT_MAIN_FILE, DEFAULT_VOLUME_PREFIX, Loader, MAX_CLIENT_ID,
+    MAX_FILE_SIZE, Setting, node_name, system_main_file,
 };
 pub use defaults::DEFAULTS;
 pub use env_vars::*;

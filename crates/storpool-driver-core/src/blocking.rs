@@ -26,7 +26,7 @@
 //! let volume = driver.create_volume("1", 10, &Specs::from_pairs([("storpool_template", "ssd")]))?;
 //! assert_eq!(volume.template.as_deref(), Some("ssd"));
 //! driver.create_snapshot("1", "s1")?;
-//! assert_eq!(driver.list_snapshots()?.len(), 1);
+//! assert_eq!(driver.list_snapshots(None)?.len(), 1);
 //! driver.delete_snapshot("s1")?;
 //! assert!(driver.delete_volume("1")?.existed);
 //! # Ok(())
@@ -158,7 +158,8 @@ impl Driver {
         delete_snapshot(snapshot_id: &str) -> Deletion;
         get_snapshot(snapshot_id: &str) -> Snapshot;
         find_snapshot(snapshot_id: &str) -> Option<Snapshot>;
-        list_snapshots() -> Vec<Snapshot>;
+        list_snapshots(volume_id: Option<&str>) -> Vec<Snapshot>;
+        list_group_snapshots() -> Vec<GroupSnapshot>;
         list_templates() -> Vec<Template>;
         create_volume_from_snapshot(volume_id: &str, snapshot_id: &str, size_gib: u64, specs: &Specs) -> Volume;
         create_volume_from_group_snapshot(

@@ -17,6 +17,7 @@ pub use driver::{
 pub use error::{DriverError, ErrorKind, Object};
 pub use naming::{IdKind, Naming};
 pub use ops::clone::TRANSIENT_TAG;
+pub use ops::migration::MIGRATION_TAG;
 pub use specs::{Qos, SpecsExt, VolumeTypeSpecs};
 pub use types::{
     ConnectionData, ConnectionInfo, Deletion, GIB, GroupDeletion, GroupSnapshot, ManageableVolume,

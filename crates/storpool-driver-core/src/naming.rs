@@ -133,6 +133,17 @@ impl Naming {
         self.names.snapshot_id_of(name)
     }
 
+    /// The group snapshot id and the volume id a cluster name stands for, if it is a member of
+    /// one of our group snapshots (`{prefix}--group--{group}--snapshot-{volume}`; a group id
+    /// holding `--snapshot-` is read up to its first occurrence).
+    pub fn group_member_of<'a>(&self, name: &'a str) -> Option<(&'a str, &'a str)> {
+        let rest = name
+            .strip_prefix(self.prefix())?
+            .strip_prefix("--group--")?;
+        let (group, volume) = rest.split_once("--snapshot-")?;
+        (!group.is_empty() && !volume.is_empty()).then_some((group, volume))
+    }
+
     /// Whether a cluster name belongs to this prefix's namespace (volumes, snapshots, clone and
     /// group snapshots, migration intermediates).
     pub fn is_ours(&self, name: &str) -> bool {
@@ -143,6 +154,16 @@ impl Naming {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn group_members_read_back_as_group_and_volume() {
+        let naming = Naming::new("os").unwrap();
+        let name = naming.group_member_snapshot("g1", "v-2").unwrap();
+        assert_eq!(naming.group_member_of(&name), Some(("g1", "v-2")));
+        assert_eq!(naming.group_member_of("os--snap--none--snapshot-1"), None);
+        assert_eq!(naming.group_member_of("xs--group--g--snapshot-v"), None);
+        assert_eq!(naming.group_member_of("os--group----snapshot-v"), None);
+    }
 
     #[test]
     fn names_follow_the_reference_driver() {

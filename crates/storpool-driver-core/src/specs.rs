@@ -107,7 +107,9 @@ impl VolumeTypeSpecs {
     /// `total_bytes_sec` (0 means no limit; bytes are rounded up to whole MiB/s), and the
     /// StorPool-specific `storpool:iops` and `storpool:bw` (MiB/s; `-`, `unlimited` or 0 for no
     /// limit). Per-direction limits (`read_*`, `write_*`) and per-GB limits are refused:
-    /// StorPool limits reads and writes of a volume together.
+    /// StorPool limits reads and writes of a volume together. A key within two edits of a
+    /// known one (`storpool_tempalte`) is refused with a did-you-mean; other keys are kept in
+    /// [`VolumeTypeSpecs::ignored`].
     pub fn parse<K, V>(specs: impl IntoIterator<Item = (K, V)>) -> Result<Self, DriverError>
     where
         K: AsRef<str>,
@@ -158,11 +160,44 @@ impl VolumeTypeSpecs {
                             .to_owned(),
                     });
                 }
-                _ => parsed.ignored.push(key.clone()),
+                _ => {
+                    if let Some(meant) = resembles(bare) {
+                        return Err(DriverError::InvalidSpec {
+                            key: key.clone(),
+                            value: value.clone(),
+                            reason: format!("unknown key: did you mean `{meant}`?"),
+                        });
+                    }
+                    parsed.ignored.push(key.clone());
+                }
             }
         }
         Ok(parsed)
     }
+}
+
+/// The keys this driver reads (without Cinder's `qos:` scope).
+pub const KNOWN_KEYS: [&str; 7] = [
+    TEMPLATE_KEY,
+    REPLICATION_KEY,
+    BACKEND_KEY,
+    "total_iops_sec",
+    "total_bytes_sec",
+    "storpool:iops",
+    "storpool:bw",
+];
+
+/// The known key `key` is a misspelling of: one within two edits of it (case aside), but not
+/// equal. Other systems' keys (`capabilities:...`, `multiattach`, ...) are further away.
+fn resembles(key: &str) -> Option<&'static str> {
+    let lower = key.to_ascii_lowercase();
+    KNOWN_KEYS
+        .into_iter()
+        .filter(|known| *known != key)
+        .map(|known| (strsim::damerau_levenshtein(&lower, known), known))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known)
 }
 
 fn set_once(
@@ -320,8 +355,44 @@ mod tests {
     }
 
     #[test]
+    fn a_misspelt_key_is_refused_with_the_key_it_resembles() {
+        for (typo, meant) in [
+            ("storpool_tempalte", "storpool_template"),
+            ("storpool_templates", "storpool_template"),
+            ("Storpool_Template", "storpool_template"),
+            ("storpool_replicaton", "storpool_replication"),
+            ("total_iop_sec", "total_iops_sec"),
+            ("qos:total_bytes_sek", "total_bytes_sec"),
+            ("volume_backend_nam", "volume_backend_name"),
+            ("storpool:iop", "storpool:iops"),
+        ] {
+            let err = parse(&[(typo, "x")]).unwrap_err();
+            assert!(err.is_user_error(), "{typo}");
+            let text = err.to_string();
+            assert!(
+                text.contains(typo) && text.contains(&format!("did you mean `{meant}`")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_kept_for_a_warning() {
-        let specs = parse(&[("capabilities:foo", "1"), ("storpool_templat", "x")]).unwrap();
-        assert_eq!(specs.ignored, ["capabilities:foo", "storpool_templat"]);
+        let specs = parse(&[
+            ("capabilities:foo", "1"),
+            ("multiattach", "<is> True"),
+            ("RESKEY:availability_zones", "nova"),
+            ("replication_enabled", "<is> False"),
+        ])
+        .unwrap();
+        assert_eq!(
+            specs.ignored,
+            [
+                "RESKEY:availability_zones",
+                "capabilities:foo",
+                "multiattach",
+                "replication_enabled"
+            ]
+        );
     }
 }

@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use storpool_api::{Limit, SnapshotSummary, VolumeSummary};
 
-use crate::driver::pool;
-
 /// Bytes in one GiB (`2^30`): Cinder sizes are whole GiB.
 pub const GIB: u64 = 1 << 30;
 
@@ -50,6 +48,23 @@ pub struct Volume {
 }
 
 impl Volume {
+    /// [`Volume::from_summary`], taking the summary's strings instead of copying them.
+    pub(crate) fn from_summary_owned(id: String, v: VolumeSummary) -> Self {
+        Self {
+            id,
+            size_gib: gib_ceil(v.size),
+            size_bytes: v.size,
+            template: (!v.template_name.is_empty()).then_some(v.template_name),
+            replication: v.replication,
+            global_id: v.global_id,
+            parent_snapshot: (!v.parent_name.is_empty()).then_some(v.parent_name),
+            iops: Limit::value(v.iops),
+            bw: Limit::value(v.bw),
+            tags: v.tags,
+            name: v.name,
+        }
+    }
+
     pub(crate) fn from_summary(id: &str, v: &VolumeSummary) -> Self {
         Self {
             id: id.to_owned(),
@@ -101,41 +116,36 @@ impl Snapshot {
     }
 }
 
-/// A StorPool template, as [`crate::Driver::list_templates`] reports it.
+/// A StorPool template as the cluster has it, with its figures from `VolumeTemplatesStatus`
+/// when the cluster gave them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Template {
-    /// The template's name (what a volume type's `storpool_template` names).
+    /// The template's name.
     pub name: String,
-    /// The pool its volumes are in: `template_{name}`.
-    pub pool: String,
-    /// Copies kept of its volumes; `None` when the template does not set it.
+    /// The replication of its volumes, when it sets one.
     pub replication: Option<u8>,
-    /// Placement group of all but the last replica, if set.
+    /// The placement group of all replicas but the last, when it sets one.
     pub place_all: Option<String>,
-    /// Placement group of the last replica, if set.
+    /// The placement group of the last replica (the one reads come from), when it sets one.
     pub place_tail: Option<String>,
-    /// Placement group of the first replica, if set.
+    /// The placement group of the first replica, when it sets one.
     pub place_head: Option<String>,
-    /// IOPS limit of its volumes; `None` when unlimited.
+    /// Its IOPS limit; `None` when unlimited.
     pub iops: Option<u64>,
-    /// Bandwidth limit in MiB/s; `None` when unlimited.
+    /// Its bandwidth limit in MiB/s; `None` when unlimited.
     pub bw: Option<u64>,
-}
-
-impl Template {
-    pub(crate) fn from_api(t: &storpool_api::Template) -> Self {
-        Self {
-            name: t.name.clone(),
-            pool: pool::template(&t.name),
-            replication: t.replication.value(),
-            place_all: non_empty(&t.place_all),
-            place_tail: non_empty(&t.place_tail),
-            place_head: non_empty(&t.place_head),
-            iops: Limit::value(t.iops),
-            bw: Limit::value(t.bw),
-        }
-    }
+    /// How many volumes use it.
+    pub volumes: Option<u64>,
+    /// How many snapshots use it.
+    pub snapshots: Option<u64>,
+    /// What its placement groups can hold at its replication, in bytes of data.
+    pub capacity_bytes: Option<u64>,
+    /// What new volumes of it can still store, in bytes of data.
+    pub free_bytes: Option<u64>,
+    /// The sum of the sizes of its volumes, in bytes (thin provisioning: may exceed the
+    /// capacity).
+    pub provisioned_bytes: Option<u64>,
 }
 
 /// The result of a delete: done either way; `existed` tells whether there was anything to

@@ -322,6 +322,16 @@ pub enum ImageError {
         backing: String,
     },
 
+    /// The image reads data from another file of this node: a qcow2 external data file, a
+    /// vmdk extent. Copying it would copy that file (whatever it holds) into the volume.
+    #[error("cannot read the image {}: it reads the other file `{other}`", path.display())]
+    ExternalFile {
+        /// The image.
+        path: PathBuf,
+        /// The other file it names.
+        other: String,
+    },
+
     /// The image is encrypted.
     #[error("cannot read the image {}: it is encrypted", path.display())]
     Encrypted {
@@ -361,6 +371,24 @@ pub enum ImageError {
         size_gib: u64,
         /// The image's disk, rounded up to whole GiB.
         needed_gib: u64,
+    },
+
+    /// The volume to import into exists with another size than the one asked for (an import
+    /// writes into an existing volume as it is; it never resizes or replaces it).
+    #[error(
+        "volume `{id}` exists with {size_gib} GiB, not the {requested_gib} GiB asked for the \
+         image {}",
+        path.display()
+    )]
+    SizeMismatch {
+        /// The volume's orchestrator id.
+        id: String,
+        /// The image.
+        path: PathBuf,
+        /// The volume's size.
+        size_gib: u64,
+        /// The size asked for.
+        requested_gib: u64,
     },
 
     /// The file to write exists, and replacing it was not asked for.
@@ -468,11 +496,12 @@ impl ImageError {
             | Self::NotAnImage { .. }
             | Self::InvalidImage { .. }
             | Self::BackingFile { .. }
+            | Self::ExternalFile { .. }
             | Self::Encrypted { .. }
             | Self::SizeTooSmall { .. }
             | Self::TargetExists { .. }
             | Self::InvalidTarget { .. } => ErrorKind::InvalidInput,
-            Self::VolumeTooSmall { .. } => ErrorKind::Conflict,
+            Self::VolumeTooSmall { .. } | Self::SizeMismatch { .. } => ErrorKind::Conflict,
             Self::Driver { source, .. } | Self::SnapshotNotDeleted { source, .. } => {
                 source.kind().into()
             }
@@ -526,13 +555,18 @@ impl ImageError {
             Self::NotAnImage { .. } => {
                 Some("only regular files and block devices can be imported".to_owned())
             }
-            Self::BackingFile { .. } => Some(
+            Self::BackingFile { .. } | Self::ExternalFile { .. } => Some(
                 "make a self-contained copy first: `qemu-img convert -O qcow2 IMAGE COPY`"
                     .to_owned(),
             ),
             Self::VolumeTooSmall { needed_gib, .. } => Some(format!(
                 "grow it to {needed_gib} GiB or more, or import under another id"
             )),
+            Self::SizeMismatch { .. } => Some(
+                "ask for the size it has (or none) to write the image into it, or import under \
+                 another id"
+                    .to_owned(),
+            ),
             Self::TargetExists { .. } => Some("allow replacing it".to_owned()),
             Self::InvalidTarget {
                 problem: TargetProblem::NotAFile(_),

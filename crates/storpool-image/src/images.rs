@@ -229,8 +229,9 @@ impl Images {
     }
 
     /// Copies an image file into a volume: into the existing volume of that id when it is at
-    /// least as big as the image's disk (a smaller one is refused), else into a new one of
-    /// the requested size (default: the image's, rounded up to whole GiB) and type.
+    /// least as big as the image's disk (a smaller one is refused, and so is one of another
+    /// size than [`ImportRequest::size_gib`] when that is given), else into a new one of the
+    /// requested size (default: the image's, rounded up to whole GiB) and type.
     ///
     /// Steps: [`crate::info`] on the image; find or create the volume; attach it read-write
     /// here; `qemu-img convert -n [--target-is-zero] -f FORMAT -O raw [-p] IMAGE DEVICE`
@@ -280,6 +281,18 @@ impl Images {
             Some(found) => found.map_err(|err| ImageError::driver(&action, err))?,
         };
         let (volume, created) = match existing {
+            Some(existing)
+                if request
+                    .size_gib
+                    .is_some_and(|size_gib| size_gib != existing.size_gib) =>
+            {
+                return Err(ImageError::SizeMismatch {
+                    id: id.to_owned(),
+                    path: request.image.clone(),
+                    size_gib: existing.size_gib,
+                    requested_gib: request.size_gib.unwrap_or_default(),
+                });
+            }
             Some(existing) if existing.size_bytes >= info.virtual_size => {
                 tracing::info!(volume = %existing.name, "the volume exists: writing the image into it");
                 options.report(&Progress::ExistingVolume {
@@ -298,6 +311,10 @@ impl Images {
             }
             None => {
                 let size = request.size_gib.unwrap_or(needed_gib);
+                options.report(&Progress::NewVolume {
+                    id: id.to_owned(),
+                    size_gib: size,
+                });
                 let create = self.driver.create_volume(id, size, &request.specs);
                 let Some(created) = cancellable(cancel, create).await else {
                     // The cluster may have made it before the answer was abandoned.
@@ -326,6 +343,9 @@ impl Images {
                     let info = &info;
                     let action = &action;
                     async move {
+                        options.report(&Progress::Copying {
+                            total_bytes: info.virtual_size,
+                        });
                         qemu::convert(
                             &info.path,
                             &info.format,
@@ -415,7 +435,9 @@ impl Images {
                 &action,
                 |attached| {
                     let (target, action) = (&target, &action);
+                    let total_bytes = snapshot.size_bytes;
                     async move {
+                        options.report(&Progress::Copying { total_bytes });
                         write_file(
                             &attached.path,
                             "raw",

@@ -218,8 +218,9 @@ pub(crate) async fn check_source(path: &Path) -> Result<(), ImageError> {
 }
 
 /// The format and virtual size of an image (`qemu-img info`). Only a regular file or a block
-/// device is read; an image with a backing file or encryption is refused, since it would not
-/// copy as one self-contained disk. `format` (e.g. `qcow2`) skips format detection; give it
+/// device is read; an image with a backing file, an external data file or extents in other
+/// files, or encryption is refused, since it would not copy as one self-contained disk (and
+/// would copy other files of this node into the volume). `format` (e.g. `qcow2`) skips format detection; give it
 /// for images from untrusted sources.
 ///
 /// Only [`CopyOptions::cancel`] and [`CopyOptions::qemu_img`] of `options` matter here.
@@ -262,6 +263,12 @@ pub async fn info(
             backing: backing.to_owned(),
         });
     }
+    if let Some(other) = other_file(&parsed) {
+        return Err(ImageError::ExternalFile {
+            path: path.to_owned(),
+            other,
+        });
+    }
     if parsed["encrypted"].as_bool() == Some(true) {
         return Err(ImageError::Encrypted {
             path: path.to_owned(),
@@ -272,6 +279,40 @@ pub async fn info(
         format: format.to_owned(),
         virtual_size,
     })
+}
+
+/// A file other than the image itself that `qemu-img info` says the image reads: a qcow2
+/// external data file (`format-specific.data.data-file`), or any file among the nodes under it
+/// (vmdk extents, data-file children) that is not the image's own.
+fn other_file(info: &serde_json::Value) -> Option<String> {
+    if let Some(data_file) = info["format-specific"]["data"]["data-file"].as_str() {
+        return Some(data_file.to_owned());
+    }
+    let own = info["filename"].as_str()?;
+    let mut nodes: Vec<&serde_json::Value> = vec![info];
+    while let Some(node) = nodes.pop() {
+        for extent in node["format-specific"]["data"]["extents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            match extent["filename"].as_str() {
+                Some(name) if name != own => return Some(name.to_owned()),
+                _ => {}
+            }
+        }
+        for child in node["children"].as_array().into_iter().flatten() {
+            let child = &child["info"];
+            if child["format"].as_str() == Some("file")
+                && let Some(name) = child["filename"].as_str()
+                && name != own
+            {
+                return Some(name.to_owned());
+            }
+            nodes.push(child);
+        }
+    }
+    None
 }
 
 /// What the target of a conversion is.

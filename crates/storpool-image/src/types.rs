@@ -58,7 +58,8 @@ pub struct ImportRequest {
     /// The image: a regular file, or a block device.
     pub image: PathBuf,
     /// The size of a volume to create, in GiB; default: the image's virtual size rounded up
-    /// to whole GiB (at least 1).
+    /// to whole GiB (at least 1). An existing volume of another size is refused
+    /// ([`crate::ImageError::SizeMismatch`]).
     pub size_gib: Option<u64>,
     /// The image's format; default: detected by `qemu-img`. Give it for images from untrusted
     /// sources (a raw image can otherwise pass for another format).
@@ -207,6 +208,20 @@ pub enum Progress {
         id: String,
         /// Its size in GiB.
         size_gib: u64,
+    },
+    /// An import makes a new volume for the image (none of that id exists); reported before
+    /// the volume is created.
+    NewVolume {
+        /// The volume's orchestrator id.
+        id: String,
+        /// Its size in GiB.
+        size_gib: u64,
+    },
+    /// `qemu-img convert` starts: the copy covers this many bytes of disk (the image's virtual
+    /// size, or the volume's size for an export). [`Progress::Copied`] reports follow.
+    Copying {
+        /// The disk's size in bytes.
+        total_bytes: u64,
     },
     /// `qemu-img convert` has done this share of the copy: 0.0 to 1.0, rising. The last report
     /// of a copy that completed is 1.0.

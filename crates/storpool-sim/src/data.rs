@@ -5,22 +5,59 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::links::{DevLinks, Folder};
 use crate::model::{Cluster, Obj};
+use crate::statedir::{self, FILE_MODE, READ_ONLY_MODE};
 
 /// Files under the state directory and links under the device root.
 pub(crate) struct DataPlane {
     dir: PathBuf,
-    dev_root: PathBuf,
+    links: DevLinks,
     sync: bool,
     with_data: Mutex<BTreeSet<String>>,
+    /// `LOCATION.SUB.`: how the names of this simulator's files start.
+    gid_prefix: String,
 }
+
+/// `O_NOFOLLOW`, for `OpenOptionsExt::custom_flags`.
+#[allow(clippy::cast_possible_wrap)] // a small flag bit
+const NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
 
 const TMP_SUFFIX: &str = ".tmp";
 const REPLACE_SUFFIX: &str = ".replace";
+
+/// What a file of this simulator in its data folder is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Own {
+    /// An object's data, named by its global id.
+    Data,
+    /// A copy that is not committed yet (`GLOBALID.tmp`).
+    Tmp,
+    /// A revert's new content (`GLOBALID.replace`).
+    Replace,
+}
+
+/// Which of this simulator's files `name` is: a global id of this cluster (`prefix` then
+/// lowercase letters and digits), bare or with a suffix of ours. `None`: not ours.
+fn own_file(prefix: &str, name: &str) -> Option<Own> {
+    let (gid, kind) = if let Some(gid) = name.strip_suffix(TMP_SUFFIX) {
+        (gid, Own::Tmp)
+    } else if let Some(gid) = name.strip_suffix(REPLACE_SUFFIX) {
+        (gid, Own::Replace)
+    } else {
+        (name, Own::Data)
+    };
+    let id = gid.strip_prefix(prefix)?;
+    let ok = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    ok.then_some(kind)
+}
 
 #[allow(clippy::needless_pass_by_value)] // used as a map_err closure
 fn io_ctx(e: io::Error, what: &str, path: &Path) -> io::Error {
@@ -28,25 +65,47 @@ fn io_ctx(e: io::Error, what: &str, path: &Path) -> io::Error {
 }
 
 impl DataPlane {
-    /// Open the data folder and the device root, creating them if needed.
-    pub(crate) fn open(dir: &Path, dev_root: &Path, sync: bool) -> io::Result<Self> {
-        fs::create_dir_all(dir).map_err(|e| io_ctx(e, "create", dir))?;
+    /// Open the data folder (creating it if needed) and the device root. Only regular files
+    /// named like this cluster's global ids (`gid_prefix` + id, maybe with a suffix of ours)
+    /// are the simulator's: anything else in the folder is left alone.
+    pub(crate) fn open(
+        dir: &Path,
+        links: DevLinks,
+        sync: bool,
+        gid_prefix: String,
+    ) -> io::Result<Self> {
+        statedir::sub_dir(dir).map_err(|e| io_ctx(e, "create", dir))?;
         let mut with_data = BTreeSet::new();
         for entry in fs::read_dir(dir).map_err(|e| io_ctx(e, "read", dir))? {
             let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(TMP_SUFFIX) {
+            let regular = entry.file_type().is_ok_and(|t| t.is_file());
+            let name = entry.file_name();
+            match name
+                .to_str()
+                .filter(|_| regular)
+                .and_then(|n| own_file(&gid_prefix, n).map(|kind| (n, kind)))
+            {
                 // A copy that never got committed.
-                let _ = fs::remove_file(entry.path());
-            } else if !name.ends_with(REPLACE_SUFFIX) {
-                with_data.insert(name);
+                Some((_, Own::Tmp)) => {
+                    let _ = fs::remove_file(entry.path());
+                }
+                Some((name, Own::Data)) => {
+                    with_data.insert(name.to_owned());
+                }
+                // Replayed or dropped by `reconcile`.
+                Some((_, Own::Replace)) => {}
+                None => tracing::warn!(
+                    "leaving {} alone: it is not a file of this simulator",
+                    entry.path().display()
+                ),
             }
         }
         Ok(Self {
             dir: dir.to_owned(),
-            dev_root: dev_root.to_owned(),
+            links,
             sync,
             with_data: Mutex::new(with_data),
+            gid_prefix,
         })
     }
 
@@ -102,7 +161,13 @@ impl DataPlane {
         if self.has(from) {
             copy_sparse(&self.path(from), tmp)?;
         } else {
-            File::create(tmp).map_err(|e| io_ctx(e, "create", tmp))?;
+            OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(FILE_MODE)
+                .open(tmp)
+                .map_err(|e| io_ctx(e, "create", tmp))?;
         }
         let f = OpenOptions::new().write(true).open(tmp)?;
         f.set_len(size)?;
@@ -129,6 +194,64 @@ impl DataPlane {
         Ok(true)
     }
 
+    /// Whether the object has a data file (a copy of it moves bytes).
+    pub(crate) fn holds_data(&self, gid: &str) -> bool {
+        self.has(gid)
+    }
+
+    /// The file a copy for `to` is made in ahead of its commit: `TO.tmp` for a new object
+    /// (removed at start-up if never committed), `TO.replace` for a revert (removed at start-up
+    /// unless journaled).
+    pub(crate) fn copy_file_name(to: &str, replace: bool) -> String {
+        format!("{to}{}", if replace { REPLACE_SUFFIX } else { TMP_SUFFIX })
+    }
+
+    /// Copy `from`'s data into the data folder's file `name`, `size` bytes long, made durable
+    /// (with fsync on): the slow part of a snapshot, clone or revert, done without the state
+    /// lock. Nothing is left behind on failure.
+    pub(crate) fn copy_ahead(&self, from: &str, name: &str, size: u64) -> io::Result<()> {
+        let tmp = self.dir.join(name);
+        let r = self.copy_to_tmp(from, &tmp, size);
+        if r.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        r
+    }
+
+    /// Make the size of a copy made ahead `size` (the object may have been resized since).
+    fn fit_copy(&self, tmp: &Path, size: u64) -> io::Result<()> {
+        let f = OpenOptions::new().write(true).open(tmp)?;
+        if f.metadata()?.len() != size {
+            f.set_len(size)?;
+            if self.sync {
+                f.sync_all()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Give a new object the copy made ahead in `name` (as [`DataPlane::copy_new`] would).
+    pub(crate) fn adopt_new(&self, name: &str, to: &str, size: u64) -> io::Result<()> {
+        let tmp = self.dir.join(name);
+        self.fit_copy(&tmp, size)?;
+        fs::rename(&tmp, self.path(to))?;
+        self.sync_dir();
+        self.mark(to, true);
+        Ok(())
+    }
+
+    /// Use the copy made ahead in `name` as the first half of a revert of `to` (as
+    /// [`DataPlane::prepare_replace`] would); returns the replacement file's name.
+    pub(crate) fn adopt_replace(&self, name: &str, to: &str, size: u64) -> io::Result<String> {
+        let tmp = self.dir.join(name);
+        self.fit_copy(&tmp, size)?;
+        let wanted = Self::copy_file_name(to, true);
+        if name != wanted {
+            fs::rename(&tmp, self.dir.join(&wanted))?;
+        }
+        Ok(wanted)
+    }
+
     /// First half of a revert: the new content, ready to be renamed over the volume's file.
     pub(crate) fn prepare_replace(&self, from: &str, to: &str, size: u64) -> io::Result<String> {
         let name = format!("{to}{REPLACE_SUFFIX}");
@@ -146,9 +269,7 @@ impl DataPlane {
         if !tmp_path.exists() {
             return;
         }
-        if let Err(e) = fs::set_permissions(&tmp_path, fs::Permissions::from_mode(0o644)) {
-            tracing::warn!(error = %e, "cannot set the mode of {}", tmp_path.display());
-        }
+        statedir::make_private(&tmp_path, FILE_MODE);
         match fs::rename(&tmp_path, self.path(gid)) {
             Ok(()) => {
                 self.sync_dir();
@@ -190,10 +311,13 @@ impl DataPlane {
             return Ok(());
         }
         let path = self.path(&o.gid);
+        // Never through a link someone put in its place.
         let f = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(FILE_MODE)
+            .custom_flags(NOFOLLOW)
             .open(&path)?;
         f.set_len(o.size)?;
         if self.sync {
@@ -202,6 +326,24 @@ impl DataPlane {
         }
         self.mark(&o.gid, true);
         Ok(())
+    }
+
+    /// Before a change is stored: give an object this host will have a device for its data
+    /// file, so that an attach that cannot have one (file too large, disk full) fails instead
+    /// of answering ok without a device. `Ok(true)`: the file was made now (to be removed if
+    /// the change is not stored).
+    pub(crate) fn prepare_device(&self, o: &Obj, served: &BTreeSet<u16>) -> io::Result<bool> {
+        if Self::wanted(o, served).is_none() || self.has(&o.gid) {
+            return Ok(false);
+        }
+        let path = self.path(&o.gid);
+        let existed = fs::symlink_metadata(&path).is_ok();
+        self.ensure(o).map(|()| true).inspect_err(|_| {
+            // A file made here whose size could not be set (EFBIG): not left behind.
+            if !existed && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+                let _ = fs::remove_file(&path);
+            }
+        })
     }
 
     /// The links this host should have for an object: `Some(rw)` when attached to a served
@@ -216,10 +358,10 @@ impl DataPlane {
         found
     }
 
-    fn link_paths(&self, o: &Obj) -> [PathBuf; 2] {
+    fn links_of(o: &Obj) -> [(Folder, String); 2] {
         [
-            self.dev_root.join("storpool").join(o.link_name()),
-            self.dev_root.join("storpool-byid").join(&o.gid),
+            (Folder::ByName, o.link_name()),
+            (Folder::ById, o.gid.clone()),
         ]
     }
 
@@ -230,17 +372,17 @@ impl DataPlane {
         new: Option<&Obj>,
         served: &BTreeSet<u16>,
     ) {
-        let old_links: Vec<PathBuf> = old
+        let old_links: Vec<(Folder, String)> = old
             .filter(|o| Self::wanted(o, served).is_some())
-            .map(|o| self.link_paths(o).to_vec())
+            .map(|o| Self::links_of(o).to_vec())
             .unwrap_or_default();
         let want = new.and_then(|o| Self::wanted(o, served).map(|rw| (o, rw)));
-        let new_links: Vec<PathBuf> = want
-            .map(|(o, _)| self.link_paths(o).to_vec())
+        let new_links: Vec<(Folder, String)> = want
+            .map(|(o, _)| Self::links_of(o).to_vec())
             .unwrap_or_default();
-        for l in &old_links {
-            if !new_links.contains(l) {
-                self.remove_link(l);
+        for (folder, name) in &old_links {
+            if !new_links.contains(&(*folder, name.clone())) {
+                self.remove_link(*folder, name);
             }
         }
         if let Some((o, rw)) = want {
@@ -249,45 +391,42 @@ impl DataPlane {
                 return;
             }
             let target = self.path(&o.gid);
-            let mode = if rw && !o.snapshot { 0o644 } else { 0o444 };
-            if let Err(e) = fs::set_permissions(&target, fs::Permissions::from_mode(mode)) {
-                tracing::warn!(error = %e, "cannot set the mode of {}", target.display());
-            }
-            for l in &new_links {
-                if let Err(e) = Self::make_link(l, &target) {
-                    tracing::warn!(error = %e, "cannot create the device link {}", l.display());
+            statedir::make_private(&target, Self::mode(o, Some(rw)));
+            for (folder, name) in &new_links {
+                if let Err(e) = self.links.make(*folder, name, &target) {
+                    tracing::warn!(
+                        error = %e,
+                        "cannot create the device link {}",
+                        self.links.path(*folder, name).display()
+                    );
                 }
             }
         } else if let Some(o) = new
             && self.has(&o.gid)
         {
-            let mode = if o.snapshot { 0o444 } else { 0o644 };
-            let _ = fs::set_permissions(self.path(&o.gid), fs::Permissions::from_mode(mode));
+            statedir::make_private(&self.path(&o.gid), Self::mode(o, None));
         }
     }
 
-    fn make_link(link: &Path, target: &Path) -> io::Result<()> {
-        if let Some(dir) = link.parent() {
-            fs::create_dir_all(dir)?;
+    /// The mode of an object's data file: read-only for snapshots and for volumes attached
+    /// here read-only (`rw`: how it is attached here, if it is), else readable and writable,
+    /// by the owner only.
+    fn mode(o: &Obj, rw: Option<bool>) -> u32 {
+        if o.snapshot || rw == Some(false) {
+            READ_ONLY_MODE
+        } else {
+            FILE_MODE
         }
-        if fs::read_link(link).is_ok_and(|t| t == target) {
-            return Ok(());
-        }
-        match fs::symlink_metadata(link) {
-            Ok(_) => fs::remove_file(link)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        std::os::unix::fs::symlink(target, link)
     }
 
     /// Remove a link, but only one that points into our data folder.
-    fn remove_link(&self, link: &Path) {
-        if let Ok(t) = fs::read_link(link)
-            && t.starts_with(&self.dir)
-            && let Err(e) = fs::remove_file(link)
-        {
-            tracing::warn!(error = %e, "cannot remove the device link {}", link.display());
+    fn remove_link(&self, folder: Folder, name: &str) {
+        if let Err(e) = self.links.remove(folder, name) {
+            tracing::warn!(
+                error = %e,
+                "cannot remove the device link {}",
+                self.links.path(folder, name).display()
+            );
         }
     }
 
@@ -309,8 +448,12 @@ impl DataPlane {
         }
         if let Ok(rd) = fs::read_dir(&self.dir) {
             for entry in rd.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                if name.ends_with(REPLACE_SUFFIX) {
+                let regular = entry.file_type().is_ok_and(|t| t.is_file());
+                let name = entry.file_name();
+                if regular
+                    && name.to_str().and_then(|n| own_file(&self.gid_prefix, n))
+                        == Some(Own::Replace)
+                {
                     let _ = fs::remove_file(entry.path());
                 }
             }
@@ -326,23 +469,28 @@ impl DataPlane {
             }
         }
         // Links: remove every link of ours that is not wanted, then create the wanted ones.
-        let mut wanted: HashSet<PathBuf> = HashSet::new();
+        let mut wanted: HashSet<(Folder, String)> = HashSet::new();
         for o in cl.attached_objects() {
             if Self::wanted(o, served).is_some() {
-                wanted.extend(self.link_paths(o));
+                wanted.extend(Self::links_of(o));
             }
         }
-        for sub in ["storpool", "storpool-byid"] {
-            if let Ok(rd) = fs::read_dir(self.dev_root.join(sub)) {
-                for entry in rd.flatten() {
-                    if !wanted.contains(&entry.path()) {
-                        self.remove_link(&entry.path());
-                    }
+        for folder in [Folder::ByName, Folder::ById] {
+            for name in self.links.names(folder) {
+                let link = (folder, name);
+                if !wanted.contains(&link) {
+                    self.remove_link(link.0, &link.1);
                 }
             }
         }
         for o in cl.attached_objects() {
             self.update_links(None, Some(o), served);
+        }
+        // Modes, also of files an older version wrote readable by others.
+        for gid in self.gids_with_data() {
+            if let Some(o) = cl.by_gid(&gid) {
+                statedir::make_private(&self.path(&gid), Self::mode(o, Self::wanted(o, served)));
+            }
         }
     }
 }
@@ -355,6 +503,7 @@ pub(crate) fn copy_sparse(src: &Path, dst: &Path) -> io::Result<()> {
         .write(true)
         .create(true)
         .truncate(true)
+        .mode(FILE_MODE)
         .open(dst)
         .map_err(|e| io_ctx(e, "create", dst))?;
     if rustix::fs::ioctl_ficlone(&d, &s).is_ok() {
@@ -415,6 +564,27 @@ fn copy_range_rw(s: &File, d: &File, mut pos: u64, end: u64) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_files_are_this_clusters_global_ids_with_our_suffixes() {
+        let own = |name| own_file("sim.a.", name);
+        assert_eq!(own("sim.a.1z"), Some(Own::Data));
+        assert_eq!(own("sim.a.1z.tmp"), Some(Own::Tmp));
+        assert_eq!(own("sim.a.1z.replace"), Some(Own::Replace));
+        for foreign in [
+            "notes.txt",
+            "keep.tmp",
+            "x.replace",
+            "sim.a.",
+            "sim.a.X",
+            "sim.b.1",
+            "other.a.1",
+            "sim.a.1.bak",
+            "sim.a.1/..",
+        ] {
+            assert_eq!(own(foreign), None, "{foreign}");
+        }
+    }
 
     #[test]
     fn sparse_copy_keeps_data_and_holes() {

@@ -2,12 +2,13 @@
 //! read/mutate paths every request goes through.
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use crate::api;
+use crate::copies::{self, CopyPlan, Ready, Watch};
 use crate::data::DataPlane;
 use crate::error::ApiErr;
 use crate::model::{Cluster, DataOp, Key, Obj, Txn};
@@ -41,18 +42,19 @@ pub(crate) struct WaitSpec {
     pub(crate) rerun: bool,
 }
 
-/// The `data` of an answer: a JSON value, or JSON text written directly (large listings).
+/// The `data` of an answer: a JSON value, or JSON text written directly (large listings,
+/// shared with the simulator's cache of them).
 #[derive(Debug)]
 pub(crate) enum Data {
     Json(Value),
-    Raw(String),
+    Raw(bytes::Bytes),
 }
 
 impl Data {
     pub(crate) fn into_value(self) -> Value {
         match self {
             Data::Json(v) => v,
-            Data::Raw(s) => serde_json::from_str(&s).unwrap_or(Value::Null),
+            Data::Raw(s) => serde_json::from_slice(&s).unwrap_or(Value::Null),
         }
     }
 }
@@ -76,15 +78,27 @@ pub(crate) struct Core {
     pub(crate) cl: Cluster,
     pub(crate) settings: Settings,
     pub(crate) store: Option<Mutex<Store>>,
-    pub(crate) data: Option<DataPlane>,
+    pub(crate) data: Option<Arc<DataPlane>>,
     pub(crate) open: HashSet<(String, u16)>,
     pub(crate) clock_offset: i64,
+    /// Objects whose data changes while copies are made ahead.
+    pub(crate) watch: Watch,
+}
+
+/// What running a mutating call came to.
+pub(crate) enum Ran {
+    /// Done (committed or refused).
+    Answered(Answer),
+    /// Undone: it copies data, which is to be copied ahead first.
+    Copies(CopyPlan),
 }
 
 /// Read handler.
 pub(crate) type ReadFn = fn(&Cluster, &Ctx<'_>, &[String], Option<Value>) -> Result<Value, ApiErr>;
-/// Read handler that writes its JSON text itself.
-pub(crate) type RawFn = fn(&Cluster, &Ctx<'_>, &[String], Option<Value>) -> Result<String, ApiErr>;
+/// Read handler that writes its JSON text itself (UTF-8: it comes from `serde_json`), into
+/// the buffer it is given (empty, possibly with room from an earlier answer).
+pub(crate) type RawFn =
+    fn(&Cluster, &Ctx<'_>, &[String], Option<Value>, Vec<u8>) -> Result<Vec<u8>, ApiErr>;
 /// Mutating handler: returns the members to add to the `ok`/`generation` answer.
 pub(crate) type WriteFn =
     fn(&mut Txn<'_>, &Ctx<'_>, &[String], Option<Value>) -> Result<Map<String, Value>, ApiErr>;
@@ -116,14 +130,14 @@ impl Core {
         Ctx {
             settings: &self.settings,
             open: &self.open,
-            data: self.data.as_ref(),
+            data: self.data.as_deref(),
         }
     }
 
     /// Whether a change can neither fsync nor copy data (the store then only writes to the
     /// write-ahead log in the page cache).
     pub(crate) fn changes_never_block(&self) -> bool {
-        self.data.as_ref().is_none_or(DataPlane::never_blocks)
+        self.data.as_deref().is_none_or(DataPlane::never_blocks)
     }
 
     /// Run a read call.
@@ -150,17 +164,69 @@ impl Core {
         }
     }
 
-    /// Run a read call that writes its own JSON text.
-    pub(crate) fn read_raw(&self, f: RawFn, args: &[String], body: Option<Value>) -> Answer {
+    /// Run a read call that writes its own JSON text (into `buffer`'s room).
+    pub(crate) fn read_raw(
+        &self,
+        f: RawFn,
+        args: &[String],
+        body: Option<Value>,
+        buffer: Vec<u8>,
+    ) -> Answer {
         Answer {
-            result: f(&self.cl, &self.ctx(), args, body).map(Data::Raw),
+            result: f(&self.cl, &self.ctx(), args, body, buffer).map(|text| Data::Raw(text.into())),
             wait: None,
             generation: self.cl.meta.generation,
         }
     }
 
-    /// Run a mutating call: all or nothing, durable before it returns.
+    /// Run a mutating call: all or nothing, durable before it returns; data copies are made
+    /// in the commit, under the caller's lock.
     pub(crate) fn write(&mut self, f: WriteFn, args: &[String], body: Option<Value>) -> Answer {
+        self.write_ready(f, args, body, None)
+    }
+
+    /// Run a mutating call as [`Core::write`] does, taking the copies made ahead in `ready`
+    /// where they still fit.
+    pub(crate) fn write_ready(
+        &mut self,
+        f: WriteFn,
+        args: &[String],
+        body: Option<Value>,
+        ready: Option<Ready>,
+    ) -> Answer {
+        match self.run(f, args, body, false, ready) {
+            Ran::Answered(answer) => answer,
+            Ran::Copies(_) => self.internal_error(),
+        }
+    }
+
+    /// Run a mutating call, unless it copies data that exists: then undo it and return what
+    /// to copy ahead (see [`crate::copies`]).
+    pub(crate) fn write_or_plan(
+        &mut self,
+        f: WriteFn,
+        args: &[String],
+        body: Option<Value>,
+    ) -> Ran {
+        self.run(f, args, body, true, None)
+    }
+
+    fn internal_error(&self) -> Answer {
+        Answer {
+            result: Err(ApiErr::invalid("internal error while handling the call")),
+            wait: None,
+            generation: self.cl.meta.generation,
+        }
+    }
+
+    fn run(
+        &mut self,
+        f: WriteFn,
+        args: &[String],
+        body: Option<Value>,
+        plan: bool,
+        mut ready: Option<Ready>,
+    ) -> Ran {
         let now = self.now();
         let Core {
             cl,
@@ -168,12 +234,14 @@ impl Core {
             store,
             data,
             open,
+            watch,
             ..
         } = self;
+        let data = data.as_ref();
         let ctx = Ctx {
             settings,
             open,
-            data: data.as_ref(),
+            data: data.map(AsRef::as_ref),
         };
         let mut txn = Txn::new(cl, now);
         let mut wait = None;
@@ -182,8 +250,31 @@ impl Core {
             wait = txn_wait(&mut txn);
             Ok(extra)
         });
+        if plan
+            && result.is_ok()
+            && let Some(dp) = data
+        {
+            let plan = CopyPlan {
+                data: dp.clone(),
+                copies: copies::plan(&txn.data_ops, dp),
+            };
+            if !plan.is_empty() {
+                txn.rollback();
+                return Ran::Copies(plan);
+            }
+        }
         let result = match result {
-            Ok(extra) => commit(txn, store.as_ref(), data.as_ref(), settings).map(|generation| {
+            Ok(extra) => commit(
+                txn,
+                Stores {
+                    store: store.as_ref(),
+                    data: data.map(AsRef::as_ref),
+                    ready: ready.as_mut(),
+                    watch,
+                },
+                settings,
+            )
+            .map(|generation| {
                 let mut m = Map::new();
                 m.insert("ok".into(), Value::Bool(true));
                 m.insert("generation".into(), generation.into());
@@ -198,11 +289,11 @@ impl Core {
         if result.is_err() {
             wait = None;
         }
-        Answer {
+        Ran::Answered(Answer {
             result: result.map(Data::Json),
             wait,
             generation: self.cl.meta.generation,
-        }
+        })
     }
 
     /// Replace the in-memory model with the store's committed state (after a panic).
@@ -254,6 +345,7 @@ impl Core {
             settings,
             store,
             data,
+            watch,
             ..
         } = self;
         let mut txn = Txn::new(cl, now);
@@ -266,7 +358,13 @@ impl Core {
             }
         }
         if ok && api::gc::collect(&mut txn, None).is_ok() {
-            if let Err(e) = commit(txn, store.as_ref(), data.as_ref(), settings) {
+            let stores = Stores {
+                store: store.as_ref(),
+                data: data.as_deref(),
+                ready: None,
+                watch,
+            };
+            if let Err(e) = commit(txn, stores, settings) {
                 tracing::warn!(error = %e, "deferred snapshot deletion failed");
                 return 0;
             }
@@ -300,76 +398,153 @@ fn txn_wait(txn: &mut Txn<'_>) -> Option<WaitSpec> {
     })
 }
 
+/// Data files made for a change before it is stored: removed again if it is not.
+#[derive(Default)]
+struct NewFiles {
+    /// Objects whose data file was made.
+    created: Vec<String>,
+    /// (replacement file, object) of reverts.
+    replaced: Vec<(String, String)>,
+}
+
+impl NewFiles {
+    fn undo(&self, dp: &DataPlane) {
+        for gid in &self.created {
+            dp.remove(gid);
+        }
+        for (tmp, _) in &self.replaced {
+            dp.discard(tmp);
+        }
+    }
+}
+
+/// Step 1 of a commit: the data files a change needs, made before the metadata that names them
+/// (copies, revert replacements, and the files behind this host's new devices: an attach must
+/// not answer ok without its device). On failure, nothing is left behind.
+fn make_files(
+    txn: &Txn<'_>,
+    ops: &[DataOp],
+    before: &[(u64, Option<Obj>)],
+    dp: &DataPlane,
+    settings: &Settings,
+    mut ready: Option<&mut Ready>,
+) -> Result<NewFiles, ApiErr> {
+    let mut files = NewFiles::default();
+    for (i, (op, source)) in ops.iter().zip(copies::sources(ops)).enumerate() {
+        let mut made = |replace| {
+            let source = source.as_deref()?;
+            ready.as_deref_mut()?.take(i, source, replace)
+        };
+        let r = match op {
+            DataOp::CopyNew { from, to, size } => match made(false) {
+                Some(c) => dp.adopt_new(&c.file, to, *size).map(|()| true),
+                None => dp.copy_new(from, to, *size),
+            }
+            .map(|made| {
+                if made {
+                    files.created.push(to.clone());
+                }
+            }),
+            DataOp::Replace { from, to, size } => match made(true) {
+                Some(c) => dp.adopt_replace(&c.file, to, *size),
+                None => dp.prepare_replace(from, to, *size),
+            }
+            .map(|tmp| files.replaced.push((tmp, to.clone()))),
+            DataOp::Resize { .. } | DataOp::Remove { .. } => Ok(()),
+        };
+        if let Err(e) = r {
+            files.undo(dp);
+            return Err(ApiErr::insufficient(format!("cannot store data: {e}")));
+        }
+    }
+    for (id, _) in before {
+        let Some(o) = txn.cl.obj(*id) else { continue };
+        match dp.prepare_device(o, &settings.served) {
+            Ok(true) => files.created.push(o.gid.clone()),
+            Ok(false) => {}
+            Err(e) => {
+                files.undo(dp);
+                return Err(ApiErr::insufficient(format!(
+                    "cannot make the device of `{}` on this host: cannot create its data file: {e}",
+                    o.display_name()
+                )));
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Step 2 of a commit: the changed rows, durably. A full disk is what a full cluster answers
+/// (`insufficientResources`: retrying cannot help); other failures are transient.
+fn store_rows(
+    txn: &Txn<'_>,
+    keys: &BTreeSet<Key>,
+    store: &Mutex<Store>,
+    pending: &[(String, String)],
+) -> Result<(), ApiErr> {
+    let rows: Vec<(Key, Option<String>)> = keys.iter().map(|k| (*k, txn.cl.row(*k))).collect();
+    let meta = serde_json::to_string(&txn.cl.meta).unwrap_or_default();
+    let Ok(mut s) = store.lock() else {
+        return Err(ApiErr::busy("cannot persist the change: store lock poisoned").transient());
+    };
+    s.commit(&meta, &rows, pending).map_err(|e| {
+        if crate::store::is_full(&e) {
+            ApiErr::insufficient(format!(
+                "cannot store the change: the disk holding the cluster's state is full ({e})"
+            ))
+        } else {
+            ApiErr::busy(format!("cannot persist the change: {e}")).transient()
+        }
+    })
+}
+
+/// Where a commit writes: the store, the data plane, the copies made ahead for it, and the
+/// watch over data that copies in progress depend on.
+struct Stores<'a> {
+    store: Option<&'a Mutex<Store>>,
+    data: Option<&'a DataPlane>,
+    ready: Option<&'a mut Ready>,
+    watch: &'a mut Watch,
+}
+
 /// Bump the generation, write the changed rows, and apply the data-plane work in a
 /// crash-safe order. On failure everything is rolled back.
-fn commit(
-    mut txn: Txn<'_>,
-    store: Option<&Mutex<Store>>,
-    data: Option<&DataPlane>,
-    settings: &Settings,
-) -> Result<u64, ApiErr> {
+fn commit(mut txn: Txn<'_>, stores: Stores<'_>, settings: &Settings) -> Result<u64, ApiErr> {
+    let Stores {
+        store,
+        data,
+        ready,
+        watch,
+    } = stores;
     txn.meta_mut().generation += 1;
     let generation = txn.cl.meta.generation;
     let ops = std::mem::take(&mut txn.data_ops);
-    // 1. New data files (copies) are made before the metadata that names them.
-    let mut created: Vec<String> = Vec::new();
-    let mut replaced: Vec<(String, String)> = Vec::new();
-    if let Some(dp) = data {
-        for op in &ops {
-            let r = match op {
-                DataOp::CopyNew { from, to, size } => dp.copy_new(from, to, *size).map(|made| {
-                    if made {
-                        created.push(to.clone());
-                    }
-                }),
-                DataOp::Replace { from, to, size } => dp
-                    .prepare_replace(from, to, *size)
-                    .map(|tmp| replaced.push((tmp, to.clone()))),
-                DataOp::Resize { .. } | DataOp::Remove { .. } => Ok(()),
-            };
-            if let Err(e) = r {
-                for gid in &created {
-                    dp.remove(gid);
-                }
-                for (tmp, _) in &replaced {
-                    dp.discard(tmp);
-                }
-                txn.rollback();
-                return Err(ApiErr::insufficient(format!("cannot store data: {e}")));
-            }
-        }
-    }
-    // 2. The metadata, durably.
     let (keys, before) = txn.changes();
-    if let Some(store) = store {
-        let rows: Vec<(Key, Option<String>)> = keys.iter().map(|k| (*k, txn.cl.row(*k))).collect();
-        let meta = serde_json::to_string(&txn.cl.meta).unwrap_or_default();
-        let pending: Vec<(String, String)> = replaced.clone();
-        let r = match store.lock() {
-            Ok(mut s) => s.commit(&meta, &rows, &pending),
-            Err(_) => Err("store lock poisoned".to_owned()),
-        };
-        if let Err(e) = r {
-            if let Some(dp) = data {
-                for gid in &created {
-                    dp.remove(gid);
-                }
-                for (tmp, _) in &replaced {
-                    dp.discard(tmp);
-                }
-            }
+    // 1. New data files are made before the metadata that names them.
+    let files = match data.map(|dp| make_files(&txn, &ops, &before, dp, settings, ready)) {
+        Some(Err(e)) => {
             txn.rollback();
-            return Err(ApiErr::new(
-                crate::error::names::BUSY,
-                format!("cannot persist the change: {e}"),
-            )
-            .transient());
+            return Err(e);
         }
+        Some(Ok(files)) => files,
+        None => NewFiles::default(),
+    };
+    let replaced = &files.replaced;
+    // 2. The metadata, durably.
+    if let Some(store) = store
+        && let Err(e) = store_rows(&txn, &keys, store, replaced)
+    {
+        if let Some(dp) = data {
+            files.undo(dp);
+        }
+        txn.rollback();
+        return Err(e);
     }
     // 3. Work that is only safe once the change is durable.
     if let Some(dp) = data {
-        for (tmp, gid) in &replaced {
+        for (tmp, gid) in replaced {
             dp.finish_replace(tmp, gid);
+            watch.touch(gid);
         }
         if !replaced.is_empty()
             && let Some(store) = store
@@ -379,8 +554,14 @@ fn commit(
         }
         for op in &ops {
             match op {
-                DataOp::Resize { gid, size } => dp.resize(gid, *size),
-                DataOp::Remove { gid } => dp.remove(gid),
+                DataOp::Resize { gid, size } => {
+                    dp.resize(gid, *size);
+                    watch.touch(gid);
+                }
+                DataOp::Remove { gid } => {
+                    dp.remove(gid);
+                    watch.touch(gid);
+                }
                 DataOp::CopyNew { .. } | DataOp::Replace { .. } => {}
             }
         }
@@ -435,5 +616,54 @@ pub(crate) fn find_snapshot<'c>(cl: &'c Cluster, r: &str) -> Result<&'c Obj, Api
     match o {
         Some(o) if o.snapshot => Ok(o),
         _ => Err(ApiErr::not_found(format!("snapshot {r} does not exist"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn core_with_store(dir: &std::path::Path) -> Core {
+        let store = Store::open(&dir.join("state.db"), false).unwrap();
+        Core {
+            cl: crate::sim::new_cluster(&crate::sim::ClusterLayout::default()),
+            settings: Settings {
+                max_replication: 3,
+                default_replication: None,
+                served: BTreeSet::new(),
+                omit_empty_tags: false,
+                version: "test".to_owned(),
+            },
+            store: Some(Mutex::new(store)),
+            data: None,
+            open: HashSet::new(),
+            clock_offset: 0,
+            watch: Watch::default(),
+        }
+    }
+
+    #[test]
+    fn a_full_disk_is_insufficient_resources_not_a_transient_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut core = core_with_store(dir.path());
+        if let Some(store) = &core.store {
+            store.lock().unwrap().freeze_size();
+        }
+        let mut failed = None;
+        for i in 0..10_000 {
+            let body =
+                serde_json::json!({"name": format!("v{i}"), "size": 1 << 30, "replication": 3});
+            let answer = core.write(api::volumes::create, &[], Some(body));
+            if let Err(e) = answer.result {
+                failed = Some((i, e));
+                break;
+            }
+        }
+        let (i, e) = failed.expect("the database never filled up");
+        assert_eq!(e.name, crate::error::names::INSUFFICIENT_RESOURCES, "{e}");
+        assert!(!e.transient, "{e}");
+        // Nothing of the failed call remains.
+        assert!(core.cl.by_name(&format!("v{i}")).is_none());
+        assert_eq!(core.cl.objects.len(), i);
     }
 }

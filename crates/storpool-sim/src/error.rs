@@ -137,6 +137,19 @@ pub enum SimError {
         /// How long it waited.
         waited: std::time::Duration,
     },
+    /// The state directory holds something that is not a simulator's: it is refused, and
+    /// nothing in it is created, changed or removed.
+    #[error(
+        "the state directory {} is not a simulator's state: it holds {what}; give a new or \
+         empty folder",
+        dir.display()
+    )]
+    NotState {
+        /// The state directory.
+        dir: PathBuf,
+        /// What in it is not the simulator's.
+        what: String,
+    },
     /// The server thread or its runtime could not be started.
     #[error("cannot start the simulator's runtime")]
     Runtime(#[source] std::io::Error),

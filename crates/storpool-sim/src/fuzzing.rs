@@ -47,6 +47,7 @@ impl FuzzCluster {
                 data: None,
                 open: HashSet::new(),
                 clock_offset: 0,
+                watch: crate::copies::Watch::default(),
             },
         }
     }
@@ -82,7 +83,7 @@ impl FuzzCluster {
         };
         let answer = match routed.def.handler {
             crate::engine::Handler::Read(f) => self.core.read(f, &routed.args, json),
-            crate::engine::Handler::Raw(f) => self.core.read_raw(f, &routed.args, json),
+            crate::engine::Handler::Raw(f) => self.core.read_raw(f, &routed.args, json, Vec::new()),
             crate::engine::Handler::Write(f) => self.core.write(f, &routed.args, json),
         };
         match answer.result {

@@ -2,26 +2,53 @@
 
 mod api;
 mod args;
+mod copies;
 mod data;
 mod engine;
 mod error;
 mod faults;
 pub mod fuzzing;
+mod links;
 mod lock;
 mod model;
 mod names;
 mod server;
 mod sim;
 mod state;
+mod statedir;
 mod store;
 
 pub use error::{ApiErr, SimError, names as error_names};
 pub use faults::{Faults, InjectedError};
-pub use sim::{ClusterLayout, DEFAULT_LOCK_WAIT, Sim, SimBuilder, SimHandle, SimService};
+pub use sim::{
+    ClusterLayout, DEFAULT_LOCK_WAIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_REQUEST_TIMEOUT,
+    LayoutTemplate, Sim, SimBuilder, SimHandle, SimService, check_error_status, check_token,
+};
 pub use state::{AttachmentState, ClusterState, SnapshotState, TemplateState, VolumeState};
 
 /// The placement group every simulated cluster starts with (holding every disk).
 pub const DEFAULT_PLACEMENT_GROUP: &str = "default";
+
+/// Writes a storpool.conf (see [`storpool_conf_text`]) to `path`, readable by its owner only
+/// (mode 0600): written whole to a new file in the same folder, then renamed over `path`, so
+/// that a reader never sees half of it and an existing link at `path` is replaced, never
+/// followed.
+pub fn write_storpool_conf(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut file = tempfile::Builder::new()
+        .prefix(".storpool-sim-conf-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    file.write_all(text.as_bytes())?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
 
 /// The text of a storpool.conf that points every StorPool tool at a simulator.
 pub fn storpool_conf_text(host: &str, port: u16, token: &str, our_id: Option<u16>) -> String {

@@ -6,6 +6,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,7 @@ impl StateLock {
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(crate::statedir::FILE_MODE)
             .open(&path)
             .map_err(io)?;
         let started = Instant::now();

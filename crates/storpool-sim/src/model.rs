@@ -51,6 +51,14 @@ pub(crate) struct Obj {
 
 impl Obj {
     /// The name shown in listings and used as the key of status maps.
+    /// [`Obj::display_name`], borrowed when it is the plain name.
+    pub(crate) fn display_name_ref(&self) -> std::borrow::Cow<'_, str> {
+        match &self.name {
+            Some(n) if !self.deleted => std::borrow::Cow::Borrowed(n),
+            _ => std::borrow::Cow::Owned(self.display_name()),
+        }
+    }
+
     pub(crate) fn display_name(&self) -> String {
         match &self.name {
             Some(n) if self.deleted => format!("*{n}"),
@@ -180,6 +188,11 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
+    /// `LOCATION.SUB.`: how every global id of this cluster starts.
+    pub(crate) fn gid_prefix(&self) -> String {
+        format!("{}.{}.", self.meta.location_id, self.meta.sub_id)
+    }
+
     pub(crate) fn new(meta: Meta) -> Self {
         Self {
             meta,

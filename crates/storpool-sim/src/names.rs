@@ -12,6 +12,9 @@ pub(crate) const MAX_CLIENT_ID: u64 = 4095;
 pub(crate) const MAX_DISK_ID: u64 = 4095;
 /// Attachment slots per client.
 pub(crate) const MAX_CLIENT_ATTACHMENTS: u16 = 1024;
+/// Names no volume or snapshot can have: the API's own words, and the names of the device
+/// folder itself and its parent (`/dev/storpool/..` is no device).
+const RESERVED_OBJECT_NAMES: [&str; 4] = ["list", "status", ".", ".."];
 
 fn name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
@@ -63,7 +66,7 @@ pub(crate) fn volume_name(name: &str) -> Result<(), ApiErr> {
         )));
     }
     check_len("volume name", name, NAME_SIZE)?;
-    check_reserved("volume name", name, &["list", "status"])
+    check_reserved("volume name", name, &RESERVED_OBJECT_NAMES)
 }
 
 /// A snapshot name as accepted by create and rename.
@@ -76,7 +79,7 @@ pub(crate) fn snapshot_name(name: &str) -> Result<(), ApiErr> {
         )));
     }
     check_len("snapshot name", name, NAME_SIZE)?;
-    check_reserved("snapshot name", name, &["list", "status"])
+    check_reserved("snapshot name", name, &RESERVED_OBJECT_NAMES)
 }
 
 /// A reference to a volume: a volume name or `~globalId`.
@@ -220,6 +223,9 @@ mod tests {
         assert!(volume_name("a@1").is_err());
         assert!(volume_name("~a.b.c").is_err());
         assert!(volume_name("list").is_err());
+        assert!(volume_name(".").is_err() && volume_name("..").is_err());
+        assert!(snapshot_name(".").is_err() && snapshot_name("..").is_err());
+        assert!(volume_name("...").is_ok() && volume_name(".a").is_ok());
         assert!(volume_name(&"a".repeat(199)).is_ok());
         assert!(volume_name(&"a".repeat(200)).is_err());
     }

@@ -137,15 +137,12 @@ impl Store {
         meta: &str,
         rows: &[(Key, Option<String>)],
         pending: &[(String, String)],
-    ) -> Result<(), String> {
-        let tx = self.conn.transaction().map_err(|e| e.to_string())?;
+    ) -> Result<(), rusqlite::Error> {
+        let tx = self.conn.transaction()?;
         {
-            let mut up = tx
-                .prepare_cached("INSERT OR REPLACE INTO rows (kind, id, v) VALUES (?1, ?2, ?3)")
-                .map_err(|e| e.to_string())?;
-            let mut del = tx
-                .prepare_cached("DELETE FROM rows WHERE kind = ?1 AND id = ?2")
-                .map_err(|e| e.to_string())?;
+            let mut up =
+                tx.prepare_cached("INSERT OR REPLACE INTO rows (kind, id, v) VALUES (?1, ?2, ?3)")?;
+            let mut del = tx.prepare_cached("DELETE FROM rows WHERE kind = ?1 AND id = ?2")?;
             for (key, v) in rows {
                 let (kind, id) = match key {
                     Key::Obj(id) => (KIND_OBJ, i64::try_from(*id).unwrap_or(i64::MAX)),
@@ -156,26 +153,46 @@ impl Store {
                 match v {
                     Some(v) => up.execute(params![kind, id, v]),
                     None => del.execute(params![kind, id]),
-                }
-                .map_err(|e| e.to_string())?;
+                }?;
             }
             let updated = tx
                 .prepare_cached("UPDATE meta SET v = ?1 WHERE k = 'meta'")
-                .and_then(|mut s| s.execute(params![meta]))
-                .map_err(|e| e.to_string())?;
+                .and_then(|mut s| s.execute(params![meta]))?;
             if updated == 0 {
                 tx.prepare_cached("INSERT INTO meta (k, v) VALUES ('meta', ?1)")
-                    .and_then(|mut s| s.execute(params![meta]))
-                    .map_err(|e| e.to_string())?;
+                    .and_then(|mut s| s.execute(params![meta]))?;
             }
             for (tmp, gid) in pending {
                 tx.prepare_cached(
                     "INSERT OR REPLACE INTO pending_replace (tmp, gid) VALUES (?1, ?2)",
                 )
-                .and_then(|mut s| s.execute(params![tmp, gid]))
-                .map_err(|e| e.to_string())?;
+                .and_then(|mut s| s.execute(params![tmp, gid]))?;
             }
         }
-        tx.commit().map_err(|e| e.to_string())
+        tx.commit()
+    }
+}
+
+/// Whether a store error means the disk (or the database's size limit) is full: `SQLite`
+/// reports `ENOSPC` as `SQLITE_FULL`.
+pub(crate) fn is_full(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull
+    )
+}
+
+#[cfg(test)]
+impl Store {
+    /// Let the database grow by no more pages: the next commit that needs one fails as on a
+    /// full disk (`SQLITE_FULL`).
+    pub(crate) fn freeze_size(&self) {
+        let pages: i64 = self
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap_or(1);
+        let _ = self
+            .conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()));
     }
 }

@@ -16,21 +16,32 @@ virtualenv and runs it.
 
 from __future__ import annotations
 
+import io
 import os
 import pathlib
+import subprocess
 import sys
+import tempfile
 import time
+import unittest
+from unittest import mock
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from cinder import context as cinder_context  # noqa: E402
 from cinder import objects  # noqa: E402
+from cinder import privsep  # noqa: E402
+from os_brick import privileged as brick_privileged  # noqa: E402
+from os_brick.initiator import connector as brick_connector  # noqa: E402
 from cinder.tests.functional.api import client  # noqa: E402
 from cinder.tests.functional import functional_helpers  # noqa: E402
 from cinder.tests.functional import test_volumes  # noqa: E402
+from cinder.tests.unit.image import fake as fake_image  # noqa: E402
+from cinder.image import glance  # noqa: E402 - after the harness (import cycle)
 from cinder.volume import configuration  # noqa: E402
 
 from simulator import Simulator  # noqa: E402
+from storpool_rs import os_brick  # noqa: E402
 
 DRIVER = "storpool_rs.cinder.StorPoolDriver"
 BACKEND = "storpool-sim"
@@ -61,6 +72,16 @@ def tearDownModule() -> None:  # noqa: N802 - unittest's name
 def _storpool_flags(flags: dict) -> dict:
     flags["volume_driver"] = {"v": DRIVER, "g": configuration.SHARED_CONF_GROUP}
     return flags
+
+
+class ImageService(fake_image._FakeImageService):
+    """Cinder's fake Glance, keeping what is uploaded (its own `update` drops the data)."""
+
+    def update(self, context, image_id, metadata, data=None, **kwargs):
+        image = super().update(context, image_id, metadata, **kwargs)
+        if data is not None:
+            self._imagedata[image_id] = data.read()
+        return image
 
 
 class ClusterChecks:
@@ -152,7 +173,19 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         return flags
 
     def setUp(self) -> None:
+        # One image service for the whole test (the harness's fake makes one per call), in
+        # place before the API service starts (it keeps the one it finds).
+        self.images = ImageService()
+        self.mock_object(glance, "get_remote_image_service",
+                         lambda ctx, ref: (self.images, ref))
+        self.mock_object(glance, "get_default_image_service", lambda: self.images)
         super().setUp()
+        # Cinder and os-brick run some steps (image checks, connector properties) through a
+        # privileged helper (privsep), which the harness forbids starting as a daemon: run
+        # them in this process instead.
+        for context in (privsep.sys_admin_pctxt, brick_privileged.default):
+            context.set_client_mode(False)
+            self.addCleanup(context.set_client_mode, True)
         self.addCleanup(self.clear_cluster)
         self.plain = self.api.create_type(self._vol_type_name)
         self.api.create_volume_type_extra_specs(
@@ -161,6 +194,15 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         self.hdd = self.make_type("storpool_hdd", {"storpool_template": "hdd"})
         self.rep2 = self.make_type("storpool_rep2", {"storpool_replication": "2"})
         self.driver = self.volume.manager.driver
+        # Attaches on this node (image copies, migrations) find the simulator's devices.
+        mapping = brick_connector.get_connector_mapping()
+        restore = mock.patch.dict(mapping)
+        restore.start()
+        self.addCleanup(restore.stop)
+        defaults = mock.patch.dict(os_brick._DEFAULTS)
+        defaults.start()
+        self.addCleanup(defaults.stop)
+        os_brick.register(device_root=str(SIM.dev_root))
 
     def tearDown(self) -> None:
         self.assert_cluster_matches_cinder()
@@ -192,9 +234,7 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
     def wait_volume(self, volume_id: str, status: str = "available") -> dict:
         volume = self.wait(
             lambda: self.api.get_volume(volume_id),
-            lambda v: v is not None and v["status"] not in ("creating", "extending",
-                                                             "retyping", "reverting",
-                                                             "downloading", "maintenance")
+            lambda v: v is not None and v["status"] not in PASSING | {"maintenance"}
             and v.get("migration_status") in (None, "success", "error"),
             f"volume {volume_id}",
         )
@@ -492,12 +532,7 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         volume = self.create_volume(1)
         ctx = cinder_context.get_admin_context()
         cinder_volume = objects.Volume.get_by_id(ctx, volume["id"])
-        # What Cinder's generic image and volume copies do on the volume node.
-        self.driver._connector = None
-        from storpool_rs import os_brick
-
-        self.driver._connector = os_brick.StorPoolConnector(
-            None, device_root=str(SIM.dev_root))
+        # What Cinder's generic copies (other image formats, migrations) do on this node.
         attach_info, _ = self.driver._attach_volume(
             ctx, cinder_volume, {"host": self.driver.host, "multipath": False})
         path = attach_info["device"]["path"]
@@ -507,4 +542,65 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         self.driver._detach_volume(ctx, attach_info, cinder_volume, {})
         self.assertEqual([], SIM.attachments())
         self.assertEqual(b"copied image", self.read_device(volume["id"], 12))
+        self.delete_volume(volume["id"])
+
+    @unittest.skipUnless(os.geteuid() == 0, "Cinder runs qemu-img as root (its root helper)")
+    def test_volume_from_an_image_and_upload_of_a_volume_as_an_image(self):
+        with tempfile.TemporaryDirectory() as folder:
+            raw = pathlib.Path(folder) / "disk.raw"
+            with open(raw, "wb") as disk:
+                disk.truncate(64 << 20)
+                disk.write(b"cirros boot sector")
+            qcow2 = pathlib.Path(folder) / "disk.qcow2"
+            subprocess.run(["qemu-img", "convert", "-q", "-O", "qcow2", raw, qcow2], check=True)
+            image = self.images.create(cinder_context.get_admin_context(), {
+                "name": "cirros", "disk_format": "qcow2", "container_format": "bare",
+                "status": "active", "visibility": "public", "min_disk": 0,
+                "size": qcow2.stat().st_size}, data=io.BytesIO(qcow2.read_bytes()))
+        volume = self.create_volume(1, imageRef=image["id"])
+        self.assertEqual("true", volume["bootable"])
+        self.assertEqual(b"cirros boot sector", self.read_device(volume["id"], 18))
+        self.assertEqual([], SIM.attachments())
+
+        self.write_device(volume["id"], b"changed by the instance")
+        self.action(volume["id"], {"os-volume_upload_image": {
+            "image_name": "saved", "disk_format": "qcow2", "container_format": "bare"}})
+        self.wait_volume(volume["id"])
+        saved = next(i for i in self.images.images.values() if i.get("name") == "saved")
+        with tempfile.TemporaryDirectory() as folder:
+            uploaded = pathlib.Path(folder) / "saved.qcow2"
+            uploaded.write_bytes(self.images._imagedata[saved["id"]])
+            back = pathlib.Path(folder) / "saved.raw"
+            subprocess.run(["qemu-img", "convert", "-q", "-f", "qcow2", "-O", "raw",
+                            uploaded, back], check=True)
+            with open(back, "rb") as disk:
+                self.assertEqual(b"changed by the instance", disk.read(23))
+        self.assertEqual([], SIM.snapshot_names(), "the upload's temporary snapshot is gone")
+        self.assertEqual([], SIM.attachments())
+        self.delete_volume(volume["id"])
+
+    @unittest.skipUnless(os.geteuid() == 0, "Cinder copies volumes with dd as root (its root helper)")
+    def test_a_migration_with_a_host_copy_ends_with_the_data_under_the_original_name(self):
+        # Cinder's generic migration: a new volume in the destination pool, the data copied
+        # through attaches on this node, then update_migrated_volume renames it into place.
+        volume = self.create_volume(1, volume_type=self.plain["id"])
+        self.write_device(volume["id"], b"migrated data")
+        before = self.cluster_volume(volume["id"])
+        host = self.api.get_volume(volume["id"])["os-vol-host-attr:host"].split("#")[0]
+        self.action(volume["id"], {"os-migrate_volume": {
+            "host": f"{host}#template_hdd", "force_host_copy": True}})
+        migrated = self.wait(
+            lambda: self.api.get_volume(volume["id"]),
+            lambda v: v.get("migration_status") in ("success", "error"),
+            "the migration",
+        )
+        self.assertEqual("success", migrated["migration_status"])
+        self.assertIsNone(migrated["os-vol-mig-status-attr:name_id"], "renamed into place")
+        after = self.cluster_volume(volume["id"])
+        self.assertNotEqual(before["globalId"], after["globalId"], "a copy, as asked")
+        self.assertEqual("hdd", after["templateName"])
+        self.assertEqual(b"migrated data", self.read_device(volume["id"], 13))
+        self.assertEqual([self.driver._native.volume_name(volume["id"])], SIM.volume_names(),
+                         "the source and the temporary volume are gone")
+        self.assertEqual([], SIM.attachments())
         self.delete_volume(volume["id"])

@@ -77,7 +77,7 @@ fn a_device_that_does_not_appear_fails_with_exit_1_and_a_hint() {
     // This node's id is one the simulator does not serve: no device will show up.
     let node = crate::node_with_id(Some(crate::OTHER));
     let gid = node.volume("v1");
-    let run = node.run(&["connect", "v1", "--timeout", "0.3"]);
+    let run = node.run(&["connect", "v1", "--attach-timeout", "0.3"]);
     let line = run.failed(1);
     assert!(
         line.starts_with("sp-attach: error: gave up after"),
@@ -120,7 +120,7 @@ fn a_connect_whose_device_never_appears_says_the_volume_stays_attached_and_how_t
     // Issue 13, defect 17: the failed connect left the volume attached without a word.
     let node = crate::node_with_id(Some(crate::OTHER));
     node.volume("v1");
-    let run = node.run(&["connect", "v1", "--timeout", "0.3"]);
+    let run = node.run(&["connect", "v1", "--attach-timeout", "0.3"]);
     run.failed(1);
     assert_eq!(node.sim.state().attachments.len(), 1);
     assert!(
@@ -134,4 +134,56 @@ fn a_connect_whose_device_never_appears_says_the_volume_stays_attached_and_how_t
     );
     node.run(&["disconnect", "v1"]).ok();
     assert!(node.sim.state().attachments.is_empty());
+}
+
+#[test]
+fn read_only_asked_of_a_volume_attached_read_write_is_refused_issue_14() {
+    let node = crate::node();
+    node.volume("v1");
+    node.run(&["connect", "v1"]).ok();
+    let run = node.run(&["connect", "v1", "--mode", "ro", "--json"]);
+    let line = run.failed(1);
+    assert!(
+        line.contains("volume `v1` is attached read-write to this node (client 7)"),
+        "{line}"
+    );
+    assert!(
+        run.stderr
+            .contains("hint: disconnect it first to attach it read-only"),
+        "{run:#?}"
+    );
+    assert_eq!(node.attachments_of("os--volume-v1"), [(crate::ID, true)]);
+    // Read-write again: fine, nothing changes, and the mode in effect is reported.
+    let again: crate::ConnectJson = node
+        .run(&["connect", "v1", "--mode", "rw", "--json"])
+        .json();
+    assert_eq!((again.access_mode.as_str(), again.changed), ("rw", false));
+    // Read-only first, then read-write: upgraded, and reported as such.
+    node.volume("v2");
+    let ro: crate::ConnectJson = node
+        .run(&["connect", "v2", "--mode", "ro", "--json"])
+        .json();
+    assert_eq!(ro.access_mode, "ro");
+    let rw: crate::ConnectJson = node.run(&["connect", "v2", "--json"]).json();
+    assert_eq!((rw.access_mode.as_str(), rw.changed), ("rw", true));
+    assert_eq!(node.attachments_of("os--volume-v2"), [(crate::ID, true)]);
+}
+
+#[test]
+fn verbose_logs_show_the_volume_client_and_device_wait() {
+    let node = crate::node();
+    node.volume("v1");
+    let run = node.run(&["-vvv", "connect", "v1"]);
+    run.ok();
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("wait{"))
+        .unwrap_or_else(|| panic!("{run:#?}"));
+    assert!(
+        line.contains("connect{volume=v1 kind=volume client=7 mode=rw}"),
+        "{line}"
+    );
+    assert!(line.contains("storpool_attach::wait"), "{line}");
+    assert!(run.stderr.contains("ready"), "{run:#?}");
 }

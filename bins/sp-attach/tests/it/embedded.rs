@@ -14,6 +14,7 @@ fn run_unconfigured(home: &Path, args: &[&str]) -> Run {
         Command::new(env!("CARGO_BIN_EXE_sp-attach"))
             .args(args)
             .env_remove("STORPOOL_CONF")
+            .env_remove("STORPOOL_EMBEDDED")
             .env_remove("SP_API_HTTP_HOST")
             .env_remove("SP_API_HTTP_PORT")
             .env_remove("SP_AUTH_TOKEN")
@@ -49,7 +50,7 @@ fn embedded_dir_attaches_under_its_device_root_and_keeps_the_attachment() {
         tmp.path(),
         &["--embedded", dir_arg, "connect", "v1", "--json"],
     );
-    let attached: ConnectJson = run.json();
+    let attached: ConnectJson = run.embedded_json();
     assert_eq!(attached.path, dir.join("dev/storpool-byid").join(&gid));
     assert!(attached.path.exists());
     assert_eq!(
@@ -59,7 +60,7 @@ fn embedded_dir_attaches_under_its_device_root_and_keeps_the_attachment() {
     );
     // A later command sees the same cluster, attachment and device.
     let list: ListJson =
-        run_unconfigured(tmp.path(), &["list", "--json", "--embedded", dir_arg]).json();
+        run_unconfigured(tmp.path(), &["list", "--json", "--embedded", dir_arg]).embedded_json();
     assert_eq!(list.client_id, 1);
     assert_eq!(list.attachments.len(), 1);
     assert_eq!(list.attachments[0].id.as_deref(), Some("v1"));
@@ -69,25 +70,37 @@ fn embedded_dir_attaches_under_its_device_root_and_keeps_the_attachment() {
         &[&format!("--embedded={dir_arg}"), "disconnect", "v1", "-q"],
     );
     assert_eq!(run.ok(), "");
-    assert_eq!(run.stderr, "", "-q silences the notice");
+    assert_eq!(
+        run.stderr,
+        format!("sp-attach: using the embedded simulator in {dir_arg}\n"),
+        "-q does not silence the notice"
+    );
     assert!(!attached.path.exists());
 }
 
 #[test]
-fn without_any_configuration_the_embedded_simulator_in_the_data_folder_is_used() {
+fn without_any_configuration_connect_fails_naming_embedded_issue_14() {
     if Path::new("/etc/storpool.conf").exists() {
         eprintln!("skipped: this machine has /etc/storpool.conf, so a cluster is configured");
         return;
     }
+    // A compute node whose storpool.conf went missing: no fake device path.
     let home = tempfile::tempdir().unwrap();
-    let run = run_unconfigured(home.path(), &["list"]);
+    let run = run_unconfigured(home.path(), &["-q", "connect", "prod-db"]);
+    let line = run.failed(2);
+    assert!(line.contains("no StorPool cluster configured"), "{line}");
+    assert!(line.contains("`--embedded`"), "{line}");
+    assert!(line.contains("`STORPOOL_EMBEDDED=DIR`"), "{line}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
+    assert!(!home.path().join(".local").exists(), "nothing made");
+    // `--embedded` alone uses the folder under the user's data directory.
+    let run = run_unconfigured(home.path(), &["--embedded", "list"]);
     assert_eq!(run.ok(), "ID  NAME  KIND  RIGHTS  PRESENT  PATH\n");
     let dir = home.path().join(".local/share/storpool-rs/embedded");
     assert_eq!(
         run.stderr,
         format!(
-            "sp-attach: no StorPool cluster configured (no /etc/storpool.conf, `STORPOOL_CONF` \
-             or `SP_API_HTTP_HOST`): using the embedded simulator in {}\n",
+            "sp-attach: using the embedded simulator in {}\n",
             dir.display()
         )
     );
@@ -108,4 +121,59 @@ fn without_any_configuration_the_embedded_simulator_in_the_data_folder_is_used()
         run.stderr.contains("hint: `STORPOOL_CONF` names"),
         "{run:#?}"
     );
+}
+
+#[test]
+fn storpool_embedded_is_used_and_said_even_with_q_and_in_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cluster");
+    seed_volume(&dir, "v1");
+    let run = Run::from(
+        Command::new(env!("CARGO_BIN_EXE_sp-attach"))
+            .args(["-q", "connect", "v1", "--json"])
+            .env_remove("STORPOOL_CONF")
+            .env_remove("SP_API_HTTP_HOST")
+            .env("STORPOOL_EMBEDDED", &dir)
+            .env("HOME", tmp.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap(),
+    );
+    let text = run.ok();
+    assert!(
+        text.starts_with("{\"cluster\":\"embedded\",\"type\":\"block\","),
+        "{text}"
+    );
+    assert_eq!(
+        run.stderr,
+        format!(
+            "sp-attach: using the embedded simulator in {} (`STORPOOL_EMBEDDED`)\n",
+            dir.display()
+        )
+    );
+}
+
+#[test]
+fn a_relative_embedded_folder_gives_device_links_that_resolve() {
+    let tmp = tempfile::tempdir().unwrap();
+    seed_volume(&tmp.path().join("relemb"), "v1");
+    let run = Run::from(
+        Command::new(env!("CARGO_BIN_EXE_sp-attach"))
+            .current_dir(tmp.path())
+            .args(["--embedded", "relemb", "connect", "v1", "--json"])
+            .args(["--attach-timeout", "10", "-q"])
+            .env("HOME", tmp.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap(),
+    );
+    let attached: ConnectJson = run.embedded_json();
+    let link = tmp.path().join("relemb/dev/storpool/os--volume-v1");
+    let target = std::fs::read_link(&link).unwrap();
+    assert!(target.is_absolute(), "{}", target.display());
+    assert!(
+        std::fs::metadata(&link).unwrap().is_file(),
+        "the link resolves"
+    );
+    assert!(attached.path.is_absolute(), "{}", attached.path.display());
 }

@@ -63,8 +63,8 @@ fn bad_ids_and_arguments_are_usage_errors() {
     for args in [
         &["connect"][..],
         &["connect", "v", "--mode", "rwx"],
-        &["connect", "v", "--timeout", "0"],
-        &["connect", "v", "--timeout", "soon"],
+        &["connect", "v", "--attach-timeout", "0"],
+        &["connect", "v", "--attach-timeout", "soon"],
         &["disconnect"],
         &["disconnect", "v", "--path", "/dev/storpool/x"],
         &["disconnect", "v", "--force", "--no-force-last"],

@@ -85,7 +85,7 @@ fn extend_prints_the_new_size() {
         .unwrap();
     assert_eq!(node.run(&["extend", "v1"]).ok(), format!("{}\n", 5 * GIB));
     let extended: ExtendJson = node.run(&["--json", "extend", "v1"]).json();
-    assert_eq!(extended.size, 5 * GIB);
+    assert_eq!(extended.size_bytes, 5 * GIB);
     assert_eq!(extended.name, "os--volume-v1");
     assert_eq!(extended.path, node.root().join("storpool/os--volume-v1"));
 }
@@ -126,4 +126,70 @@ fn a_closed_stdout_is_not_an_error() {
         .unwrap();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "");
+}
+
+/// One attachment of `list --all-nodes --json`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NodeAttachmentJson {
+    client: u32,
+    here: bool,
+    id: Option<String>,
+    name: String,
+    kind: String,
+    global_id: Option<String>,
+    access_mode: Option<String>,
+}
+
+/// `list --all-nodes --json`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AllNodesJson {
+    client_id: u16,
+    attachments: Vec<NodeAttachmentJson>,
+}
+
+#[test]
+fn list_all_nodes_shows_who_has_what_attached_issue_14() {
+    let node = node();
+    let g1 = node.volume("v1");
+    let g2 = node.volume("v2");
+    node.run(&["connect", "v1"]).ok();
+    node.sim
+        .call(
+            "POST",
+            "VolumesReassign",
+            Some(json!([{"volume": "os--volume-v2", "ro": [crate::OTHER, 9]}])),
+        )
+        .unwrap();
+    let list: AllNodesJson = node.run(&["list", "--all-nodes", "--json"]).json();
+    assert_eq!(list.client_id, ID);
+    let entry = |client: u32, id: &str, gid: &str, mode: &str| NodeAttachmentJson {
+        client,
+        here: client == u32::from(ID),
+        id: Some(id.to_owned()),
+        name: format!("os--volume-{id}"),
+        kind: "volume".to_owned(),
+        global_id: Some(gid.to_owned()),
+        access_mode: Some(mode.to_owned()),
+    };
+    assert_eq!(
+        list.attachments,
+        [
+            entry(u32::from(crate::OTHER), "v2", &g2, "ro"),
+            entry(u32::from(ID), "v1", &g1, "rw"),
+            entry(9, "v2", &g2, "ro"),
+        ]
+    );
+    let text = node.run(&["list", "--all-nodes"]).ok().to_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "CLIENT  HERE  ID  NAME           KIND    RIGHTS  GLOBAL_ID"
+    );
+    assert!(
+        lines[2].starts_with("7       yes   v1  os--volume-v1  volume  rw"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 4, "{text}");
 }

@@ -7,6 +7,7 @@ mod disconnect;
 mod embedded;
 mod failures;
 mod list_extend;
+mod schema;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -62,6 +63,7 @@ impl Node {
             .env_remove("SP_API_HTTP_HOST")
             .env_remove("SP_API_HTTP_PORT")
             .env_remove("STORPOOL_CONF")
+            .env_remove("STORPOOL_EMBEDDED")
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
             .output()
@@ -151,16 +153,35 @@ impl Run {
             .unwrap_or_else(|| panic!("no error line: {self:#?}"))
     }
 
-    /// The JSON document on stdout, parsed strictly.
-    pub fn json<T: for<'de> Deserialize<'de>>(&self) -> T {
+    /// The JSON document on stdout, checked against its published schema and parsed
+    /// strictly.
+    pub fn json<T: for<'de> Deserialize<'de> + schemars::JsonSchema>(&self) -> T {
         let text = self.ok();
         assert_eq!(text.lines().count(), 1, "one document on one line: {text}");
+        schema::validate::<T>(text);
         serde_json::from_str(text).unwrap_or_else(|err| panic!("{err}: {text}"))
+    }
+
+    /// The JSON document on stdout of a command that ran on the embedded simulator: it must
+    /// say so (`"cluster": "embedded"`, its first member); the rest is parsed strictly.
+    pub fn embedded_json<T: for<'de> Deserialize<'de> + schemars::JsonSchema>(&self) -> T {
+        let text = self.ok();
+        assert_eq!(text.lines().count(), 1, "one document on one line: {text}");
+        schema::validate::<T>(text);
+        assert!(
+            text.starts_with("{\"cluster\":\"embedded\""),
+            "the document says it ran on the simulator: {text}"
+        );
+        let mut doc: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).unwrap_or_else(|err| panic!("{err}: {text}"));
+        doc.remove("cluster");
+        serde_json::from_value(serde_json::Value::Object(doc))
+            .unwrap_or_else(|err| panic!("{err}: {text}"))
     }
 }
 
 /// `connect --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectJson {
     /// Always `block`.
@@ -187,7 +208,7 @@ pub struct ConnectJson {
 }
 
 /// `disconnect --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisconnectJson {
     /// The cluster name (or `~GLOBALID`).
@@ -209,21 +230,21 @@ pub struct DisconnectJson {
 }
 
 /// `extend --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendJson {
     /// The cluster name.
     pub name: String,
     /// The local device.
     pub path: PathBuf,
-    /// Bytes.
-    pub size: u64,
+    /// Its size in bytes.
+    pub size_bytes: u64,
     /// Seconds waited.
     pub wait_seconds: f64,
 }
 
 /// `list --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListJson {
     /// This node's client id.
@@ -233,7 +254,7 @@ pub struct ListJson {
 }
 
 /// One attachment of `list --json`.
-#[derive(Debug, Deserialize, PartialEq)]
+#[derive(Debug, Deserialize, schemars::JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AttachmentJson {
     /// Orchestrator id, when the name is ours.
@@ -252,4 +273,26 @@ pub struct AttachmentJson {
     pub name_path: Option<PathBuf>,
     /// Whether the links exist.
     pub present: bool,
+}
+
+/// The published schema of every command's `--json` document.
+#[test]
+fn the_published_schemas_are_those_of_the_documents() {
+    use schema::schema_of;
+    let commands: Vec<(&str, serde_json::Value)> = vec![
+        ("connect", schema_of::<ConnectJson>()),
+        ("disconnect", schema_of::<DisconnectJson>()),
+        ("extend", schema_of::<ExtendJson>()),
+        ("list", schema_of::<ListJson>()),
+        ("list-all-nodes", schema_of::<list_extend::AllNodesJson>()),
+    ];
+    let differing: Vec<String> = commands
+        .iter()
+        .filter_map(|(command, schema)| schema::check_published("sp-attach", command, schema))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{differing:#?}\nrun `UPDATE_SCHEMAS=1 cargo test -p sp-attach --test it schemas` and \
+         check the diff"
+    );
 }

@@ -27,7 +27,7 @@ fn embedded_dir_keeps_one_cluster_across_commands() {
             "--json",
         ],
     );
-    let volume: VolumeJson = created.json();
+    let volume: VolumeJson = created.embedded_json();
     assert_eq!(
         created.stderr,
         format!("sp-volume: using the embedded simulator in {dir_arg}\n")
@@ -43,7 +43,8 @@ fn embedded_dir_keeps_one_cluster_across_commands() {
         ],
     )
     .ok();
-    let list: ListJson = run(tmp.path(), &["list", "--json", "--embedded", dir_arg]).json();
+    let list: ListJson =
+        run(tmp.path(), &["list", "--json", "--embedded", dir_arg]).embedded_json();
     assert_eq!(list.volumes.len(), 1);
     assert_eq!(list.volumes[0].global_id, volume.global_id);
     assert_eq!(
@@ -65,43 +66,95 @@ fn embedded_dir_keeps_one_cluster_across_commands() {
     );
     assert_eq!(
         info.ok(),
-        "{\"driver_volume_type\":\"storpool\",\"data\":{\"client_id\":1,\"volume\":\"v1\",\"access_mode\":\"rw\"}}\n"
+        "{\"cluster\":\"embedded\",\"driver_volume_type\":\"storpool\",\"data\":{\"client_id\":1,\"volume\":\"v1\",\"access_mode\":\"rw\"}}\n"
+    );
+    let info: crate::ConnectionInfoJson = info.embedded_json();
+    assert_eq!(
+        (info.driver_volume_type.as_str(), info.data.client_id),
+        ("storpool", 1)
+    );
+    assert_eq!(
+        (info.data.volume.as_str(), info.data.access_mode.as_str()),
+        ("v1", "rw")
     );
     assert!(dir.join("hosts.conf").exists());
     assert!(dir.join("state/state.db").exists());
 }
 
 #[test]
-fn with_nothing_configured_the_default_folder_is_used_and_said_once() {
+fn with_nothing_configured_a_command_fails_naming_embedded_issue_14() {
     if Path::new("/etc/storpool.conf").exists() {
         eprintln!("skipped: this machine has /etc/storpool.conf, so a cluster is configured");
         return;
     }
+    // A compute node whose storpool.conf went missing: no silent simulator.
     let home = tempfile::tempdir().unwrap();
-    let first = run(home.path(), &["create", "v1", "--size", "1"]);
-    first.ok();
-    let dir = home.path().join(".local/share/storpool-rs/embedded");
+    let run = run(home.path(), &["-q", "create", "prod-db", "--size", "100"]);
+    let line = run.failed(2);
+    assert!(line.contains("no StorPool cluster configured"), "{line}");
+    assert!(line.contains("`--embedded`"), "{line}");
+    assert!(line.contains("`STORPOOL_EMBEDDED=DIR`"), "{line}");
+    assert_eq!(run.stderr.lines().count(), 1, "{run:#?}");
+    assert!(!home.path().join(".local").exists(), "nothing made");
+    let run = self::run(home.path(), &["--json", "list"]);
+    run.failed(2);
+}
+
+#[test]
+fn storpool_embedded_names_the_folder_and_every_output_says_embedded() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("cluster");
+    let env_run = |args: &[&str]| {
+        Run::from(
+            command(home.path())
+                .env("STORPOOL_EMBEDDED", &dir)
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    // -q does not hide the notice, and the JSON says where it ran.
+    let created = env_run(&["-q", "create", "v1", "--size", "1", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(created.ok()).unwrap();
+    assert_eq!(doc["cluster"], "embedded", "{doc}");
+    assert_eq!(doc["id"], "v1", "{doc}");
     assert_eq!(
-        first.stderr,
+        created.stderr,
         format!(
-            "sp-volume: no StorPool cluster configured (no /etc/storpool.conf, `STORPOOL_CONF` \
-             or `SP_API_HTTP_HOST`): using the embedded simulator in {}\n",
+            "sp-volume: using the embedded simulator in {} (`STORPOOL_EMBEDDED`)\n",
             dir.display()
         )
     );
-    let list: ListJson = run(home.path(), &["list", "--json"]).json();
-    assert_eq!(list.volumes.len(), 1);
-    // XDG_DATA_HOME moves it.
-    let xdg = home.path().join("xdg");
-    let run = Run::from(
-        command(home.path())
-            .env("XDG_DATA_HOME", &xdg)
-            .args(["list", "--json"])
-            .output()
-            .unwrap(),
+    assert!(dir.join("state/state.db").exists());
+    // Text output too: the notice on stderr, the data alone on stdout.
+    let listed = env_run(&["list"]);
+    assert!(listed.ok().starts_with("ID "), "{listed:#?}");
+    assert!(
+        listed.stderr.contains("using the embedded simulator in"),
+        "{listed:#?}"
     );
-    assert!(run.json::<ListJson>().volumes.is_empty());
-    assert!(xdg.join("storpool-rs/embedded/state/state.db").exists());
+    // Every JSON document, lists included, carries the field first.
+    for args in [
+        &["list", "--json"][..],
+        &["stats", "--json"],
+        &["show", "v1", "--json"],
+    ] {
+        let out = env_run(args);
+        assert!(
+            out.ok().starts_with("{\"cluster\":\"embedded\","),
+            "{args:?}: {out:#?}"
+        );
+    }
+    // `--config` beats the variable; a configured cluster's JSON has no such field.
+    let node = crate::node();
+    let mut cmd = command(home.path());
+    cmd.env("STORPOOL_EMBEDDED", &dir)
+        .arg("--config")
+        .arg(node.conf())
+        .args(["list", "--json"]);
+    let run = node.checked(cmd, &["list"]);
+    assert_eq!(run.ok(), "{\"volumes\":[]}\n");
+    assert_eq!(run.stderr, "");
 }
 
 #[test]
@@ -134,7 +187,54 @@ fn concurrent_commands_on_one_folder_take_turns() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let list: ListJson = run(tmp.path(), &[embedded.as_str(), "list", "--json", "-q"]).json();
+    let list: ListJson =
+        run(tmp.path(), &[embedded.as_str(), "list", "--json", "-q"]).embedded_json();
     let ids: Vec<&str> = list.volumes.iter().map(|v| v.id.as_str()).collect();
     assert_eq!(ids, ["v0", "v1", "v2", "v3"]);
+}
+
+#[test]
+fn an_embedded_folder_whose_state_holds_files_of_others_is_refused_with_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cluster");
+    let notes = dir.join("state/data/notes.txt");
+    std::fs::create_dir_all(notes.parent().unwrap()).unwrap();
+    std::fs::write(&notes, "mine").unwrap();
+    let run = run(
+        tmp.path(),
+        &["--embedded", dir.to_str().unwrap(), "list", "-q"],
+    );
+    let line = run.failed(2);
+    assert!(
+        line.contains(&dir.join("state").display().to_string()),
+        "{line}"
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "mine");
+}
+
+#[test]
+fn a_fresh_embedded_cluster_has_the_ssd_and_hdd_templates_issue_14() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cluster");
+    let dir_arg = dir.to_str().unwrap();
+    for (id, template, replication) in [("a", "ssd", 3), ("b", "hdd", 2)] {
+        let spec = format!("storpool_template={template}");
+        let volume: VolumeJson = run(
+            tmp.path(),
+            &[
+                "--embedded",
+                dir_arg,
+                "create",
+                id,
+                "--size",
+                "10",
+                "--type-spec",
+                &spec,
+                "--json",
+            ],
+        )
+        .embedded_json();
+        assert_eq!(volume.template.as_deref(), Some(template));
+        assert_eq!(volume.replication, replication);
+    }
 }

@@ -155,7 +155,7 @@ fn usage_errors_and_help() {
         &["-v", "-q", "list"],
         &["--embedded", "--config", "x", "list"],
         &["group-snapshot", "g"],
-        &["export-image", "v", "f", "--format", "vmdk"],
+        &["export-image", "v", "f", "--image-format", "vmdk"],
         &["--default-replication", "0", "list"],
     ] {
         let run: Run = node.run(args);
@@ -176,4 +176,31 @@ fn usage_errors_and_help() {
     }
     let help = node.run(&["create", "--help"]).ok().to_owned();
     assert!(help.contains("--type-spec <KEY=VALUE>"), "{help}");
+}
+
+#[test]
+fn colours_follow_no_color_clicolor_force_and_term() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |vars: &[(&str, &str)]| {
+        let mut cmd = command(home.path());
+        cmd.env_remove("NO_COLOR")
+            .env_remove("CLICOLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .envs(vars.iter().copied())
+            .args(["create", "v", "--size", "0"]);
+        Run::from(cmd.output().unwrap())
+    };
+    // Not a terminal: plain, unless forced.
+    assert_eq!(run(&[]).code, Some(2));
+    assert!(!run(&[]).stderr.contains('\x1b'), "{:?}", run(&[]).stderr);
+    let forced = run(&[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        forced.stderr.starts_with("sp-volume: \x1b["),
+        "{:?}",
+        forced.stderr
+    );
+    assert!(forced.stderr.contains("error:\x1b["), "{:?}", forced.stderr);
+    // NO_COLOR wins over everything.
+    let no = run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!no.stderr.contains('\x1b'), "{:?}", no.stderr);
 }

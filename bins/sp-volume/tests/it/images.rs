@@ -52,9 +52,9 @@ fn import_a_raw_image_into_a_new_volume_sparsely_and_detach() {
         .run(&["import-image", "img", path_arg(&image), "--json"])
         .json();
     assert!(imported.created);
-    assert!(imported.seconds > 0.0);
+    assert!(imported.elapsed_seconds > 0.0);
     assert_eq!(imported.image.format, "raw");
-    assert_eq!(imported.image.virtual_size, 5 * MIB);
+    assert_eq!(imported.image.virtual_size_bytes, 5 * MIB);
     assert_eq!(imported.image.path, image);
     assert_eq!(imported.volume.name, "os--volume-img");
     assert_eq!(
@@ -285,8 +285,11 @@ fn export_raw_through_a_temporary_snapshot_while_the_volume_is_in_use() {
     assert_eq!(exported.name, "os--volume-v");
     assert_eq!(exported.file, out);
     assert_eq!(exported.format, "raw");
-    assert!(exported.seconds > 0.0);
-    assert_eq!((exported.virtual_size, exported.file_size), (GIB, GIB));
+    assert!(exported.elapsed_seconds > 0.0);
+    assert_eq!(
+        (exported.virtual_size_bytes, exported.file_size_bytes),
+        (GIB, GIB)
+    );
     assert!(
         exported
             .snapshot
@@ -315,7 +318,13 @@ fn export_qcow2_matches_the_image_and_an_existing_file_needs_force() {
     let (node, _) = node_with_image();
     let out = node.dir.path().join("out.qcow2");
     let text = node
-        .run(&["export-image", "v", path_arg(&out), "--format", "qcow2"])
+        .run(&[
+            "export-image",
+            "v",
+            path_arg(&out),
+            "--image-format",
+            "qcow2",
+        ])
         .ok()
         .to_owned();
     assert!(
@@ -333,7 +342,13 @@ fn export_qcow2_matches_the_image_and_an_existing_file_needs_force() {
         path_arg(&out),
         path_arg(&raw),
     ]);
-    let run = node.run(&["export-image", "v", path_arg(&out), "--format", "qcow2"]);
+    let run = node.run(&[
+        "export-image",
+        "v",
+        path_arg(&out),
+        "--image-format",
+        "qcow2",
+    ]);
     assert!(run.failed(2).contains("the file exists"), "{run:#?}");
     assert!(run.stderr.contains("--force"), "{run:#?}");
     node.run(&["export-image", "v", path_arg(&out), "--force"])
@@ -406,8 +421,15 @@ fn import_draws_progress_on_a_terminal_only() {
     };
     let shown = on_terminal(&format!("a {}", image.display()));
     assert_eq!(shown.code, Some(0), "{shown:#?}");
-    assert!(shown.stdout.contains("/100%)"), "{shown:#?}");
-    assert!(shown.stdout.contains("into new volume `a`"), "{shown:#?}");
+    assert!(shown.stdout.contains("sp-volume ["), "a bar: {shown:#?}");
+    assert!(
+        shown.stdout.contains("4.00 MiB/4.00 MiB"),
+        "bytes done of all: {shown:#?}"
+    );
+    assert!(
+        shown.stdout.contains("\nimported "),
+        "the result on a line of its own: {shown:#?}"
+    );
     for quiet in ["--no-progress", "--json", "-q"] {
         let run = on_terminal(&format!(
             "b-{} {} {quiet}",
@@ -415,7 +437,7 @@ fn import_draws_progress_on_a_terminal_only() {
             image.display()
         ));
         assert_eq!(run.code, Some(0), "{run:#?}");
-        assert!(!run.stdout.contains("/100%)"), "{quiet}: {run:#?}");
+        assert!(!run.stdout.contains("sp-volume ["), "{quiet}: {run:#?}");
     }
 }
 
@@ -493,4 +515,42 @@ fn import_refuses_fifos_and_character_devices_as_images() {
         );
     }
     assert!(node.sim.state().volumes.is_empty());
+}
+
+#[test]
+fn import_into_an_existing_volume_never_makes_another_one_silently_issue_14() {
+    let node = node();
+    let image = node.dir.path().join("disk.raw");
+    raw_image(&image, 5 * MIB);
+    node.run(&["create", "base", "--size", "10"]).ok();
+    // `--size` that disagrees with the volume there: refused, nothing written or made.
+    let run = node.run(&["import-image", "base", path_arg(&image), "--size", "1"]);
+    let line = run.failed(1);
+    assert!(
+        line.contains("volume `base` exists with 10 GiB, not the 1 GiB asked for the image"),
+        "{line}"
+    );
+    assert!(
+        run.stderr
+            .contains("hint: leave out `--size` to write the image into it"),
+        "{run:#?}"
+    );
+    assert_eq!(node.volume("os--volume-base").unwrap().size, 10 * GIB);
+    assert!(
+        node.sim.data_path("os--volume-base").is_none(),
+        "nothing written"
+    );
+    // The size it has is fine.
+    let run = node.run(&["import-image", "base", path_arg(&image), "--size", "10"]);
+    run.ok();
+    // A volume that does not exist is made, and that is said on stderr too.
+    let run = node.run(&["import-image", "fresh", path_arg(&image)]);
+    assert!(
+        run.ok().contains("into new volume `fresh` (1 GiB)"),
+        "{run:#?}"
+    );
+    assert_eq!(
+        run.stderr,
+        "sp-volume: volume `fresh` does not exist: creating it (1 GiB) for the image\n"
+    );
 }

@@ -3,13 +3,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod demo;
+mod doctor;
 mod embedded;
 mod failures;
 mod images;
+mod listings;
+mod logging;
 mod manage;
+mod schema;
 mod signals;
 mod snapshots;
 mod stats;
+mod terminal;
 mod types;
 mod volumes;
 
@@ -59,6 +64,10 @@ pub fn command(home: &Path) -> Command {
         .env_remove("SP_API_HTTP_HOST")
         .env_remove("SP_API_HTTP_PORT")
         .env_remove("STORPOOL_CONF")
+        .env_remove("STORPOOL_EMBEDDED")
+        .env_remove("STORPOOL_DEFAULT_TEMPLATE")
+        .env_remove("STORPOOL_DEFAULT_REPLICATION")
+        .env_remove("STORPOOL_BACKEND_NAME")
         .env_remove("XDG_DATA_HOME")
         .env_remove("RUST_LOG")
         .env("HOME", home)
@@ -189,16 +198,35 @@ impl Run {
         lines[0]
     }
 
-    /// The JSON document on stdout, parsed strictly.
-    pub fn json<T: for<'de> Deserialize<'de>>(&self) -> T {
+    /// The JSON document on stdout, checked against its published schema and parsed
+    /// strictly.
+    pub fn json<T: for<'de> Deserialize<'de> + schemars::JsonSchema>(&self) -> T {
         let text = self.ok();
         assert_eq!(text.lines().count(), 1, "one document on one line: {text}");
+        schema::validate::<T>(text);
         serde_json::from_str(text).unwrap_or_else(|err| panic!("{err}: {text}"))
+    }
+
+    /// The JSON document on stdout of a command that ran on the embedded simulator: it must
+    /// say so (`"cluster": "embedded"`, its first member); the rest is parsed strictly.
+    pub fn embedded_json<T: for<'de> Deserialize<'de> + schemars::JsonSchema>(&self) -> T {
+        let text = self.ok();
+        assert_eq!(text.lines().count(), 1, "one document on one line: {text}");
+        schema::validate::<T>(text);
+        let mut doc: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).unwrap_or_else(|err| panic!("{err}: {text}"));
+        assert!(
+            text.starts_with("{\"cluster\":\"embedded\""),
+            "the document says it ran on the simulator: {text}"
+        );
+        doc.remove("cluster");
+        serde_json::from_value(serde_json::Value::Object(doc))
+            .unwrap_or_else(|err| panic!("{err}: {text}"))
     }
 }
 
 /// A volume as `--json` prints it.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct VolumeJson {
     pub(crate) id: String,
@@ -215,14 +243,14 @@ pub struct VolumeJson {
 }
 
 /// `list --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListJson {
     pub(crate) volumes: Vec<VolumeJson>,
 }
 
 /// A deletion.
-#[derive(Debug, Deserialize, PartialEq)]
+#[derive(Debug, Deserialize, schemars::JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DeletionJson {
     pub(crate) id: String,
@@ -231,7 +259,7 @@ pub struct DeletionJson {
 }
 
 /// A snapshot.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotJson {
     pub(crate) id: String,
@@ -244,7 +272,7 @@ pub struct SnapshotJson {
 }
 
 /// A retype.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetypeJson {
     pub(crate) retyped: bool,
@@ -253,7 +281,7 @@ pub struct RetypeJson {
 }
 
 /// A group snapshot.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupJson {
     pub(crate) id: String,
@@ -261,7 +289,7 @@ pub struct GroupJson {
 }
 
 /// A deleted group snapshot.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupDeletionJson {
     pub(crate) id: String,
@@ -269,14 +297,14 @@ pub struct GroupDeletionJson {
 }
 
 /// `manageable --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManageableListJson {
     pub(crate) volumes: Vec<ManageableJson>,
 }
 
 /// One manageable volume.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManageableJson {
     pub(crate) name: String,
@@ -289,7 +317,7 @@ pub struct ManageableJson {
 }
 
 /// `unmanage --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnmanagedJson {
     pub(crate) id: String,
@@ -297,7 +325,7 @@ pub struct UnmanagedJson {
 }
 
 /// `stats --json`: Cinder's stats.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatsJson {
     pub(crate) volume_backend_name: String,
@@ -310,7 +338,7 @@ pub struct StatsJson {
 }
 
 /// One pool of the stats.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(non_snake_case, clippy::struct_excessive_bools)] // Cinder's names and flags
 pub struct PoolJson {
@@ -335,35 +363,105 @@ pub struct PoolJson {
 }
 
 /// The image part of `import-image --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageJson {
     pub(crate) path: PathBuf,
     pub(crate) format: String,
-    pub(crate) virtual_size: u64,
+    pub(crate) virtual_size_bytes: u64,
 }
 
 /// `import-image --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportedJson {
     pub(crate) volume: VolumeJson,
     pub(crate) created: bool,
     pub(crate) image: ImageJson,
     pub(crate) device: PathBuf,
-    pub(crate) seconds: f64,
+    pub(crate) elapsed_seconds: f64,
 }
 
 /// `export-image --json`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportedJson {
     pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) file: PathBuf,
     pub(crate) format: String,
-    pub(crate) virtual_size: u64,
-    pub(crate) file_size: u64,
+    pub(crate) virtual_size_bytes: u64,
+    pub(crate) file_size_bytes: u64,
     pub(crate) snapshot: String,
-    pub(crate) seconds: f64,
+    pub(crate) elapsed_seconds: f64,
+}
+
+/// `finish-migration --json`: Cinder's model update.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationJson {
+    #[serde(rename = "_name_id")]
+    pub(crate) name_id: Option<String>,
+}
+
+/// `connection-info --json`: Cinder's connection info.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionInfoJson {
+    pub(crate) driver_volume_type: String,
+    pub(crate) data: ConnectionDataJson,
+}
+
+/// The `data` of [`ConnectionInfoJson`].
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionDataJson {
+    pub(crate) client_id: u16,
+    pub(crate) volume: String,
+    pub(crate) access_mode: String,
+}
+
+/// The published schema of every command's `--json` document.
+#[test]
+fn the_published_schemas_are_those_of_the_documents() {
+    use schema::schema_of;
+    let commands: Vec<(&str, serde_json::Value)> = vec![
+        ("create", schema_of::<VolumeJson>()),
+        ("delete", schema_of::<DeletionJson>()),
+        ("extend", schema_of::<VolumeJson>()),
+        ("snapshot", schema_of::<SnapshotJson>()),
+        ("delete-snapshot", schema_of::<DeletionJson>()),
+        ("create-from-snapshot", schema_of::<VolumeJson>()),
+        ("clone", schema_of::<VolumeJson>()),
+        ("revert", schema_of::<VolumeJson>()),
+        ("retype", schema_of::<RetypeJson>()),
+        ("finish-migration", schema_of::<MigrationJson>()),
+        ("group-snapshot", schema_of::<GroupJson>()),
+        ("delete-group-snapshot", schema_of::<GroupDeletionJson>()),
+        ("create-from-group-snapshot", schema_of::<VolumeJson>()),
+        ("manageable", schema_of::<ManageableListJson>()),
+        ("manage", schema_of::<VolumeJson>()),
+        ("unmanage", schema_of::<UnmanagedJson>()),
+        ("stats", schema_of::<StatsJson>()),
+        ("connection-info", schema_of::<ConnectionInfoJson>()),
+        ("list", schema_of::<ListJson>()),
+        ("show", schema_of::<VolumeJson>()),
+        ("list-snapshots", schema_of::<listings::SnapshotsJson>()),
+        ("show-snapshot", schema_of::<SnapshotJson>()),
+        ("list-templates", schema_of::<listings::TemplatesJson>()),
+        ("list-group-snapshots", schema_of::<listings::GroupsJson>()),
+        ("doctor", schema_of::<doctor::DoctorJson>()),
+        ("import-image", schema_of::<ImportedJson>()),
+        ("export-image", schema_of::<ExportedJson>()),
+        ("demo", schema_of::<demo::DemoJson>()),
+    ];
+    let differing: Vec<String> = commands
+        .iter()
+        .filter_map(|(command, schema)| schema::check_published("sp-volume", command, schema))
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{differing:#?}\nrun `UPDATE_SCHEMAS=1 cargo test -p sp-volume --test it schemas` and \
+         check the diff"
+    );
 }

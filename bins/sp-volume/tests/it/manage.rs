@@ -57,6 +57,8 @@ fn finish_migration_prints_the_model_update() {
         "--json",
     ]);
     assert_eq!(run.ok(), "{\"_name_id\":\"n1\"}\n");
+    let update: crate::MigrationJson = run.json();
+    assert_eq!(update.name_id.as_deref(), Some("n1"));
     let text = node
         .run(&["finish-migration", "orig", "gone"])
         .ok()
@@ -67,4 +69,17 @@ fn finish_migration_prints_the_model_update() {
         .failed(2)
         .to_owned();
     assert!(line.contains("the same"), "{line}");
+}
+
+#[test]
+fn finish_migration_run_again_keeps_the_migrated_data_under_the_original_name() {
+    let node = node();
+    node.run(&["create", "orig", "--size", "1"]).ok();
+    node.run(&["create", "temp", "--size", "2"]).ok();
+    let temp_gid = node.volume("os--volume-temp").unwrap().global_id;
+    for _ in 0..2 {
+        let run = node.run(&["finish-migration", "orig", "temp", "--json"]);
+        assert_eq!(run.ok(), "{\"_name_id\":null}\n");
+        assert_eq!(node.volume("os--volume-orig").unwrap().global_id, temp_gid);
+    }
 }

@@ -220,3 +220,147 @@ fn a_retype_that_needs_a_migration_is_refused_with_exit_1() {
     assert!(run.failed(1).contains("the encryption changes"), "{run:#?}");
     assert_eq!(node.volume("os--volume-v").unwrap().template, None);
 }
+
+#[test]
+fn a_misspelt_type_spec_is_refused_with_a_did_you_mean_and_nothing_is_made_issue_14() {
+    let node = node_with_templates();
+    let run = node.run(&[
+        "create",
+        "typo",
+        "--size",
+        "1",
+        "--type-spec",
+        "storpool_tempalte=ssd",
+    ]);
+    let line = run.failed(2);
+    assert!(
+        line.contains("storpool_tempalte=ssd") && line.contains("did you mean `storpool_template`"),
+        "{line}"
+    );
+    assert!(node.sim.state().volumes.is_empty(), "nothing was created");
+}
+
+#[test]
+fn storpool_replication_in_a_type_is_applied_issue_14() {
+    let node = node_with_templates();
+    let volume: VolumeJson = node
+        .run(&[
+            "create",
+            "r",
+            "--size",
+            "1",
+            "--type-spec",
+            "storpool_replication=2",
+            "--json",
+        ])
+        .json();
+    assert_eq!((volume.template.as_deref(), volume.replication), (None, 2));
+}
+
+#[test]
+fn an_unscoped_unknown_spec_warns_and_other_systems_keys_pass_quietly_issue_14() {
+    let node = node_with_templates();
+    let run = node.run(&[
+        "create",
+        "a",
+        "--size",
+        "1",
+        "--type-spec",
+        "fancy_feature=on",
+        "--type-spec",
+        "capabilities:compression=<is> True",
+        "--type-spec",
+        "volume_backend_name=storpool",
+        "--type-spec",
+        "multiattach=<is> True",
+    ]);
+    run.ok();
+    assert_eq!(
+        run.stderr,
+        "sp-volume: warning: ignoring the volume-type spec `fancy_feature`: no StorPool driver \
+         reads it\n"
+    );
+    // -q: errors only.
+    let run = node.run(&["-q", "retype", "a", "--type-spec", "fancy_feature=on"]);
+    run.ok();
+    assert_eq!(run.stderr, "");
+    // Scoped and known keys alone: nothing said.
+    let run = node.run(&[
+        "create",
+        "b",
+        "--size",
+        "1",
+        "--type-spec",
+        "qos:total_iops_sec=100",
+        "--type-spec",
+        "capabilities:x=y",
+    ]);
+    run.ok();
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn backend_defaults_come_from_the_environment_too_issue_14() {
+    let node = node_with_templates();
+    let run_env = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut cmd = crate::command(node.dir.path());
+        cmd.envs(vars.iter().copied())
+            .arg("--config")
+            .arg(node.conf())
+            .args(args);
+        node.checked(cmd, args)
+    };
+    let volume: VolumeJson = run_env(
+        &[("STORPOOL_DEFAULT_TEMPLATE", "hdd")],
+        &["create", "a", "--size", "1", "--json"],
+    )
+    .json();
+    assert_eq!(volume.template.as_deref(), Some("hdd"));
+    let volume: VolumeJson = run_env(
+        &[("STORPOOL_DEFAULT_REPLICATION", "2")],
+        &["create", "b", "--size", "1", "--json"],
+    )
+    .json();
+    assert_eq!((volume.template, volume.replication), (None, 2));
+    // The flag beats the variable.
+    let volume: VolumeJson = run_env(
+        &[("STORPOOL_DEFAULT_REPLICATION", "2")],
+        &[
+            "create",
+            "c",
+            "--size",
+            "1",
+            "--default-replication",
+            "1",
+            "--json",
+        ],
+    )
+    .json();
+    assert_eq!(volume.replication, 1);
+    // The backend name: stats report it, and retype refuses another one.
+    let stats: crate::StatsJson = run_env(
+        &[("STORPOOL_BACKEND_NAME", "fast-pool")],
+        &["stats", "--json"],
+    )
+    .json();
+    assert_eq!(stats.volume_backend_name, "fast-pool");
+    let stats: crate::StatsJson = node
+        .run(&["--backend-name", "other", "stats", "--json"])
+        .json();
+    assert_eq!(stats.volume_backend_name, "other");
+    let run = run_env(
+        &[("STORPOOL_BACKEND_NAME", "fast-pool")],
+        &["retype", "a", "--type-spec", "volume_backend_name=storpool"],
+    );
+    assert!(
+        run.failed(1)
+            .contains("backend `storpool`, this one is `fast-pool`"),
+        "{run:#?}"
+    );
+    // A bad value names the variable.
+    let run = run_env(
+        &[("STORPOOL_DEFAULT_REPLICATION", "7")],
+        &["create", "d", "--size", "1"],
+    );
+    assert!(run.failed(2).contains("'7'"), "{run:#?}");
+}

@@ -164,7 +164,13 @@ fn missing_ok_skips_drop_ins_that_are_not_files() {
     let etc = Etc::new();
     etc.write_main("A=1\n");
     std::fs::create_dir_all(etc.path().join("storpool.conf.d/dir.conf")).unwrap();
-    assert!(matches!(etc.loader().load(), Err(ConfError::Read { .. })));
+    assert!(matches!(
+        etc.loader().load(),
+        Err(ConfError::NotAFile {
+            kind: "a folder",
+            ..
+        })
+    ));
     assert_eq!(
         etc.loader().missing_ok(true).load().unwrap().files().len(),
         1

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accessors;
+mod limits;
 mod loading;
 mod parity;
 

@@ -2,9 +2,9 @@
 
 pub(crate) mod clone;
 mod connection;
+mod listings;
 mod manage;
-mod migration;
-mod reads;
+pub(crate) mod migration;
 mod retype;
 mod snapshots;
 mod stats;

@@ -384,3 +384,54 @@ async fn a_group_snapshot_of_named_members_gives_ordinary_snapshots_of_their_own
     }
     env.assert_empty();
 }
+
+#[tokio::test]
+async fn snapshots_group_snapshots_and_templates_are_listed() {
+    let env = env();
+    env.sim.seed_template("fast", Some(2), None).unwrap();
+    for id in ["a", "b"] {
+        env.driver
+            .create_volume(id, 1, &Specs::new())
+            .await
+            .unwrap();
+    }
+    env.driver.create_snapshot("a", "s1").await.unwrap();
+    env.driver.create_snapshot("b", "s2").await.unwrap();
+    env.driver
+        .create_group_snapshot("g", &["a", "b"])
+        .await
+        .unwrap();
+    let ids = |list: Vec<storpool_driver_core::Snapshot>| {
+        list.into_iter().map(|s| s.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(env.driver.list_snapshots(None).await.unwrap()),
+        ["s1", "s2"]
+    );
+    assert_eq!(
+        ids(env.driver.list_snapshots(Some("b")).await.unwrap()),
+        ["s2"]
+    );
+    let err = env.driver.list_snapshots(Some("nope")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let shown = env.driver.get_snapshot("s1").await.unwrap();
+    assert_eq!(shown.volume.as_deref(), Some(vol("a").as_str()));
+    assert_eq!(
+        env.driver.get_snapshot("s9").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let groups = env.driver.list_group_snapshots().await.unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].id, "g");
+    assert_eq!(ids(groups[0].snapshots.clone()), ["a", "b"]);
+    let templates = env.driver.list_templates().await.unwrap();
+    let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+    let fast = templates.iter().find(|t| t.name == "fast").unwrap();
+    assert_eq!(fast.replication, Some(2));
+    assert_eq!(fast.place_all.as_deref(), Some("default"));
+    assert!(fast.capacity_bytes.unwrap() >= fast.free_bytes.unwrap());
+    assert_eq!(fast.volumes, Some(0));
+}

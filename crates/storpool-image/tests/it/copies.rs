@@ -180,3 +180,52 @@ fn targets_that_are_not_regular_files_are_refused_before_anything_is_made() {
     let meta = std::fs::symlink_metadata(&fifo).unwrap();
     assert!(std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type()));
 }
+
+#[test]
+fn images_that_read_other_files_of_this_node_are_refused() {
+    // A qcow2 with an external data file, or a vmdk whose extents name other files, would copy
+    // whatever those files hold (say /etc/shadow) into the volume: refused like a backing
+    // file, before anything is made (as Cinder does, bugs 1996188 and 2059809).
+    let env = env();
+    let dir = env.dir.path();
+    let secret = dir.join("secret");
+    std::fs::write(&secret, vec![b's'; 1 << 20]).unwrap();
+    let qcow2 = dir.join("data-file.qcow2");
+    let created = std::process::Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2", "-o"])
+        .arg(format!("data_file={},data_file_raw=on", secret.display()))
+        .arg(&qcow2)
+        .arg("1M")
+        .status()
+        .unwrap();
+    assert!(created.success());
+    let vmdk = dir.join("extent.vmdk");
+    std::fs::write(
+        &vmdk,
+        format!(
+            "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n\
+             createType=\"monolithicFlat\"\n\nRW 2048 FLAT \"{}\" 0\n\n\
+             ddb.adapterType = \"ide\"\n",
+            secret.display()
+        ),
+    )
+    .unwrap();
+    let rt = runtime();
+    for (image, format) in [(&qcow2, Some("qcow2")), (&qcow2, None), (&vmdk, None)] {
+        let err = rt
+            .block_on(storpool_image::info(image, format, &CopyOptions::default()))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{image:?}: {err}");
+        assert!(
+            err.to_string().contains(&secret.display().to_string()),
+            "names the other file: {err}"
+        );
+        let mut request = ImportRequest::new("x", image);
+        request.image_format = format.map(str::to_owned);
+        let err = rt
+            .block_on(env.images.import(&request, &CopyOptions::default()))
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    }
+    assert!(env.sim.state().volumes.is_empty());
+}

@@ -50,7 +50,7 @@ pub(crate) fn group_space(cl: &Cluster, ctx: &Ctx<'_>) -> BTreeMap<String, (u64,
 }
 
 fn ag_count(d: &Disk) -> u64 {
-    d.size / AG_SIZE
+    placement::disk_capacity(d) / AG_SIZE
 }
 
 fn disk_json(cl: &Cluster, d: &Disk, usage: &BTreeMap<u32, (u64, u64)>) -> Map<String, Value> {

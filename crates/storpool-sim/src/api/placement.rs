@@ -65,7 +65,16 @@ fn pick_set(
     Some(chosen.into_iter().map(|(d, _)| d).collect())
 }
 
+/// The capacity of a disk as `DisksList` reports it: its whole allocation groups.
+pub(crate) fn disk_capacity(d: &crate::model::Disk) -> u64 {
+    d.size / AG_SIZE * AG_SIZE
+}
+
 /// Check that an object with this policy can be placed, and that its size can fit at all.
+///
+/// Provisioning is thin: free space never refuses an object (the sum of sizes may exceed the
+/// cluster); only one object whose replicas exceed the capacity of its placement groups' up
+/// disks (as `DisksList` reports it: whole allocation groups) could never be stored.
 pub(crate) fn check_placeable(
     cl: &Cluster,
     size: u64,
@@ -90,8 +99,8 @@ pub(crate) fn check_placeable(
         .collect::<BTreeSet<_>>()
         .iter()
         .filter_map(|(d, _)| cl.disks.get(d))
-        .map(|d| d.size)
-        .sum();
+        .map(disk_capacity)
+        .fold(0u64, u64::saturating_add);
     if size.saturating_mul(u64::from(replication)) > capacity {
         return Err(ApiErr::insufficient(format!(
             "a volume of {size} bytes with replication {replication} does not fit in the {capacity} bytes of its placement groups"

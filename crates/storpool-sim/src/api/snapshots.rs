@@ -23,11 +23,13 @@ pub(crate) fn list(
     ctx: &Ctx<'_>,
     _: &[String],
     _: Option<Value>,
-) -> Result<String, ApiErr> {
+    out: Vec<u8>,
+) -> Result<Vec<u8>, ApiErr> {
     Ok(render::summaries(
         cl,
         ctx,
         cl.objects.values().filter(|o| o.snapshot),
+        out,
     ))
 }
 

@@ -163,11 +163,13 @@ pub(crate) fn list(
     ctx: &Ctx<'_>,
     _: &[String],
     _: Option<Value>,
-) -> Result<String, ApiErr> {
+    out: Vec<u8>,
+) -> Result<Vec<u8>, ApiErr> {
     Ok(render::summaries(
         cl,
         ctx,
         cl.objects.values().filter(|o| !o.snapshot),
+        out,
     ))
 }
 
@@ -527,13 +529,26 @@ pub(crate) fn update(
         )));
     }
     let replication = policy.replication.unwrap_or(v.replication);
-    check_placeable(
-        txn.cl,
-        size,
-        replication,
-        policy.groups(),
-        policy.reuse_server,
-    )?;
+    // Thin provisioning: only a change that asks for more room, or for other disks, must fit;
+    // a rename, tags or limits of a volume that no longer fits (a disk failed) still work.
+    let wants_room = size > v.size
+        || replication != v.replication
+        || policy.groups()
+            != (
+                v.place_all.as_str(),
+                v.place_tail.as_str(),
+                v.place_head.as_str(),
+            )
+        || policy.reuse_server != v.reuse_server;
+    if wants_room {
+        check_placeable(
+            txn.cl,
+            size,
+            replication,
+            policy.groups(),
+            policy.reuse_server,
+        )?;
+    }
     if let Some(new) = a.str("rename")? {
         names::volume_name(new)?;
         if v.name.as_deref() != Some(new) {

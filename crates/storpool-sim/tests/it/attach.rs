@@ -203,3 +203,43 @@ fn client_config_wait_returns_once_the_client_is_up() {
     assert_eq!(r[0]["configStatus"], "ok");
     assert_eq!(api.get("ClientConfigWait/77").err(), "invalidParam");
 }
+
+#[test]
+fn an_attach_whose_data_file_cannot_be_made_fails_and_changes_nothing() {
+    let (sim, api) = sim();
+    let gid = create(&api, "v", GIB)["globalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Something the data file cannot be created over (as EFBIG for a 20 TiB volume on ext4,
+    // or ENOSPC, would refuse it).
+    let blocker = sim.state_dir().join("data").join(&gid);
+    std::fs::create_dir_all(&blocker).unwrap();
+    let generation = sim.state().generation;
+    for call in ["VolumesReassign", "VolumesReassignWait"] {
+        let body = if call == "VolumesReassign" {
+            json!([{"volume": "v", "rw": [1]}])
+        } else {
+            json!({"reassign": [{"volume": "v", "rw": [1]}]})
+        };
+        let r = api.post(call, body);
+        assert_eq!(r.err(), "insufficientResources", "{call}: {r:?}");
+        assert_eq!(r.json["error"]["transient"], json!(false), "{r:?}");
+        assert!(r.descr().contains("`v`"), "{r:?}");
+        let st = sim.state();
+        assert!(
+            st.attachments.is_empty(),
+            "{call}: attached without a device"
+        );
+        assert_eq!(st.generation, generation);
+        assert!(
+            std::fs::symlink_metadata(sim.dev_root().join("storpool/v")).is_err(),
+            "{call}: a link was made"
+        );
+    }
+    // Attaching elsewhere needs no file of this host; and once the obstacle is gone, here too.
+    api.ok("VolumesReassign", json!([{"volume": "v", "ro": [2]}]));
+    std::fs::remove_dir(&blocker).unwrap();
+    api.ok("VolumesReassign", json!([{"volume": "v", "rw": [1]}]));
+    assert!(sim.dev_root().join("storpool/v").exists());
+}

@@ -1,10 +1,11 @@
 //! Transport: auth, routing, envelopes, connections, bad input.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
 
 use serde_json::json;
-use storpool_sim::Sim;
+use storpool_sim::{Sim, SimError};
 
 use crate::{Api, GIB, create, parse_response, sim};
 
@@ -83,6 +84,32 @@ fn keep_alive_mode_answers_several_requests_on_one_connection() {
         assert_eq!(r.status, 200, "{r:?}");
         assert!(!r.head.to_ascii_lowercase().contains("connection: close"));
     }
+}
+
+#[test]
+fn a_client_that_half_closes_after_its_request_still_gets_the_answer() {
+    // With fsync the change runs on the blocking pool, so the server sees the end of the
+    // client's stream while the call is still running.
+    let sim = Sim::builder().sync(true).start().unwrap();
+    let api = Api::new(&sim);
+    let body = br#"{"name": "half", "size": 1073741824, "replication": 3}"#;
+    let mut s = TcpStream::connect(api.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST /ctrl/1.0/VolumeCreate HTTP/1.0\r\nAuthorization: Storpool v1:{}\r\n\
+         Content-Length: {}\r\n\r\n",
+        api.token,
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let r = parse_response(&out);
+    assert_eq!(r.data()["ok"], json!(true), "{r:?}");
+    assert_eq!(sim.state().volumes.len(), 1);
 }
 
 #[test]
@@ -195,6 +222,53 @@ fn error_status_is_configurable_including_200() {
     let r = api.get("Volume/missing");
     assert_eq!(r.status, 200);
     assert_eq!(r.json["error"]["name"], "objectDoesNotExist");
+}
+
+#[test]
+fn error_statuses_other_than_200_4xx_and_5xx_are_refused() {
+    // 1xx, 204 and 304 carry no body, 3xx redirect: none can carry an error envelope.
+    for status in [0, 100, 101, 199, 201, 204, 302, 304, 399, 600, 999] {
+        let r = Sim::builder().error_status(status).start();
+        assert!(
+            matches!(&r, Err(SimError::Option(m)) if m.contains(&status.to_string())),
+            "{status}: {r:?}"
+        );
+    }
+    for status in [200, 400, 404, 499, 500, 503, 599] {
+        let sim = Sim::builder().error_status(status).start().unwrap();
+        assert_eq!(Api::new(&sim).get("Volume/missing").status, status);
+    }
+}
+
+#[test]
+fn an_empty_token_is_refused_instead_of_disabling_authentication() {
+    let r = Sim::builder().token("").start();
+    assert!(
+        matches!(&r, Err(SimError::Option(m)) if m.contains("token")),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_token_that_only_shares_a_prefix_or_differs_in_length_is_refused() {
+    let sim = Sim::builder().token("12345").start().unwrap();
+    let api = Api::new(&sim);
+    for wrong in ["", "1234", "123456", "12346", "x2345"] {
+        let r = api.raw(
+            "GET",
+            "/ctrl/1.0/VolumesList",
+            Some(&format!("Storpool v1:{wrong}")),
+            None,
+        );
+        assert_eq!(r.status, 401, "{wrong:?}");
+    }
+    let r = api.raw(
+        "GET",
+        "/ctrl/1.0/VolumesList",
+        Some("Storpool v1:12345"),
+        None,
+    );
+    assert_eq!(r.status, 200);
 }
 
 #[test]

@@ -2,10 +2,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attach;
+mod copies;
 mod data;
 mod faults;
+mod files;
 mod fuzz;
 mod http;
+mod limits;
 mod volumes;
 
 use std::io::{Read, Write};

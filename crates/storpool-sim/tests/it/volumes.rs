@@ -1,8 +1,9 @@
 //! Volumes, snapshots and templates: semantics and response shapes.
 
 use serde_json::{Value, json};
+use storpool_sim::{ClusterLayout, Sim};
 
-use crate::{GIB, create, sim};
+use crate::{Api, GIB, create, sim};
 
 fn keys(v: &Value) -> Vec<&str> {
     let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
@@ -741,4 +742,67 @@ fn ejected_and_forgotten_disks_leave_the_placement_groups() {
             .len(),
         11
     );
+}
+
+/// A simulator on `servers` servers of one disk of `disk_size` bytes each.
+fn small_cluster(servers: u32, disk_size: u64) -> (Sim, Api) {
+    let sim = Sim::builder()
+        .layout(ClusterLayout {
+            servers,
+            disks_per_server: 1,
+            disk_size,
+            ..ClusterLayout::default()
+        })
+        .start()
+        .unwrap();
+    let api = Api::new(&sim);
+    (sim, api)
+}
+
+#[test]
+fn volume_sizes_are_checked_against_the_capacity_the_cluster_reports() {
+    // 1.25 GiB disks hold two allocation groups of 512 MiB each: DisksList reports 1 GiB.
+    let (_sim, api) = small_cluster(3, GIB + GIB / 4);
+    let reported: u64 = api
+        .read("DisksList")
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|d| d["agCount"].as_u64().unwrap() * (512 << 20))
+        .sum();
+    assert_eq!(reported, 3 * GIB);
+    let volume = |name: &str, size: u64| {
+        api.post(
+            "VolumeCreate",
+            json!({"name": name, "size": size, "replication": 1}),
+        )
+    };
+    volume("fits", reported).data();
+    let r = volume("beyond", reported + 512);
+    assert_eq!(r.err(), "insufficientResources", "{r:?}");
+    assert!(r.descr().contains("does not fit"), "{r:?}");
+}
+
+#[test]
+fn thin_provisioning_lets_volumes_outgrow_the_free_space_and_keeps_them_usable() {
+    let (sim, api) = small_cluster(4, 4 * GIB);
+    // Each volume alone fits (3 replicas of 5 GiB in 4 x 4 GiB); together they are ten times
+    // what the cluster holds.
+    for i in 0..10 {
+        create(&api, &format!("v{i}"), 5 * GIB);
+    }
+    // A disk fails: 3 x 5 GiB no longer fit in 3 x 4 GiB, but changes that ask for no more
+    // room work.
+    api.ok("DiskEject/101", json!({}));
+    api.ok("VolumeUpdate/v0", json!({"rename": "renamed"}));
+    api.ok("VolumeUpdate/v1", json!({"tags": {"k": "v"}, "bw": 100}));
+    api.ok("VolumeSnapshot/v2", json!({"name": "s2"}));
+    api.ok(
+        "VolumeUpdate/v3",
+        json!({"size": 2 * GIB, "shrinkOk": true}),
+    );
+    // Asking for more room than the cluster has left still fails.
+    let r = api.post("VolumeUpdate/v4", json!({"sizeAdd": GIB}));
+    assert_eq!(r.err(), "insufficientResources", "{r:?}");
+    assert_eq!(sim.state().volumes.len(), 10);
 }
