@@ -281,6 +281,36 @@ impl PyDriver {
         run!(self, py, |driver| driver.list_volumes())
     }
 
+    /// The driver's snapshots, sorted by name (not the members of group snapshots nor the
+    /// transient snapshots behind clones); with `volume_id`, only those of that volume (which
+    /// must exist).
+    #[pyo3(signature = (volume_id=None))]
+    fn list_snapshots(&self, py: Python<'_>, volume_id: Option<String>) -> PyResult<Py<PyAny>> {
+        run!(self, py, |driver| driver
+            .list_snapshots(volume_id.as_deref()))
+    }
+
+    /// Snapshot `snapshot_id`; raises NotFoundError when it does not exist.
+    fn get_snapshot(&self, py: Python<'_>, snapshot_id: String) -> PyResult<Py<PyAny>> {
+        run!(self, py, |driver| driver.get_snapshot(&snapshot_id))
+    }
+
+    /// Snapshot `snapshot_id`, or None when it does not exist.
+    fn find_snapshot(&self, py: Python<'_>, snapshot_id: String) -> PyResult<Py<PyAny>> {
+        run!(self, py, |driver| driver.find_snapshot(&snapshot_id))
+    }
+
+    /// The driver's group snapshots by group id; each member's `id` is its volume's id.
+    fn list_group_snapshots(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        run!(self, py, |driver| driver.list_group_snapshots())
+    }
+
+    /// The cluster's templates, sorted by name: replication, placement groups, limits and,
+    /// when the cluster reports them, usage, capacity and free space in bytes.
+    fn list_templates(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        run!(self, py, |driver| driver.list_templates())
+    }
+
     /// Snapshots volume `volume_id` as `snapshot_id`. Returns the snapshot.
     fn create_snapshot(
         &self,

@@ -47,6 +47,23 @@ class GroupSnapshot(TypedDict):
     id: str
     snapshots: list[Snapshot]
 
+class Template(TypedDict):
+    """A StorPool template; the usage and capacity figures are None when the cluster did not
+    report them."""
+
+    name: str
+    replication: Optional[int]
+    place_all: Optional[str]
+    place_tail: Optional[str]
+    place_head: Optional[str]
+    iops: Optional[int]
+    bw: Optional[int]
+    volumes: Optional[int]
+    snapshots: Optional[int]
+    capacity_bytes: Optional[int]
+    free_bytes: Optional[int]
+    provisioned_bytes: Optional[int]
+
 class RetypeOutcome(TypedDict):
     """What a retype or a move to another pool did."""
 
@@ -174,6 +191,11 @@ class Driver:
     def get_volume(self, volume_id: str) -> Volume: ...
     def find_volume(self, volume_id: str) -> Optional[Volume]: ...
     def list_volumes(self) -> list[Volume]: ...
+    def list_snapshots(self, volume_id: Optional[str] = None) -> list[Snapshot]: ...
+    def get_snapshot(self, snapshot_id: str) -> Snapshot: ...
+    def find_snapshot(self, snapshot_id: str) -> Optional[Snapshot]: ...
+    def list_group_snapshots(self) -> list[GroupSnapshot]: ...
+    def list_templates(self) -> list[Template]: ...
     def create_snapshot(self, volume_id: str, snapshot_id: str) -> Snapshot: ...
     def delete_snapshot(self, snapshot_id: str) -> Deletion: ...
     def create_volume_from_snapshot(

@@ -236,3 +236,25 @@ def test_a_forked_process_builds_its_own_runtime_and_driver(driver, sim):
     assert os.waitstatus_to_exitcode(status) == 0
     assert sim.volume_names() == ["os--volume-before-fork", "os--volume-in-child"]
     assert len(driver.list_volumes()) == 2, "the parent's driver still works"
+
+
+def test_snapshots_group_snapshots_and_templates_are_listed(driver):
+    for volume_id in ("a", "b"):
+        driver.create_volume(volume_id, 1)
+    driver.create_snapshot("a", "s2")
+    driver.create_snapshot("b", "s1")
+    driver.create_group_snapshot("g1", ["a", "b"])
+    assert [s["id"] for s in driver.list_snapshots()] == ["s1", "s2"]
+    assert [s["id"] for s in driver.list_snapshots("a")] == ["s2"]
+    with pytest.raises(storpool_rs.NotFoundError):
+        driver.list_snapshots("nope")
+    assert driver.get_snapshot("s2") == driver.list_snapshots("a")[0]
+    assert driver.find_snapshot("s1")["volume"] == "os--volume-b"
+    assert driver.find_snapshot("nope") is None
+    with pytest.raises(storpool_rs.NotFoundError):
+        driver.get_snapshot("nope")
+    groups = driver.list_group_snapshots()
+    assert [(g["id"], [s["id"] for s in g["snapshots"]]) for g in groups] == [("g1", ["a", "b"])]
+    templates = {t["name"]: t for t in driver.list_templates()}
+    assert {name: t["replication"] for name, t in templates.items()} == {"hdd": 2, "ssd": 3}
+    assert templates["ssd"]["volumes"] == 0
