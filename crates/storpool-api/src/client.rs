@@ -569,7 +569,7 @@ impl Client {
 
     /// [`Client::raw`] with the `data` member decoded into a [`sonic_rs::Value`] (re-exported
     /// as [`crate::sonic_rs`]) instead of a `serde_json::Value`: the same paths, errors and
-    /// retries.
+    /// retries. With the `sonic` feature.
     ///
     /// For big answers: a `serde_json::Value` builds a map and a string per member, a
     /// `sonic_rs::Value` keeps an object's members in one arena. On a `VolumesList` of
@@ -589,6 +589,7 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
+    #[cfg(feature = "sonic")]
     pub async fn raw_sonic(
         &self,
         method: Method,
@@ -897,9 +898,11 @@ pub(crate) fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Decoded<T
 
 /// The `data` member as a [`sonic_rs::Value`] ([`Client::raw_sonic`]): `serde_json` hands out
 /// the member's text without copying it, `sonic-rs` builds the value from it.
+#[cfg(feature = "sonic")]
 #[derive(Debug)]
 pub(crate) struct SonicData(pub(crate) sonic_rs::Value);
 
+#[cfg(feature = "sonic")]
 impl<'de> Deserialize<'de> for SonicData {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <&'de serde_json::value::RawValue>::deserialize(deserializer)?;
@@ -910,6 +913,7 @@ impl<'de> Deserialize<'de> for SonicData {
 }
 
 /// Stack of the thread [`sonic_value`] parses on.
+#[cfg(feature = "sonic")]
 const SONIC_STACK: usize = 64 << 20;
 
 /// `sonic_rs::from_str` on a thread of its own with a 64 MiB stack (address space: only what
@@ -917,6 +921,7 @@ const SONIC_STACK: usize = 64 << 20;
 /// up to 75 KB of stack per level in a debug build: more than a thread's usual 2 MiB. Checking
 /// the nesting first instead took more time than the parsing itself (callgrind: 697 of 1,922
 /// million instructions for 100,000 volumes); a thread costs tens of microseconds.
+#[cfg(feature = "sonic")]
 fn sonic_value(text: &str) -> Result<sonic_rs::Value, String> {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
@@ -1150,6 +1155,7 @@ mod tests {
         assert!(matches!(decoded, Decoded::Server(raw) if raw.name == "objectDoesNotExist"));
     }
 
+    #[cfg(feature = "sonic")]
     #[test]
     fn raw_sonic_takes_the_deepest_nesting_sonic_allows_and_refuses_more() {
         let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));

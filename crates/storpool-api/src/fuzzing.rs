@@ -31,6 +31,7 @@ pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<
 }
 
 /// What [`crate::Client::raw_sonic`] returns for this answer (first attempt).
+#[cfg(feature = "sonic")]
 pub fn decode_sonic_response(status: u16, body: &[u8]) -> Result<sonic_rs::Value, ApiError> {
     decode_response::<crate::client::SonicData>(status, body).map(|data| data.0)
 }
@@ -60,7 +61,7 @@ fn status_code(status: u16) -> u16 {
 ///
 /// Panics (the other way to fail) are left to propagate.
 pub fn decode_all(status: u16, body: &[u8]) -> Result<(), String> {
-    let shapes: [(&str, Shape); 27] = [
+    let shapes: &[(&str, Shape)] = &[
         ("VolumesList", check::<Vec<VolumeSummary>>),
         ("Volume/NAME", check_single::<VolumeSummary>),
         ("VolumeDescribe", check::<VolumeDescription>),
@@ -90,6 +91,7 @@ pub fn decode_all(status: u16, body: &[u8]) -> Result<(), String> {
         ("ServicesList", check::<ClusterStatus>),
         ("ClientsConfigDump", check::<Vec<ClientConfigStatus>>),
         ("raw", check::<serde_json::Value>),
+        #[cfg(feature = "sonic")]
         ("raw_sonic", check::<crate::client::SonicData>),
     ];
     let parsed = serde_json::from_slice::<serde_json::Value>(body).ok();

@@ -35,7 +35,8 @@ pub use retry::RetryPolicy;
 pub use services::{Clients, Services};
 pub use snapshots::Snapshots;
 /// The JSON library of [`Client::raw_sonic`]'s value, for its traits
-/// (`JsonValueTrait`, `JsonContainerTrait`).
+/// (`JsonValueTrait`, `JsonContainerTrait`); with the `sonic` feature.
+#[cfg(feature = "sonic")]
 pub use sonic_rs;
 pub use storpool_conf::AuthToken;
 pub use templates::Templates;
