@@ -223,13 +223,7 @@ impl Transport {
         let exchange = async move {
             let response = response.await.map_err(BoxError::from)?;
             let status = response.status().as_u16();
-            // A body of one frame (most answers) is handed over without a copy.
-            let bytes = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(BoxError::from)?
-                .to_bytes();
+            let bytes = read_body(response).await?;
             // The pool takes the connection back in a task of its own once the connection is
             // idle again; let it run before the next call looks for one (sequential lookups on
             // two workers: about 13,000 calls/s instead of 11,000).
@@ -495,6 +489,40 @@ impl StdError for TransportError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         self.root()
     }
+}
+
+/// What [`read_body`] reserves at most ahead of the data, whatever `Content-Length` claims.
+const RESERVE_LIMIT: usize = 1 << 30;
+
+/// The whole body of `response`. A body of one frame (most answers) is handed over without a
+/// copy; a longer one is copied frame by frame into one buffer of the size `Content-Length`
+/// gives, so that each frame is freed as soon as it is copied. Collecting the frames first and
+/// joining them at the end (`BodyExt::collect`) held every big answer twice: a `VolumesList`
+/// of 100,000 volumes (49 MB) needed 98 MB for a moment.
+async fn read_body(response: hyper::Response<hyper::body::Incoming>) -> Result<Bytes, BoxError> {
+    let expected = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok())
+        .map_or(0, |length| length.min(RESERVE_LIMIT));
+    let mut body = response.into_body();
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue; // trailers
+        };
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            None => joined.extend_from_slice(&data),
+            Some(head) => {
+                joined.reserve(expected.max(head.len() + data.len()));
+                joined.extend_from_slice(&head);
+                joined.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 #[cfg(test)]
