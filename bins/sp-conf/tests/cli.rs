@@ -4,8 +4,8 @@
 //! rewrites the files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// The schema helper of sp-attach's suite (sp-volume's is the same file), shared rather than
-// copied a third time: it generates, compares and validates for any tool.
+// The schema helper of sp-attach's suite, shared by every tool's suite rather than
+// copied: it generates, compares and validates for any tool.
 #[path = "../../sp-attach/tests/it/schema.rs"]
 mod schema;
 

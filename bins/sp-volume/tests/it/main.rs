@@ -10,6 +10,8 @@ mod images;
 mod listings;
 mod logging;
 mod manage;
+// The schema helper of sp-attach's suite, shared by every tool's suite.
+#[path = "../../../sp-attach/tests/it/schema.rs"]
 mod schema;
 mod signals;
 mod snapshots;
