@@ -126,6 +126,68 @@ async fn a_connection_the_server_says_it_closes_is_not_reused() {
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
 }
 
+/// While the server closes every connection, each call opens its own and sends the path only
+/// (origin form) in its request line; once an answer keeps the connection open, calls share
+/// one pooled connection again.
+#[tokio::test]
+async fn calls_follow_the_server_from_closing_connections_to_keeping_them() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (counter, served, seen) = (accepted.clone(), answered.clone(), lines.clone());
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            counter.fetch_add(1, Ordering::SeqCst);
+            let (served, seen) = (served.clone(), seen.clone());
+            tokio::spawn(async move {
+                loop {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let line = String::from_utf8_lossy(&head)
+                        .lines()
+                        .next()
+                        .unwrap()
+                        .to_owned();
+                    seen.lock().unwrap().push(line);
+                    // The first three answers close their connection.
+                    let closing = served.fetch_add(1, Ordering::SeqCst) < 3;
+                    let len = LIST.len();
+                    let connection = if closing { "Connection: close\r\n" } else { "" };
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\n{connection}Content-Length: {len}\r\n\r\n{LIST}"
+                    );
+                    stream.write_all(reply.as_bytes()).await.unwrap();
+                    if closing {
+                        stream.shutdown().await.unwrap();
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let client = client(port);
+    for _ in 0..8 {
+        assert!(client.volumes().list().await.unwrap().is_empty());
+    }
+    // Three closed by the server; the fourth call still expected a close and had a connection
+    // of its own, kept open by the server but not pooled; calls 5 to 8 share one.
+    assert_eq!(accepted.load(Ordering::SeqCst), 5);
+    let lines = lines.lock().unwrap();
+    assert_eq!(lines.len(), 8);
+    for line in lines.iter() {
+        assert_eq!(line, "GET /ctrl/1.0/VolumesList HTTP/1.1");
+    }
+}
+
 #[tokio::test]
 async fn an_idle_connection_the_server_closed_is_replaced_without_an_error() {
     let (port, accepted) = server(Answer::ThenClose).await;
