@@ -23,6 +23,11 @@ use storpool_image::CancellationToken;
 use crate::cli::{Cli, Command};
 use crate::settings::{Ctx, Settings};
 
+/// mimalloc instead of glibc's malloc: `--json list` of 100,000 volumes in 165 ms instead of
+/// 250 (see the workspace manifest).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The binary's name in messages.
 const BIN: &str = "sp-volume";
 
