@@ -51,6 +51,17 @@ use crate::types::{
 /// The StorPool volume driver, synchronous: [`crate::Driver`]'s operations, each run to
 /// completion on the calling thread. Cheap to clone (clones share the driver and the
 /// runtime), `Send + Sync`.
+///
+/// ```
+/// use storpool_driver_core::{Client, DriverOptions, ErrorKind, Specs, blocking::Driver};
+///
+/// let client = Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+/// let driver = Driver::new(client, DriverOptions::new())?;
+/// // No `.await`: the call runs to completion (a size of 0 is refused before any request).
+/// let err = driver.create_volume("1", 0, &Specs::new()).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::InvalidInput);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Driver {
     driver: crate::Driver,
@@ -179,6 +190,16 @@ impl Driver {
     }
 
     /// [`crate::Driver::create_group_snapshot_of`], run to completion.
+    ///
+    /// ```no_run
+    /// # fn run(driver: storpool_driver_core::blocking::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// // Each member gets a snapshot id of its own, usable with the single-snapshot calls.
+    /// let group = driver.create_group_snapshot_of("g1", &[("a", "g1-a"), ("b", "g1-b")])?;
+    /// assert_eq!(group.snapshots[0].id, "g1-a");
+    /// driver.delete_snapshot("g1-a")?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn create_group_snapshot_of<V: AsRef<str>, S: AsRef<str>>(
         &self,
         group_id: &str,

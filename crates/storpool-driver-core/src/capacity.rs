@@ -4,6 +4,15 @@
 pub const ALLOCATION_GROUP: u64 = 512 << 20;
 
 /// One disk's figures from `DisksList`.
+///
+/// ```
+/// use storpool_driver_core::capacity::{ALLOCATION_GROUP, DiskFigures};
+///
+/// // A 7 GiB disk (14 allocation groups of 512 MiB), 6 GiB of it free.
+/// let disk = DiskFigures { up: true, ag_count: 14, ag_allocated: 1, ag_free: 12 };
+/// assert_eq!(disk.ag_count * ALLOCATION_GROUP, 7 << 30);
+/// assert_eq!(disk.ag_free * ALLOCATION_GROUP, 6 << 30);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DiskFigures {
     /// Whether the disk is up and in service (`generationLeft == -1`); only those count.
@@ -17,6 +26,15 @@ pub struct DiskFigures {
 }
 
 /// Cluster-wide capacity in GiB, as the reference driver computes it.
+///
+/// ```
+/// use storpool_driver_core::capacity::{Capacity, DiskFigures, cluster_capacity};
+///
+/// let disk = DiskFigures { up: true, ag_count: 4, ag_allocated: 2, ag_free: 2 };
+/// let Capacity { total_gb, used_gb, free_gb } = cluster_capacity([disk], 1);
+/// assert_eq!((total_gb, used_gb), (2.0, 1.0));
+/// assert!(free_gb < 1.0); // 1 GiB free, less the metadata overhead
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Capacity {
     /// Raw capacity of the disks that are up.
@@ -29,6 +47,12 @@ pub struct Capacity {
 }
 
 /// Bytes in GiB, as a float (Cinder reports capacities in floating-point GiB).
+///
+/// ```
+/// use storpool_driver_core::capacity::gib;
+///
+/// assert_eq!(gib(3 << 29), 1.5);
+/// ```
 #[allow(clippy::cast_precision_loss)] // byte counts far below 2^53
 pub fn gib(bytes: u64) -> f64 {
     bytes as f64 / crate::types::GIB as f64
@@ -36,6 +60,16 @@ pub fn gib(bytes: u64) -> f64 {
 
 /// Sums the disks that are up: total and used are allocation groups x 512 MiB; free is
 /// `agFree x 512 MiB x 4096/(4096+128)`, divided by `replication` (at least 1).
+///
+/// ```
+/// use storpool_driver_core::capacity::{DiskFigures, cluster_capacity};
+///
+/// let disk = DiskFigures { up: true, ag_count: 14, ag_allocated: 1, ag_free: 12 };
+/// let down = DiskFigures { up: false, ..disk };
+/// let capacity = cluster_capacity([disk, disk, disk, down], 3);
+/// assert_eq!(capacity.total_gb, 21.0); // 3 disks that are up, 7 GiB each
+/// assert!((capacity.free_gb - 5.818).abs() < 1e-3); // 18 GiB less metadata, 3 copies
+/// ```
 pub fn cluster_capacity(
     disks: impl IntoIterator<Item = DiskFigures>,
     replication: u32,

@@ -8,6 +8,13 @@ use crate::naming::IdKind;
 
 /// The cluster object an operation was working on: its name on the cluster and, when it
 /// stands for one, the orchestrator's id.
+///
+/// ```
+/// use storpool_driver_core::{IdKind, Object};
+///
+/// let object = Object::new(IdKind::Volume, "os--volume-1", Some("1"));
+/// assert_eq!(object.to_string(), "volume `os--volume-1` (id `1`)");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Object {
     /// What the object is.
@@ -20,6 +27,14 @@ pub struct Object {
 
 impl Object {
     /// An object of `kind` named `name` on the cluster, standing for the orchestrator's `id`.
+    ///
+    /// ```
+    /// use storpool_driver_core::{IdKind, Object};
+    ///
+    /// let template = Object::new(IdKind::Template, "ssd", None);
+    /// assert_eq!((template.name.as_str(), template.id.as_deref()), ("ssd", None));
+    /// assert_eq!(template.to_string(), "template `ssd`");
+    /// ```
     pub fn new(kind: IdKind, name: impl Into<String>, id: Option<&str>) -> Self {
         Self {
             kind,
@@ -42,6 +57,18 @@ impl fmt::Display for Object {
 /// What kind of failure an error is, for callers that branch on it (a command-line tool
 /// maps [`ErrorKind::is_user_error`] to its usage/configuration exit code and the rest to
 /// "the operation failed").
+///
+/// ```
+/// use storpool_driver_core::{ErrorKind, Naming};
+///
+/// let err = Naming::new("my cloud").unwrap_err();
+/// let exit_code = match err.kind() {
+///     kind if kind.is_user_error() => 2,
+///     ErrorKind::Timeout => 75,
+///     _ => 1,
+/// };
+/// assert_eq!((err.kind(), exit_code), (ErrorKind::Configuration, 2));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -67,12 +94,29 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Bad input or configuration: fixing the call, not retrying it, is the cure.
+    ///
+    /// ```
+    /// use storpool_driver_core::ErrorKind;
+    ///
+    /// assert!(ErrorKind::InvalidInput.is_user_error());
+    /// assert!(ErrorKind::Configuration.is_user_error());
+    /// assert!(!ErrorKind::Timeout.is_user_error());
+    /// ```
     pub fn is_user_error(self) -> bool {
         matches!(self, Self::InvalidInput | Self::Configuration)
     }
 
     /// The operation failed on (or on the way to) the cluster: refused, not found, conflict,
     /// timed out, unreachable.
+    ///
+    /// ```
+    /// use storpool_driver_core::ErrorKind;
+    ///
+    /// assert!(ErrorKind::NotFound.is_cluster_failure());
+    /// assert!(ErrorKind::Unavailable.is_cluster_failure());
+    /// assert!(!ErrorKind::InvalidInput.is_cluster_failure());
+    /// assert!(!ErrorKind::Protocol.is_cluster_failure()); // neither: an answer not understood
+    /// ```
     pub fn is_cluster_failure(self) -> bool {
         matches!(
             self,
@@ -100,6 +144,16 @@ impl ErrorKind {
 /// `Display` says what the driver was doing (lowercase, one line); the cluster's answer, with
 /// its error name and description, is the [`std::error::Error::source`] (see also
 /// [`DriverError::cluster_error`]). Use [`DriverError::kind`] to branch.
+///
+/// ```
+/// use storpool_driver_core::{DriverError, ErrorKind, Naming};
+///
+/// let err = Naming::new("os")?.volume("a/b").unwrap_err();
+/// assert!(matches!(&err, DriverError::InvalidId { id, .. } if id == "a/b"));
+/// assert!(err.to_string().starts_with("invalid volume id `a/b`"));
+/// assert_eq!(err.kind(), ErrorKind::InvalidInput);
+/// # Ok::<(), storpool_driver_core::DriverError>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DriverError {
@@ -232,6 +286,15 @@ pub enum DriverError {
 
 impl DriverError {
     /// The kind of failure.
+    ///
+    /// ```
+    /// use storpool_driver_core::{Client, Driver, DriverOptions, ErrorKind};
+    ///
+    /// let client = Client::builder().base_url("http://10.0.0.5:81").token("1234").build()?;
+    /// let err = Driver::new(client, DriverOptions::new().default_replication(4)).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::Configuration);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::InvalidId { .. }
@@ -252,16 +315,40 @@ impl DriverError {
     }
 
     /// Bad input or configuration (see [`ErrorKind::is_user_error`]).
+    ///
+    /// ```
+    /// let err = storpool_driver_core::Naming::new("os")?.volume("a/b").unwrap_err();
+    /// assert!(err.is_user_error()); // fix the id: retrying cannot help
+    /// # Ok::<(), storpool_driver_core::DriverError>(())
+    /// ```
     pub fn is_user_error(&self) -> bool {
         self.kind().is_user_error()
     }
 
     /// The operation failed on the cluster (see [`ErrorKind::is_cluster_failure`]).
+    ///
+    /// ```
+    /// let err = storpool_driver_core::Naming::new("my cloud").unwrap_err();
+    /// assert!(!err.is_cluster_failure()); // a bad prefix: the cluster was not even asked
+    /// ```
     pub fn is_cluster_failure(&self) -> bool {
         self.kind().is_cluster_failure()
     }
 
     /// The API error behind the failure, when the cluster was asked.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_driver_core::ApiError;
+    ///
+    /// if let Err(err) = driver.get_volume("1234").await {
+    ///     if let Some(ApiError::Timeout { call, .. }) = err.api_error() {
+    ///         eprintln!("{call} timed out; the cluster may still carry it out");
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             Self::Api { source, .. } => Some(source),
@@ -270,6 +357,17 @@ impl DriverError {
     }
 
     /// The cluster's error answer, when there was one: its `name`, `descr`, `transient`.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// if let Err(err) = driver.delete_snapshot("77").await {
+    ///     if let Some(answer) = err.cluster_error() {
+    ///         eprintln!("{}: {} (transient: {})", answer.name, answer.descr, answer.transient);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn cluster_error(&self) -> Option<&ServerError> {
         match self {
             Self::Api { source, .. } => source.server(),
@@ -278,11 +376,29 @@ impl DriverError {
     }
 
     /// The cluster's description of the error, when it answered with one.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// if let Err(err) = driver.delete_volume("1234").await {
+    ///     eprintln!("{err}: {}", err.cluster_description().unwrap_or("no answer"));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn cluster_description(&self) -> Option<&str> {
         self.cluster_error().map(|err| err.descr.as_str())
     }
 
     /// The driver operation that failed, when the error came from one.
+    ///
+    /// ```no_run
+    /// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// if let Err(err) = driver.extend_volume("1234", 20).await {
+    ///     assert_eq!(err.operation(), Some("extend volume"));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn operation(&self) -> Option<&'static str> {
         match self {
             Self::Api { operation, .. } | Self::Conflict { operation, .. } => Some(operation),
@@ -291,6 +407,21 @@ impl DriverError {
     }
 
     /// The object the failure is about, when known.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use storpool_driver_core::{Client, Driver, DriverOptions, IdKind, Specs};
+    ///
+    /// let client = Client::builder().base_url("http://10.0.0.5:81").token("1234").build()?;
+    /// let driver = Driver::new(client, DriverOptions::new())?;
+    /// // A size of 0 is refused before the cluster is asked anything.
+    /// let err = driver.create_volume("1", 0, &Specs::new()).await.unwrap_err();
+    /// let object = err.object().unwrap();
+    /// assert_eq!((object.kind, object.name.as_str()), (IdKind::Volume, "os--volume-1"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn object(&self) -> Option<&Object> {
         match self {
             Self::Api { object, .. }

@@ -19,6 +19,17 @@ pub const BACKEND_KEY: &str = "volume_backend_name";
 pub const BW_UNIT: u64 = 1 << 20;
 
 /// The QoS limits a type asks for, in the cluster's units.
+///
+/// ```
+/// use storpool_api::Limit;
+/// use storpool_driver_core::VolumeTypeSpecs;
+///
+/// let specs = [("total_iops_sec", "5000"), ("total_bytes_sec", "104857600")];
+/// let specs = VolumeTypeSpecs::parse(specs)?;
+/// assert_eq!(specs.qos.iops, Some(Limit::Value(5000)));
+/// assert_eq!(specs.qos.bw, Some(Limit::Value(100))); // MiB/s
+/// # Ok::<(), storpool_driver_core::DriverError>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Qos {
     /// IOPS limit (`iops`), `None` when the type sets none.
@@ -29,12 +40,31 @@ pub struct Qos {
 
 impl Qos {
     /// Whether the type sets any limit.
+    ///
+    /// ```
+    /// use storpool_driver_core::VolumeTypeSpecs;
+    ///
+    /// assert!(!VolumeTypeSpecs::parse([("storpool_template", "ssd")])?.qos.is_set());
+    /// // 0 means "no limit": the type still sets it (over the template's limit).
+    /// assert!(VolumeTypeSpecs::parse([("total_iops_sec", "0")])?.qos.is_set());
+    /// # Ok::<(), storpool_driver_core::DriverError>(())
+    /// ```
     pub fn is_set(&self) -> bool {
         self.iops.is_some() || self.bw.is_some()
     }
 }
 
 /// What a volume type's specs mean to this driver.
+///
+/// ```
+/// use storpool_driver_core::VolumeTypeSpecs;
+///
+/// let specs = [("storpool_template", "ssd"), ("multiattach", "<is> True")];
+/// let specs = VolumeTypeSpecs::parse(specs)?;
+/// assert_eq!(specs.template.as_ref().map(|t| t.as_str()), Some("ssd"));
+/// assert_eq!(specs.ignored, ["multiattach"]); // another driver's: worth a warning
+/// # Ok::<(), storpool_driver_core::DriverError>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VolumeTypeSpecs {
     /// The type's template, if it names one.
@@ -51,6 +81,15 @@ pub struct VolumeTypeSpecs {
 
 /// Checks a template name with the cluster's rule (`[A-Za-z0-9_-]`, 1..=199 characters, not
 /// `list`); a bad one is an [`DriverError::InvalidSpec`] of `key`.
+///
+/// ```
+/// use storpool_driver_core::specs::{TEMPLATE_KEY, template_name};
+///
+/// assert_eq!(template_name(TEMPLATE_KEY, "ssd")?.as_str(), "ssd");
+/// let err = template_name(TEMPLATE_KEY, "bad.name").unwrap_err();
+/// assert!(err.to_string().starts_with("invalid volume-type spec storpool_template=bad.name"));
+/// # Ok::<(), storpool_driver_core::DriverError>(())
+/// ```
 pub fn template_name(key: &str, name: &str) -> Result<TemplateName, DriverError> {
     TemplateName::new(name).map_err(|err| DriverError::InvalidSpec {
         key: key.to_owned(),
@@ -110,6 +149,18 @@ impl VolumeTypeSpecs {
     /// StorPool limits reads and writes of a volume together. A key within two edits of a
     /// known one (`storpool_tempalte`) is refused with a did-you-mean; other keys are kept in
     /// [`VolumeTypeSpecs::ignored`].
+    ///
+    /// ```
+    /// use storpool_driver_core::VolumeTypeSpecs;
+    ///
+    /// let specs = [("qos:total_iops_sec", "500"), ("storpool_replication", "2")];
+    /// let specs = VolumeTypeSpecs::parse(specs)?;
+    /// assert_eq!(specs.replication, Some(2));
+    /// assert!(specs.qos.is_set());
+    /// let typo = VolumeTypeSpecs::parse([("storpool_tempalte", "ssd")]).unwrap_err();
+    /// assert!(typo.to_string().contains("did you mean `storpool_template`?"));
+    /// # Ok::<(), storpool_driver_core::DriverError>(())
+    /// ```
     pub fn parse<K, V>(specs: impl IntoIterator<Item = (K, V)>) -> Result<Self, DriverError>
     where
         K: AsRef<str>,
@@ -237,12 +288,27 @@ fn set_once(
 /// ```
 pub trait SpecsExt: Sized {
     /// A map of these key/value pairs (a later duplicate key wins).
+    ///
+    /// ```
+    /// use storpool_driver_core::{Specs, SpecsExt as _};
+    ///
+    /// let specs = Specs::from_pairs([("storpool_template", "ssd"), ("storpool_template", "hdd")]);
+    /// assert_eq!(specs["storpool_template"], "hdd");
+    /// ```
     fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,
         V: Into<String>;
 
     /// The map with `key` set to `value`.
+    ///
+    /// ```
+    /// use storpool_driver_core::{Specs, SpecsExt as _};
+    ///
+    /// let specs = Specs::new().with("storpool_template", "ssd").with("total_iops_sec", "5000");
+    /// assert_eq!(specs.len(), 2);
+    /// assert_eq!(specs.with("total_iops_sec", "0")["total_iops_sec"], "0");
+    /// ```
     #[must_use]
     fn with(self, key: impl Into<String>, value: impl Into<String>) -> Self;
 }

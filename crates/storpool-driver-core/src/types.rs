@@ -10,6 +10,14 @@ use storpool_api::{Limit, SnapshotSummary, VolumeSummary};
 pub const GIB: u64 = 1 << 30;
 
 /// Whole GiB holding `bytes`, rounded up.
+///
+/// ```
+/// use storpool_driver_core::{GIB, types::gib_ceil};
+///
+/// assert_eq!(gib_ceil(10 * GIB), 10);
+/// assert_eq!(gib_ceil(10 * GIB + 1), 11);
+/// assert_eq!(gib_ceil(0), 0);
+/// ```
 pub fn gib_ceil(bytes: u64) -> u64 {
     bytes.div_ceil(GIB)
 }
@@ -20,6 +28,19 @@ pub(crate) fn non_empty(name: &str) -> Option<String> {
 }
 
 /// One of the driver's volumes as the cluster has it.
+///
+/// ```
+/// use storpool_driver_core::Volume;
+///
+/// // What `sp-volume show --json` prints.
+/// let json = r#"{"id": "1234", "name": "os--volume-1234", "size_gib": 10,
+///     "size_bytes": 10737418240, "template": "ssd", "replication": 3, "global_id": "d.n.bsd",
+///     "parent_snapshot": null, "iops": 5000, "bw": null, "tags": {}}"#;
+/// let volume: Volume = serde_json::from_str(json)?;
+/// assert_eq!((volume.size_gib, volume.template.as_deref()), (10, Some("ssd")));
+/// assert_eq!(volume.bw, None); // unlimited
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Volume {
@@ -83,6 +104,16 @@ impl Volume {
 }
 
 /// One of the driver's snapshots as the cluster has it.
+///
+/// ```
+/// use storpool_driver_core::Snapshot;
+///
+/// let json = r#"{"id": "77", "name": "os--snap--none--snapshot-77", "volume": "os--volume-1234",
+///     "size_gib": 10, "size_bytes": 10737418240, "template": "ssd", "global_id": "d.n.bsx"}"#;
+/// let snapshot: Snapshot = serde_json::from_str(json)?;
+/// assert_eq!(snapshot.volume.as_deref(), Some("os--volume-1234"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Snapshot {
@@ -118,6 +149,17 @@ impl Snapshot {
 
 /// A StorPool template as the cluster has it, with its figures from `VolumeTemplatesStatus`
 /// when the cluster gave them.
+///
+/// ```
+/// use storpool_driver_core::{Template, capacity::gib};
+///
+/// // One of `sp-volume list-templates --json`; what the cluster did not give may be left out.
+/// let json = r#"{"name": "hdd", "replication": 3, "place_all": "hdd", "free_bytes": 5368709120}"#;
+/// let template: Template = serde_json::from_str(json)?;
+/// assert_eq!(template.free_bytes.map(gib), Some(5.0));
+/// assert_eq!(template.iops, None); // unlimited
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Template {
@@ -150,6 +192,15 @@ pub struct Template {
 
 /// The result of a delete: done either way; `existed` tells whether there was anything to
 /// delete.
+///
+/// ```
+/// use storpool_driver_core::Deletion;
+///
+/// let json = r#"{"id": "1234", "name": "os--volume-1234", "existed": false}"#;
+/// let deletion: Deletion = serde_json::from_str(json)?;
+/// assert!(!deletion.existed); // it was already gone: still a success
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Deletion {
@@ -163,6 +214,17 @@ pub struct Deletion {
 }
 
 /// A consistent snapshot of several volumes, taken at one instant.
+///
+/// ```
+/// use storpool_driver_core::GroupSnapshot;
+///
+/// let json = r#"{"id": "g1", "snapshots": [{"id": "v1", "name": "os--group--g1--snapshot-v1",
+///     "volume": "os--volume-v1", "size_gib": 1, "size_bytes": 1073741824, "template": null,
+///     "global_id": "d.n.bsy"}]}"#;
+/// let group: GroupSnapshot = serde_json::from_str(json)?;
+/// assert_eq!(group.snapshots[0].id, "v1"); // a member's id is its volume's id
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GroupSnapshot {
@@ -173,6 +235,16 @@ pub struct GroupSnapshot {
 }
 
 /// The result of deleting a group snapshot.
+///
+/// ```
+/// use storpool_driver_core::GroupDeletion;
+///
+/// let json = r#"{"id": "g1",
+///     "deleted": ["os--group--g1--snapshot-v1", "os--group--g1--snapshot-v2"]}"#;
+/// let deletion: GroupDeletion = serde_json::from_str(json)?;
+/// assert_eq!(deletion.deleted.len(), 2);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct GroupDeletion {
@@ -186,6 +258,15 @@ pub struct GroupDeletion {
 ///
 /// Serializes to `{"_name_id": null}` on success (the volume's data is under its own name
 /// again), else to the id whose name still holds the data.
+///
+/// ```
+/// use storpool_driver_core::MigrationUpdate;
+///
+/// let update: MigrationUpdate = serde_json::from_str(r#"{"_name_id": null}"#)?;
+/// assert_eq!(update.name_id, None); // the data is under the volume's own name again
+/// assert_eq!(serde_json::to_string(&update)?, r#"{"_name_id":null}"#);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MigrationUpdate {
@@ -196,6 +277,17 @@ pub struct MigrationUpdate {
 
 /// Why a retype or a move to another pool was refused (the orchestrator must migrate
 /// instead).
+///
+/// ```
+/// use storpool_driver_core::RetypeRefusal;
+///
+/// let json = r#"{"reason": "backend_change", "current": "storpool", "requested": "lvm"}"#;
+/// match serde_json::from_str(json)? {
+///     RetypeRefusal::BackendChange { requested, .. } => assert_eq!(requested, "lvm"),
+///     other => panic!("another refusal: {other:?}"),
+/// }
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -217,6 +309,15 @@ pub enum RetypeRefusal {
 }
 
 /// The outcome of a retype.
+///
+/// ```
+/// use storpool_driver_core::{RetypeOutcome, RetypeRefusal};
+///
+/// let json = r#"{"retyped": false, "refused": {"reason": "encryption_change"}, "changed": []}"#;
+/// let outcome: RetypeOutcome = serde_json::from_str(json)?;
+/// assert_eq!(outcome.refused, Some(RetypeRefusal::EncryptionChange)); // migrate instead
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RetypeOutcome {
@@ -230,6 +331,17 @@ pub struct RetypeOutcome {
 }
 
 /// A volume on the cluster that the driver does not manage (see `Driver::manageable`).
+///
+/// ```
+/// use storpool_driver_core::ManageableVolume;
+///
+/// let json = r#"{"name": "legacy-db", "global_id": "d.n.bsz", "size_gib": 2,
+///     "size_bytes": 1610612736, "template": null, "safe_to_manage": false,
+///     "reason_not_safe": "attached to a client"}"#;
+/// let candidate: ManageableVolume = serde_json::from_str(json)?;
+/// assert_eq!(candidate.size_gib, 2); // 1.5 GiB, rounded up
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ManageableVolume {
@@ -250,6 +362,15 @@ pub struct ManageableVolume {
 }
 
 /// The result of releasing a volume from the driver.
+///
+/// ```
+/// use storpool_driver_core::{Naming, Unmanaged};
+///
+/// let json = r#"{"id": "1234", "name": "unmanaged--os--volume-1234"}"#;
+/// let released: Unmanaged = serde_json::from_str(json)?;
+/// assert_eq!(released.name, Naming::new("os")?.unmanaged(&released.id)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Unmanaged {
@@ -262,6 +383,16 @@ pub struct Unmanaged {
 /// What an orchestrator needs to attach a volume on a host (Cinder's `connection_info`):
 /// serializes to `{"driver_volume_type": "storpool", "data": {"client_id": N, "volume": ID,
 /// "access_mode": "rw"}}`.
+///
+/// ```
+/// use storpool_driver_core::ConnectionInfo;
+///
+/// let json = r#"{"driver_volume_type": "storpool",
+///     "data": {"client_id": 3, "volume": "1234", "access_mode": "rw"}}"#;
+/// let info: ConnectionInfo = serde_json::from_str(json)?;
+/// assert_eq!((info.data.client_id, info.data.volume.as_str()), (3, "1234"));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConnectionInfo {
@@ -272,6 +403,15 @@ pub struct ConnectionInfo {
 }
 
 /// The `data` member of [`ConnectionInfo`].
+///
+/// ```no_run
+/// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+/// let data = driver.connection_info("1234", "compute-1").await?.data;
+/// // compute-1 attaches volume `data.volume` as StorPool client `data.client_id`.
+/// assert_eq!(data.access_mode, "rw");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ConnectionData {
@@ -284,6 +424,15 @@ pub struct ConnectionData {
 }
 
 /// The backend's capabilities and capacity, in Cinder's stats shape.
+///
+/// ```no_run
+/// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+/// let stats = driver.stats().await?;
+/// let default = stats.pools.iter().find(|pool| pool.pool_name == "default");
+/// println!("{}: {:?} GiB free", stats.volume_backend_name, default.map(|p| p.free_capacity_gb));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Stats {
@@ -306,6 +455,17 @@ pub struct Stats {
 
 /// One pool: `default` (no template, the default replication), `replication_{n}` (no
 /// template, another replication) or `template_{name}`.
+///
+/// ```no_run
+/// # async fn run(driver: storpool_driver_core::Driver) -> Result<(), Box<dyn std::error::Error>> {
+/// for pool in driver.stats().await?.pools {
+///     // A template pool also knows what its own placement groups can still hold.
+///     let free = pool.template_free_capacity_gb.unwrap_or(pool.free_capacity_gb);
+///     println!("{}: {free:.1} GiB free", pool.pool_name);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 #[allow(clippy::struct_excessive_bools)] // Cinder's capability flags
