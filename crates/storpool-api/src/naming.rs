@@ -11,6 +11,14 @@ use crate::names::NAME_SIZE;
 pub const MAX_NAME_LEN: usize = NAME_SIZE - 1;
 
 /// Why an id or a prefix cannot form a cluster name.
+///
+/// ```
+/// use storpool_api::naming::{Naming, NamingError};
+///
+/// assert!(matches!(Naming::new("o s"), Err(NamingError::InvalidPrefix { .. })));
+/// let err = Naming::default().volume("a/b").unwrap_err();
+/// assert!(matches!(&err, NamingError::InvalidId { id, .. } if id == "a/b"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NamingError {
     /// The prefix (`SP_OPENSTACK_VOLUME_PREFIX`) cannot start a volume name.
@@ -56,6 +64,14 @@ impl Default for Naming {
 
 impl Naming {
     /// Names under `prefix`, which must itself be usable in a volume name.
+    ///
+    /// ```
+    /// use storpool_api::naming::Naming;
+    ///
+    /// assert_eq!(Naming::new("cloud2")?.volume("1")?, "cloud2--volume-1");
+    /// assert!(Naming::new("").is_err() && Naming::new("a/b").is_err());
+    /// # Ok::<(), storpool_api::naming::NamingError>(())
+    /// ```
     pub fn new(prefix: impl Into<String>) -> Result<Self, NamingError> {
         let prefix = prefix.into();
         if prefix.is_empty() || !prefix.chars().all(crate::names::is_base_char) {
@@ -65,11 +81,28 @@ impl Naming {
     }
 
     /// The prefix.
+    ///
+    /// ```
+    /// use storpool_api::naming::Naming;
+    ///
+    /// assert_eq!(Naming::default().prefix(), "os");
+    /// assert_eq!(Naming::new("lab")?.prefix(), "lab");
+    /// # Ok::<(), storpool_api::naming::NamingError>(())
+    /// ```
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
 
     /// Returns `name` if `id` may be part of a cluster name and `name` is short enough.
+    ///
+    /// ```
+    /// use storpool_api::naming::Naming;
+    ///
+    /// assert_eq!(Naming::checked("42", "os--volume-42".to_owned())?, "os--volume-42");
+    /// assert!(Naming::checked("a b", "os--volume-a b".to_owned()).is_err());
+    /// assert!(Naming::checked("x", "x".repeat(200)).is_err()); // longer than MAX_NAME_LEN
+    /// # Ok::<(), storpool_api::naming::NamingError>(())
+    /// ```
     pub fn checked(id: &str, name: String) -> Result<String, NamingError> {
         let reason = if id.is_empty() {
             "it is empty"
@@ -87,11 +120,22 @@ impl Naming {
     }
 
     /// What every volume name starts with: `{prefix}--volume-`.
+    ///
+    /// ```
+    /// let naming = storpool_api::naming::Naming::default();
+    /// assert_eq!(naming.volume_name_start(), "os--volume-");
+    /// ```
     pub fn volume_name_start(&self) -> String {
         format!("{}--volume-", self.prefix)
     }
 
     /// What the names of snapshots of `kind` start with: `{prefix}--{kind}--{more|none}--snapshot-`.
+    ///
+    /// ```
+    /// let naming = storpool_api::naming::Naming::default();
+    /// assert_eq!(naming.snapshot_name_start("snap", None), "os--snap--none--snapshot-");
+    /// assert_eq!(naming.snapshot_name_start("group", Some("g1")), "os--group--g1--snapshot-");
+    /// ```
     pub fn snapshot_name_start(&self, kind: &str, more: Option<&str>) -> String {
         format!(
             "{}--{kind}--{}--snapshot-",
@@ -101,17 +145,38 @@ impl Naming {
     }
 
     /// `{prefix}--volume-{id}`.
+    ///
+    /// ```
+    /// let naming = storpool_api::naming::Naming::default();
+    /// assert_eq!(naming.volume("5f0c2c3e")?, "os--volume-5f0c2c3e");
+    /// assert!(naming.volume("").is_err());
+    /// # Ok::<(), storpool_api::naming::NamingError>(())
+    /// ```
     pub fn volume(&self, id: &str) -> Result<String, NamingError> {
         Self::checked(id, format!("{}{id}", self.volume_name_start()))
     }
 
     /// `{prefix}--snap--none--snapshot-{id}`: an orchestrator's snapshot.
+    ///
+    /// ```
+    /// let naming = storpool_api::naming::Naming::default();
+    /// assert_eq!(naming.snapshot("77")?, "os--snap--none--snapshot-77");
+    /// # Ok::<(), storpool_api::naming::NamingError>(())
+    /// ```
     pub fn snapshot(&self, id: &str) -> Result<String, NamingError> {
         self.snapshot_of_kind("snap", None, id)
     }
 
     /// The general snapshot form `{prefix}--{kind}--{more|none}--snapshot-{id}`; `kind` and
     /// `more` are the caller's own constants or checked ids.
+    ///
+    /// ```
+    /// let naming = storpool_api::naming::Naming::default();
+    /// assert_eq!(naming.snapshot_of_kind("clone", None, "9")?, "os--clone--none--snapshot-9");
+    /// assert_eq!(naming.snapshot_of_kind("group", Some("g1"), "9")?, "os--group--g1--snapshot-9");
+    /// assert!(naming.snapshot_of_kind("group", Some("a b"), "9").is_err());
+    /// # Ok::<(), storpool_api::naming::NamingError>(())
+    /// ```
     pub fn snapshot_of_kind(
         &self,
         kind: &str,
@@ -125,11 +190,24 @@ impl Naming {
     }
 
     /// The volume id a cluster name stands for, if it is one of our volume names.
+    ///
+    /// ```
+    /// let naming = storpool_api::naming::Naming::default();
+    /// assert_eq!(naming.volume_id_of("os--volume-42"), Some("42"));
+    /// assert_eq!(naming.volume_id_of("os--snap--none--snapshot-42"), None);
+    /// assert_eq!(naming.volume_id_of("lab--volume-42"), None);
+    /// ```
     pub fn volume_id_of<'a>(&self, name: &'a str) -> Option<&'a str> {
         self.id_after(name, "--volume-")
     }
 
     /// The snapshot id a cluster name stands for, if it is one of our snapshot names.
+    ///
+    /// ```
+    /// let naming = storpool_api::naming::Naming::default();
+    /// assert_eq!(naming.snapshot_id_of("os--snap--none--snapshot-7"), Some("7"));
+    /// assert_eq!(naming.snapshot_id_of("os--volume-7"), None);
+    /// ```
     pub fn snapshot_id_of<'a>(&self, name: &'a str) -> Option<&'a str> {
         self.id_after(name, "--snap--none--snapshot-")
     }
@@ -143,6 +221,12 @@ impl Naming {
     }
 
     /// Whether a cluster name belongs to this prefix's namespace (`{prefix}--...`).
+    ///
+    /// ```
+    /// let naming = storpool_api::naming::Naming::default();
+    /// assert!(naming.is_ours("os--clone--none--snapshot-3"));
+    /// assert!(!naming.is_ours("osx--volume-1") && !naming.is_ours("scratch"));
+    /// ```
     pub fn is_ours(&self, name: &str) -> bool {
         name.strip_prefix(self.prefix.as_str())
             .is_some_and(|rest| rest.starts_with("--"))

@@ -12,6 +12,15 @@ pub const BY_ID_DIR: &str = "storpool-byid";
 
 /// Where `storpool_block` puts its device links: `/dev` on a real node, a folder of the
 /// simulator's in tests.
+///
+/// ```
+/// use std::path::Path;
+/// use storpool_attach::DeviceRoot;
+///
+/// let root = DeviceRoot::default();
+/// assert_eq!(root.by_name("os--volume-1"), Path::new("/dev/storpool/os--volume-1"));
+/// assert_eq!(root.by_id("d.n.a1z"), Path::new("/dev/storpool-byid/d.n.a1z"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeviceRoot {
     root: PathBuf,
@@ -25,6 +34,15 @@ impl Default for DeviceRoot {
 }
 
 /// What a device path names on the cluster.
+///
+/// ```
+/// use std::path::Path;
+/// use storpool_attach::{DeviceRoot, DeviceTarget};
+///
+/// let root = DeviceRoot::default();
+/// let target = root.target_of(Path::new("/dev/storpool/os--volume-1"));
+/// assert_eq!(target, Some(DeviceTarget::Name("os--volume-1".to_owned())));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DeviceTarget {
     /// `/dev/storpool/NAME`: the volume or snapshot name.
@@ -35,6 +53,13 @@ pub enum DeviceTarget {
 
 impl DeviceTarget {
     /// How the API refers to the object: `NAME` or `~GLOBALID`.
+    ///
+    /// ```
+    /// use storpool_attach::DeviceTarget;
+    ///
+    /// assert_eq!(DeviceTarget::Name("os--volume-1".to_owned()).api_ref(), "os--volume-1");
+    /// assert_eq!(DeviceTarget::GlobalId("d.n.a1z".to_owned()).api_ref(), "~d.n.a1z");
+    /// ```
     pub fn api_ref(&self) -> String {
         match self {
             DeviceTarget::Name(name) => name.clone(),
@@ -45,31 +70,62 @@ impl DeviceTarget {
 
 impl DeviceRoot {
     /// A device root at `root`.
+    ///
+    /// ```
+    /// let root = storpool_attach::DeviceRoot::new("/srv/dev");
+    /// assert_eq!(root.by_name("v1"), std::path::Path::new("/srv/dev/storpool/v1"));
+    /// ```
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
 
     /// The root folder.
+    ///
+    /// ```
+    /// let root = storpool_attach::DeviceRoot::default();
+    /// assert_eq!(root.path(), std::path::Path::new("/dev"));
+    /// ```
     pub fn path(&self) -> &Path {
         &self.root
     }
 
     /// The folder of name links (`ROOT/storpool`), the os-brick "search path".
+    ///
+    /// ```
+    /// let root = storpool_attach::DeviceRoot::default();
+    /// assert_eq!(root.by_name_dir(), std::path::Path::new("/dev/storpool"));
+    /// ```
     pub fn by_name_dir(&self) -> PathBuf {
         self.root.join(BY_NAME_DIR)
     }
 
     /// The folder of global-id links (`ROOT/storpool-byid`).
+    ///
+    /// ```
+    /// let root = storpool_attach::DeviceRoot::default();
+    /// assert_eq!(root.by_id_dir(), std::path::Path::new("/dev/storpool-byid"));
+    /// ```
     pub fn by_id_dir(&self) -> PathBuf {
         self.root.join(BY_ID_DIR)
     }
 
     /// `ROOT/storpool/NAME`.
+    ///
+    /// ```
+    /// let root = storpool_attach::DeviceRoot::new("/srv/dev");
+    /// let link = root.by_name("os--volume-1");
+    /// assert_eq!(link, std::path::Path::new("/srv/dev/storpool/os--volume-1"));
+    /// ```
     pub fn by_name(&self, name: &str) -> PathBuf {
         self.by_name_dir().join(name)
     }
 
     /// `ROOT/storpool-byid/GLOBALID`.
+    ///
+    /// ```
+    /// let root = storpool_attach::DeviceRoot::new("/srv/dev");
+    /// assert_eq!(root.by_id("d.n.a1z"), std::path::Path::new("/srv/dev/storpool-byid/d.n.a1z"));
+    /// ```
     pub fn by_id(&self, global_id: &str) -> PathBuf {
         self.by_id_dir().join(global_id)
     }
@@ -82,6 +138,16 @@ impl DeviceRoot {
 
     /// What a device path refers to, or `None` when it is not directly in one of the two
     /// StorPool folders of this root (or names nothing there).
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use storpool_attach::{DeviceRoot, DeviceTarget};
+    ///
+    /// let root = DeviceRoot::default();
+    /// let target = root.target_of(Path::new("/dev/storpool-byid/d.n.a1z"));
+    /// assert_eq!(target, Some(DeviceTarget::GlobalId("d.n.a1z".to_owned())));
+    /// assert_eq!(root.target_of(Path::new("/dev/sda")), None);
+    /// ```
     pub fn target_of(&self, device: &Path) -> Option<DeviceTarget> {
         let parent = device.parent()?;
         let name = device.file_name()?.to_str()?;
@@ -99,6 +165,18 @@ impl DeviceRoot {
 
     /// The names of the links in `ROOT/storpool` that start with `prefix` (symlinks only, not
     /// folders), sorted. A missing folder gives an empty list.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let root = storpool_attach::DeviceRoot::new(dir.path());
+    /// assert!(root.names_with_prefix("os--volume-")?.is_empty()); // no `storpool` folder yet
+    /// std::fs::create_dir(root.by_name_dir())?;
+    /// for name in ["os--volume-2", "os--volume-1", "other--volume-3"] {
+    ///     std::os::unix::fs::symlink("/dev/null", root.by_name(name))?;
+    /// }
+    /// assert_eq!(root.names_with_prefix("os--volume-")?, ["os--volume-1", "os--volume-2"]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn names_with_prefix(&self, prefix: &str) -> io::Result<Vec<String>> {
         let entries = match std::fs::read_dir(self.by_name_dir()) {
             Ok(entries) => entries,
@@ -123,11 +201,27 @@ impl DeviceRoot {
 }
 
 /// Whether `path` exists (following links) and can be opened for reading.
+///
+/// ```
+/// use std::path::Path;
+/// use storpool_attach::device::can_open;
+///
+/// assert!(can_open(Path::new("/dev/null")));
+/// assert!(!can_open(Path::new("/dev/storpool/no-such-volume")));
+/// ```
 pub fn can_open(path: &Path) -> bool {
     File::open(path).is_ok()
 }
 
 /// Whether `path` can be opened for writing (a read-write attachment).
+///
+/// ```
+/// use std::path::Path;
+/// use storpool_attach::device::can_open_for_writing;
+///
+/// assert!(can_open_for_writing(Path::new("/dev/null")));
+/// assert!(!can_open_for_writing(Path::new("/dev/storpool/no-such-volume")));
+/// ```
 pub fn can_open_for_writing(path: &Path) -> bool {
     OpenOptions::new().write(true).open(path).is_ok()
 }
@@ -136,6 +230,13 @@ pub fn can_open_for_writing(path: &Path) -> bool {
 ///
 /// A block device's size is what seeking to its end reports (the kernel answers from the same
 /// figure as the `BLKGETSIZE64` ioctl); a regular file's is its length. No subprocess.
+///
+/// ```
+/// let file = tempfile::NamedTempFile::new()?;
+/// file.as_file().set_len(3 << 20)?;
+/// assert_eq!(storpool_attach::device::device_size(file.path())?, 3 << 20);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn device_size(path: &Path) -> io::Result<u64> {
     let metadata = std::fs::metadata(path)?;
     if metadata.file_type().is_block_device() {
@@ -146,6 +247,14 @@ pub fn device_size(path: &Path) -> io::Result<u64> {
 }
 
 /// A process that has a file open.
+///
+/// ```
+/// use storpool_attach::Holder;
+///
+/// let holder = Holder { pid: 4242, command: Some("qemu-kvm".to_owned()) };
+/// assert_eq!(holder.to_string(), "qemu-kvm (pid 4242)");
+/// assert_eq!(Holder { pid: 4242, command: None }.to_string(), "pid 4242");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holder {
     /// Process id.
@@ -165,6 +274,13 @@ impl std::fmt::Display for Holder {
 
 /// The processes of this node that have `path` (after following links) open, as far as
 /// `/proc` lets us see. Best effort: processes we may not inspect are skipped.
+///
+/// ```
+/// let file = tempfile::NamedTempFile::new()?; // keeps the file open
+/// let holders = storpool_attach::device::holders(file.path());
+/// assert!(holders.iter().any(|holder| holder.pid == std::process::id()));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn holders(path: &Path) -> Vec<Holder> {
     holders_in(Path::new("/proc"), path)
 }

@@ -10,6 +10,16 @@ use inotify::{EventStream, Inotify, WatchMask};
 use crate::device::DeviceRoot;
 
 /// How long to wait for a device, and how often to look even without a notification.
+///
+/// ```
+/// use std::time::Duration;
+/// use storpool_attach::WaitOptions;
+///
+/// let options = WaitOptions::default();
+/// assert_eq!(options.timeout, Duration::from_secs(60));
+/// assert_eq!(options.recheck, Duration::from_secs(1));
+/// let patient = WaitOptions { timeout: Duration::from_secs(300), ..options };
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitOptions {
     /// Give up after this long.
@@ -30,6 +40,13 @@ impl Default for WaitOptions {
 }
 
 /// The wait ended at its deadline.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let err = storpool_attach::TimedOut { waited: Duration::from_millis(1500) };
+/// assert_eq!(err.to_string(), "gave up after 1.5s");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("gave up after {waited:?}")]
 pub struct TimedOut {
@@ -130,6 +147,22 @@ impl Drop for Watcher {
 
 /// Waits until `ready()` holds, looking again whenever an entry under the device root's
 /// StorPool folders changes (and at least every `options.recheck`). Returns how long it took.
+///
+/// ```
+/// use std::time::Duration;
+/// use storpool_attach::{DeviceRoot, WaitOptions, wait::wait_until};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let root = DeviceRoot::new(dir.path());
+/// let link = root.by_name("os--volume-never-attached");
+/// let (timeout, recheck) = (Duration::from_millis(50), Duration::from_millis(10));
+/// let options = WaitOptions { timeout, recheck };
+/// let err = wait_until(&root, options, || link.exists()).await.unwrap_err();
+/// assert!(err.waited >= Duration::from_millis(50));
+/// # Ok(())
+/// # }
+/// ```
 pub async fn wait_until(
     root: &DeviceRoot,
     options: WaitOptions,
@@ -140,6 +173,22 @@ pub async fn wait_until(
 
 /// Like [`wait_until`], and also looks again whenever one of `files` (which must exist when
 /// the wait starts; links are followed) changes content, size or attributes.
+///
+/// ```
+/// use storpool_attach::{DeviceRoot, WaitOptions, wait::wait_until_watching};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let (file, grower) = (dir.path().join("disk"), dir.path().join("disk"));
+/// std::fs::write(&file, b"")?;
+/// tokio::spawn(async move { std::fs::File::options().write(true).open(grower)?.set_len(4096) });
+/// let grown = || std::fs::metadata(&file).is_ok_and(|m| m.len() == 4096);
+/// let root = DeviceRoot::new(dir.path());
+/// let files = [file.clone()];
+/// assert!(wait_until_watching(&root, &files, WaitOptions::default(), grown).await.is_ok());
+/// # Ok(())
+/// # }
+/// ```
 pub async fn wait_until_watching(
     root: &DeviceRoot,
     files: &[PathBuf],

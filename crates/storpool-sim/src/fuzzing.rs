@@ -9,6 +9,17 @@ use crate::server::{self, Reply};
 use crate::sim::{ClusterLayout, new_cluster};
 
 /// A throwaway in-memory cluster that keeps its state between requests.
+///
+/// ```
+/// use storpool_sim::fuzzing::FuzzCluster;
+///
+/// let mut cluster = FuzzCluster::new();
+/// let body = br#"{"name":"v1","size":1073741824,"replication":3}"#;
+/// assert_eq!(cluster.request("POST", "/ctrl/1.0/VolumeCreate", body).0, 200);
+/// assert_eq!(cluster.request("POST", "/ctrl/1.0/VolumeCreate", body).0, 500); // the name is taken
+/// cluster.check_invariants()?;
+/// # Ok::<(), String>(())
+/// ```
 pub struct FuzzCluster {
     core: Core,
 }
@@ -21,6 +32,14 @@ impl Default for FuzzCluster {
 
 impl FuzzCluster {
     /// A fresh cluster with the default layout and clients 1..=16.
+    ///
+    /// ```
+    /// let mut cluster = storpool_sim::fuzzing::FuzzCluster::new();
+    /// let (status, body) = cluster.request("GET", "/ctrl/1.0/VolumesList", b"");
+    /// assert_eq!(status, 200);
+    /// let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    /// assert_eq!(answer["data"], serde_json::json!([])); // no volumes yet
+    /// ```
     pub fn new() -> Self {
         let layout = ClusterLayout::default();
         let mut cl = new_cluster(&layout);
@@ -54,6 +73,15 @@ impl FuzzCluster {
 
     /// Handle one request: `method` (`GET`/`POST`), `path` (from `/ctrl/1.0/`), raw body.
     /// Returns the HTTP status and the JSON body. Never panics.
+    ///
+    /// ```
+    /// let mut cluster = storpool_sim::fuzzing::FuzzCluster::new();
+    /// let body = br#"{"name":"v1","size":1073741824,"replication":3}"#;
+    /// assert_eq!(cluster.request("POST", "/ctrl/1.0/VolumeCreate", body).0, 200);
+    /// let (status, body) = cluster.request("GET", "/ctrl/1.0/VolumesList", b"");
+    /// let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    /// assert_eq!((status, &answer["data"][0]["name"]), (200, &serde_json::json!("v1")));
+    /// ```
     pub fn request(&mut self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
         let reply = self.reply(method, path, body);
         (reply.status, reply.into_body())
@@ -94,6 +122,13 @@ impl FuzzCluster {
 
     /// Check the cluster's internal consistency (indexes match objects, parents exist, names
     /// unique). Returns a description of the first problem.
+    ///
+    /// ```
+    /// let mut cluster = storpool_sim::fuzzing::FuzzCluster::new();
+    /// cluster.request("POST", "/ctrl/1.0/VolumeCreate", b"{\"name\":\"v1\",\"size\":-1}");
+    /// cluster.check_invariants()?; // a refused request leaves the cluster consistent
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn check_invariants(&self) -> Result<(), String> {
         let cl = &self.core.cl;
         let mut names = HashSet::new();
@@ -124,6 +159,15 @@ impl FuzzCluster {
 }
 
 /// Handle one request against a fresh throwaway cluster (see [`FuzzCluster::request`]).
+///
+/// ```
+/// use storpool_sim::fuzzing::handle_request;
+///
+/// let (status, body) = handle_request("POST", "/ctrl/1.0/VolumeCreate", b"\xff{");
+/// assert_eq!(status, 500);
+/// let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+/// assert_eq!(answer["error"]["name"], "invalidParam");
+/// ```
 pub fn handle_request(method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
     FuzzCluster::new().request(method, path, body)
 }

@@ -33,6 +33,18 @@ pub const DEFAULT_PLACEMENT_GROUP: &str = "default";
 /// (mode 0600): written whole to a new file in the same folder, then renamed over `path`, so
 /// that a reader never sees half of it and an existing link at `path` is replaced, never
 /// followed.
+///
+/// ```
+/// use std::os::unix::fs::PermissionsExt as _;
+///
+/// let path = std::env::temp_dir().join(format!("storpool-sim-doc-{}.conf", std::process::id()));
+/// let text = storpool_sim::storpool_conf_text("127.0.0.1", 8181, "abc", None);
+/// storpool_sim::write_storpool_conf(&path, &text)?;
+/// assert_eq!(std::fs::read_to_string(&path)?, text);
+/// assert_eq!(std::fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
+/// std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn write_storpool_conf(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::PermissionsExt as _;
@@ -51,6 +63,15 @@ pub fn write_storpool_conf(path: &std::path::Path, text: &str) -> std::io::Resul
 }
 
 /// The text of a storpool.conf that points every StorPool tool at a simulator.
+///
+/// ```
+/// let text = storpool_sim::storpool_conf_text("127.0.0.1", 8181, "abc", Some(1));
+/// assert_eq!(
+///     text,
+///     "# Written by storpool-sim.\nSP_API_HTTP_HOST=127.0.0.1\nSP_API_HTTP_PORT=8181\n\
+///      SP_AUTH_TOKEN=abc\nSP_OURID=1\n"
+/// );
+/// ```
 pub fn storpool_conf_text(host: &str, port: u16, token: &str, our_id: Option<u16>) -> String {
     let mut s = format!(
         "# Written by storpool-sim.\nSP_API_HTTP_HOST={host}\nSP_API_HTTP_PORT={port}\nSP_AUTH_TOKEN={token}\n"
