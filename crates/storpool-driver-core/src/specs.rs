@@ -21,7 +21,7 @@ pub const BW_UNIT: u64 = 1 << 20;
 /// The QoS limits a type asks for, in the cluster's units.
 ///
 /// ```
-/// use storpool_api::Limit;
+/// use storpool_driver_core::Limit;
 /// use storpool_driver_core::VolumeTypeSpecs;
 ///
 /// let specs = [("total_iops_sec", "5000"), ("total_bytes_sec", "104857600")];
