@@ -53,6 +53,12 @@ pub struct Runtime {
 
 impl Runtime {
     /// Starts the runtime (no thread of its own: it runs in [`Runtime::block_on`]).
+    ///
+    /// ```
+    /// let runtime = storpool_api::blocking::Runtime::new()?;
+    /// assert_eq!(runtime.block_on(async { "ran" })?, "ran");
+    /// # Ok::<(), storpool_api::blocking::BlockingError>(())
+    /// ```
     pub fn new() -> Result<Self, BlockingError> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -65,6 +71,19 @@ impl Runtime {
 
     /// Runs `future` to completion on this thread; an error, without running it, when this
     /// thread is inside a Tokio runtime (see the [module docs](self)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runtime = storpool_api::blocking::Runtime::new()?;
+    /// // Timers and I/O work in the future it runs.
+    /// let slept = runtime.block_on(async {
+    ///     tokio::time::sleep(Duration::from_millis(1)).await;
+    ///     "slept"
+    /// })?;
+    /// assert_eq!(slept, "slept");
+    /// # Ok::<(), storpool_api::blocking::BlockingError>(())
+    /// ```
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, BlockingError> {
         if inside_runtime() {
             return Err(BlockingError(Kind::InsideRuntime));
@@ -100,6 +119,17 @@ fn inside_runtime() -> bool {
 }
 
 /// Why a blocking call could not run.
+///
+/// ```
+/// use storpool_api::blocking::Runtime;
+///
+/// // Made from an async task, a blocking call refuses instead of stalling the runtime.
+/// let tokio = tokio::runtime::Builder::new_current_thread().build()?;
+/// let err = tokio.block_on(async { Runtime::new()?.block_on(async {}) }).unwrap_err();
+/// assert!(err.is_inside_runtime());
+/// assert!(err.to_string().contains("use the async API"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct BlockingError(Kind);
 
@@ -111,6 +141,21 @@ enum Kind {
 
 impl BlockingError {
     /// The call was made inside a Tokio runtime: use the async API there.
+    ///
+    /// ```
+    /// use storpool_api::ApiError;
+    ///
+    /// # let client = storpool_api::blocking::Client::new(storpool_api::Client::builder()
+    /// #     .base_url("http://127.0.0.1:81").token("t").build()?)?;
+    /// let tokio = tokio::runtime::Builder::new_current_thread().build()?;
+    /// // The blocking client called from an async task: refused, nothing is sent.
+    /// let result = tokio.block_on(async { client.call(client.as_async().volumes().list()) });
+    /// match result {
+    ///     Err(ApiError::Blocking(err)) => assert!(err.is_inside_runtime()),
+    ///     other => panic!("expected a refusal, got {other:?}"),
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_inside_runtime(&self) -> bool {
         matches!(self.0, Kind::InsideRuntime)
     }
@@ -140,6 +185,19 @@ impl std::error::Error for BlockingError {
 /// A synchronous StorPool API client: the async [`crate::Client`] plus a [`Runtime`] that
 /// runs its calls. Cheap to clone (clones share the connection pool and the runtime),
 /// `Send + Sync`.
+///
+/// ```
+/// let client = storpool_api::Client::builder()
+///     .base_url("http://127.0.0.1:81")
+///     .token("token")
+///     .build()?;
+/// let client = storpool_api::blocking::Client::new(client)?;
+/// // A clone shares the connection pool and the runtime, and can move to another thread.
+/// let clone = client.clone();
+/// let url = std::thread::spawn(move || clone.as_async().base_url().to_owned()).join();
+/// assert_eq!(url.expect("the thread ran"), "http://127.0.0.1:81");
+/// # Ok::<(), storpool_api::ApiError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Client {
     client: crate::Client,

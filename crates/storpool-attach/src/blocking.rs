@@ -44,6 +44,21 @@ use crate::target::{AccessMode, Target};
 /// Attaches and detaches StorPool volumes on this node, synchronously: [`crate::Connector`]'s
 /// operations, each run to completion on the calling thread. Cheap to clone (clones share the
 /// connector and the runtime), `Send + Sync`.
+///
+/// ```
+/// use storpool_attach::{ClientId, blocking::Connector};
+///
+/// let client = storpool_api::Client::builder()
+///     .base_url("http://127.0.0.1:81")
+///     .token("t")
+///     .build()?;
+/// let connector = Connector::new(&client, ClientId::new(3)?)?;
+/// // A clone shares the connector and the runtime, and can move to another thread.
+/// let clone = connector.clone();
+/// let id = std::thread::spawn(move || clone.as_async().our_id().get()).join();
+/// assert_eq!(id.expect("the thread ran"), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Connector {
     connector: crate::Connector,
@@ -113,12 +128,35 @@ impl Connector {
             .and_then(std::convert::identity)
     }
 
+    /// Attaches a volume or snapshot to this node and waits for its device:
     /// [`crate::Connector::connect`], run to completion.
+    ///
+    /// ```no_run
+    /// # fn run(connector: &storpool_attach::blocking::Connector) -> Result<(), storpool_attach::AttachError> {
+    /// use storpool_attach::{AccessMode, Target};
+    ///
+    /// let attached = connector.connect(&Target::volume("1234"), AccessMode::Rw)?;
+    /// println!("{} after {:?}", attached.path.display(), attached.waited);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn connect(&self, target: &Target, mode: AccessMode) -> Result<Attached, AttachError> {
         self.run(self.connector.connect(target, mode))
     }
 
+    /// Attaches a volume from os-brick-style connection data:
     /// [`crate::Connector::connect_properties`], run to completion.
+    ///
+    /// ```no_run
+    /// # fn run(connector: &storpool_attach::blocking::Connector) -> Result<(), storpool_attach::AttachError> {
+    /// use storpool_attach::ConnectionProperties;
+    ///
+    /// // The `data` of the driver's connection info, as Cinder hands it to os-brick.
+    /// let data = serde_json::json!({"client_id": 3, "volume": "1234", "access_mode": "rw"});
+    /// let attached = connector.connect_properties(&ConnectionProperties::from_json(&data)?)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn connect_properties(
         &self,
         properties: &ConnectionProperties,
@@ -126,7 +164,18 @@ impl Connector {
         self.run(self.connector.connect_properties(properties))
     }
 
-    /// [`crate::Connector::disconnect`], run to completion.
+    /// Detaches a volume or snapshot from this node: [`crate::Connector::disconnect`], run to
+    /// completion.
+    ///
+    /// ```no_run
+    /// # fn run(connector: &storpool_attach::blocking::Connector) -> Result<(), storpool_attach::AttachError> {
+    /// use storpool_attach::{DetachOptions, Target};
+    ///
+    /// let detached = connector.disconnect(&Target::volume("1234"), DetachOptions::default())?;
+    /// println!("detached: {}, forced: {}", detached.changed, detached.forced);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn disconnect(
         &self,
         target: &Target,
@@ -135,7 +184,21 @@ impl Connector {
         self.run(self.connector.disconnect(target, options))
     }
 
-    /// [`crate::Connector::disconnect_path`], run to completion.
+    /// Detaches the volume or snapshot behind a device path (`DEVROOT/storpool-byid/GLOBALID`
+    /// or `DEVROOT/storpool/NAME`): [`crate::Connector::disconnect_path`], run to completion.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use storpool_attach::{AttachError, ClientId, DetachOptions, blocking::Connector};
+    ///
+    /// # let client = storpool_api::Client::builder().base_url("http://127.0.0.1:81").token("t").build()?;
+    /// let connector = Connector::new(&client, ClientId::new(3)?)?;
+    /// // Any other path is refused, before any request.
+    /// let outside = Path::new("/tmp/disk.img");
+    /// let err = connector.disconnect_path(outside, DetachOptions::default()).unwrap_err();
+    /// assert!(matches!(err, AttachError::UnexpectedDevicePath { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn disconnect_path(
         &self,
         device: &Path,
@@ -144,7 +207,21 @@ impl Connector {
         self.run(self.connector.disconnect_path(device, options))
     }
 
+    /// Detaches a device from os-brick-style connection data:
     /// [`crate::Connector::disconnect_properties`], run to completion.
+    ///
+    /// ```no_run
+    /// # fn run(connector: &storpool_attach::blocking::Connector) -> Result<(), storpool_attach::AttachError> {
+    /// use storpool_attach::{ConnectionProperties, DetachOptions};
+    ///
+    /// let data = serde_json::json!({"client_id": 3, "volume": "1234", "access_mode": "rw"});
+    /// let properties = ConnectionProperties::from_json(&data)?;
+    /// // The device is `device_path` of the data, else the path that connect returned.
+    /// let info = connector.connect_properties(&properties)?.device_info();
+    /// connector.disconnect_properties(&properties, Some(&info), DetachOptions::default())?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn disconnect_properties(
         &self,
         properties: &ConnectionProperties,
@@ -157,12 +234,31 @@ impl Connector {
         )
     }
 
+    /// Waits until the local device shows a resized volume's new size:
     /// [`crate::Connector::extend`], run to completion.
+    ///
+    /// ```no_run
+    /// # fn run(connector: &storpool_attach::blocking::Connector) -> Result<(), storpool_attach::AttachError> {
+    /// let extended = connector.extend("1234")?;
+    /// println!("{} now shows {} bytes", extended.path.display(), extended.size);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn extend(&self, volume_id: &str) -> Result<Extended, AttachError> {
         self.run(self.connector.extend(volume_id))
     }
 
-    /// [`crate::Connector::list`], run to completion.
+    /// Everything the cluster lists as attached to this node: [`crate::Connector::list`], run to
+    /// completion.
+    ///
+    /// ```no_run
+    /// # fn run(connector: &storpool_attach::blocking::Connector) -> Result<(), storpool_attach::AttachError> {
+    /// for attachment in connector.list()? {
+    ///     println!("{} {:?} present: {}", attachment.name, attachment.access_mode, attachment.present);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn list(&self) -> Result<Vec<NodeAttachment>, AttachError> {
         self.run(self.connector.list())
     }

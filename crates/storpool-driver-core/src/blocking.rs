@@ -68,12 +68,14 @@ pub struct Driver {
     runtime: Arc<Runtime>,
 }
 
-/// Methods with the async driver's name, arguments and result, each running it.
+/// Methods with the async driver's name, arguments and result, each running it; each entry
+/// carries its own doc attributes.
 macro_rules! blocking {
     ($(
+        $(#[$meta:meta])*
         $name:ident $(<$($generic:ident: $bound:path),+>)? ($($arg:ident: $ty:ty),*) -> $ret:ty;
     )*) => {$(
-        #[doc = concat!("[`crate::Driver::", stringify!($name), "`], run to completion.")]
+        $(#[$meta])*
         pub fn $name $(<$($generic: $bound),+>)? (&self, $($arg: $ty),*) -> Result<$ret, DriverError> {
             self.run(self.driver.$name($($arg),*))
         }
@@ -158,41 +160,364 @@ impl Driver {
     }
 
     blocking! {
+        /// Creates volume `id` of `size_gib` GiB with the type's template:
+        /// [`crate::Driver::create_volume`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// use storpool_driver_core::{Specs, SpecsExt as _};
+        ///
+        /// let ssd = Specs::from_pairs([("storpool_template", "ssd"), ("total_iops_sec", "5000")]);
+        /// let volume = driver.create_volume("1234", 10, &ssd)?;
+        /// assert_eq!(volume.name, "os--volume-1234");
+        /// # Ok(())
+        /// # }
+        /// ```
         create_volume(id: &str, size_gib: u64, specs: &Specs) -> Volume;
+
+        /// Detaches and deletes volume `id`, already gone being success:
+        /// [`crate::Driver::delete_volume`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let deleted = driver.delete_volume("1234")?;
+        /// if !deleted.existed {
+        ///     println!("{} was already gone", deleted.name);
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
         delete_volume(id: &str) -> Deletion;
+
+        /// Grows volume `id` to `size_gib` GiB: [`crate::Driver::extend_volume`], run to
+        /// completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let volume = driver.extend_volume("1234", 20)?;
+        /// assert_eq!(volume.size_gib, 20);
+        /// # Ok(())
+        /// # }
+        /// ```
         extend_volume(id: &str, size_gib: u64) -> Volume;
+
+        /// Reverts volume `id` to its snapshot `snapshot_id`: [`crate::Driver::revert_volume`], run
+        /// to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// // Back to snapshot `s1`, keeping a size the volume grew to since.
+        /// let volume = driver.revert_volume("1234", "s1", true)?;
+        /// # Ok(())
+        /// # }
+        /// ```
         revert_volume(id: &str, snapshot_id: &str, keep_size: bool) -> Volume;
+
+        /// Reads volume `id` from the cluster: [`crate::Driver::get_volume`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let volume = driver.get_volume("1234")?;
+        /// println!("{} GiB, template {:?}", volume.size_gib, volume.template);
+        /// # Ok(())
+        /// # }
+        /// ```
         get_volume(id: &str) -> Volume;
+
+        /// Reads volume `id`, or `None` when it does not exist: [`crate::Driver::find_volume`], run
+        /// to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// if let Some(volume) = driver.find_volume("1234")? {
+        ///     println!("{} exists", volume.name);
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
         find_volume(id: &str) -> Option<Volume>;
+
+        /// The driver's volumes: [`crate::Driver::list_volumes`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// for volume in driver.list_volumes()? {
+        ///     println!("{} {} GiB", volume.id, volume.size_gib);
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
         list_volumes() -> Vec<Volume>;
+
+        /// Snapshots volume `volume_id` as `snapshot_id`: [`crate::Driver::create_snapshot`], run
+        /// to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let snapshot = driver.create_snapshot("1234", "s1")?;
+        /// assert_eq!(snapshot.name, "os--snap--none--snapshot-s1");
+        /// # Ok(())
+        /// # }
+        /// ```
         create_snapshot(volume_id: &str, snapshot_id: &str) -> Snapshot;
+
+        /// Detaches and deletes snapshot `snapshot_id`, already gone being success:
+        /// [`crate::Driver::delete_snapshot`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let deleted = driver.delete_snapshot("s1")?; // already gone: still Ok
+        /// println!("existed: {}", deleted.existed);
+        /// # Ok(())
+        /// # }
+        /// ```
         delete_snapshot(snapshot_id: &str) -> Deletion;
+
+        /// Reads snapshot `snapshot_id` from the cluster: [`crate::Driver::get_snapshot`], run to
+        /// completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let snapshot = driver.get_snapshot("s1")?;
+        /// println!("{} of {:?}, {} GiB", snapshot.name, snapshot.volume, snapshot.size_gib);
+        /// # Ok(())
+        /// # }
+        /// ```
         get_snapshot(snapshot_id: &str) -> Snapshot;
+
+        /// Reads snapshot `snapshot_id`, or `None` when it does not exist:
+        /// [`crate::Driver::find_snapshot`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// if driver.find_snapshot("s1")?.is_none() {
+        ///     driver.create_snapshot("1234", "s1")?;
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
         find_snapshot(snapshot_id: &str) -> Option<Snapshot>;
+
+        /// The driver's snapshots, of one volume or of all: [`crate::Driver::list_snapshots`], run
+        /// to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// for snapshot in driver.list_snapshots(None)? {
+        ///     println!("{} {}", snapshot.id, snapshot.name);
+        /// }
+        /// let of_1234 = driver.list_snapshots(Some("1234"))?;
+        /// # Ok(())
+        /// # }
+        /// ```
         list_snapshots(volume_id: Option<&str>) -> Vec<Snapshot>;
+
+        /// The driver's group snapshots: [`crate::Driver::list_group_snapshots`], run to
+        /// completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// for group in driver.list_group_snapshots()? {
+        ///     println!("{}: {} volumes", group.id, group.snapshots.len());
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
         list_group_snapshots() -> Vec<GroupSnapshot>;
+
+        /// The cluster's templates: [`crate::Driver::list_templates`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// for template in driver.list_templates()? {
+        ///     println!("{}: replication {:?}", template.name, template.replication);
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
         list_templates() -> Vec<Template>;
+
+        /// Creates volume `volume_id` from snapshot `snapshot_id`:
+        /// [`crate::Driver::create_volume_from_snapshot`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// use storpool_driver_core::Specs;
+        ///
+        /// let volume = driver.create_volume_from_snapshot("vm-1", "golden", 20, &Specs::new())?;
+        /// assert_eq!(volume.parent_snapshot.as_deref(), Some("os--snap--none--snapshot-golden"));
+        /// # Ok(())
+        /// # }
+        /// ```
         create_volume_from_snapshot(volume_id: &str, snapshot_id: &str, size_gib: u64, specs: &Specs) -> Volume;
+
+        /// Creates volume `volume_id` from a member of group snapshot `group_id`:
+        /// [`crate::Driver::create_volume_from_group_snapshot`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// use storpool_driver_core::Specs;
+        ///
+        /// // Volume "restored-a" from the member of group snapshot "g1" taken of volume "a".
+        /// driver.create_volume_from_group_snapshot("restored-a", "g1", "a", 10, &Specs::new())?;
+        /// # Ok(())
+        /// # }
+        /// ```
         create_volume_from_group_snapshot(
             volume_id: &str, group_id: &str, source_volume_id: &str, size_gib: u64, specs: &Specs
         ) -> Volume;
+
+        /// Snapshots several volumes at one instant: [`crate::Driver::create_group_snapshot`], run
+        /// to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let group = driver.create_group_snapshot("g1", &["a", "b"])?;
+        /// assert_eq!(group.snapshots.len(), 2);
+        /// # Ok(())
+        /// # }
+        /// ```
         create_group_snapshot<S: AsRef<str>>(group_id: &str, volume_ids: &[S]) -> GroupSnapshot;
+
+        /// Deletes every member of group snapshot `group_id`:
+        /// [`crate::Driver::delete_group_snapshot`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let deleted = driver.delete_group_snapshot("g1")?;
+        /// println!("deleted {:?}", deleted.deleted);
+        /// # Ok(())
+        /// # }
+        /// ```
         delete_group_snapshot(group_id: &str) -> GroupDeletion;
+
+        /// Creates volume `volume_id` as a copy of volume `source_volume_id`:
+        /// [`crate::Driver::clone_volume`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// use storpool_driver_core::{Specs, SpecsExt as _};
+        ///
+        /// // Into another template: through a snapshot that is deleted again.
+        /// let hdd = Specs::from_pairs([("storpool_template", "hdd")]);
+        /// let clone = driver.clone_volume("5678", "1234", 20, &hdd)?;
+        /// # Ok(())
+        /// # }
+        /// ```
         clone_volume(volume_id: &str, source_volume_id: &str, size_gib: u64, specs: &Specs) -> Volume;
+
+        /// Makes volume `id` match a new volume type: [`crate::Driver::retype_volume`], run to
+        /// completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// use storpool_driver_core::{Specs, SpecsExt as _};
+        ///
+        /// let hdd = Specs::from_pairs([("storpool_template", "hdd")]);
+        /// let outcome = driver.retype_volume("1234", &hdd, false)?;
+        /// println!("retyped: {}, changed: {:?}", outcome.retyped, outcome.changed);
+        /// # Ok(())
+        /// # }
+        /// ```
         retype_volume(id: &str, new_specs: &Specs, encryption_changed: bool) -> RetypeOutcome;
+
+        /// Moves volume `id` into pool `pool` of this backend in place:
+        /// [`crate::Driver::move_to_pool`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// use storpool_driver_core::Specs;
+        ///
+        /// let outcome = driver.move_to_pool("1234", "template_hdd", &Specs::new())?;
+        /// if !outcome.retyped {
+        ///     println!("refused: {:?}", outcome.refused);
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
         move_to_pool(id: &str, pool: &str, specs: &Specs) -> RetypeOutcome;
+
+        /// Gives volume `volume_id` the data a migration copied into `temp_volume_id`:
+        /// [`crate::Driver::finish_migration`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// // The migration copied volume "1234" into the temporary volume "tmp-9".
+        /// let update = driver.finish_migration("1234", "tmp-9", None)?;
+        /// assert_eq!(update.name_id, None);
+        /// # Ok(())
+        /// # }
+        /// ```
         finish_migration(volume_id: &str, temp_volume_id: &str, temp_name_id: Option<&str>) -> MigrationUpdate;
+
+        /// The cluster's volumes that the driver could adopt:
+        /// [`crate::Driver::manageable_volumes`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// for candidate in driver.manageable_volumes()? {
+        ///     println!("{} safe: {}", candidate.name, candidate.safe_to_manage);
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
         manageable_volumes() -> Vec<ManageableVolume>;
+
+        /// Adopts the existing volume `existing_name` as volume `id`:
+        /// [`crate::Driver::manage_volume`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// // Adopt the cluster's volume "legacy-db" as volume "1234".
+        /// let volume = driver.manage_volume("1234", "legacy-db")?;
+        /// assert_eq!(volume.name, "os--volume-1234");
+        /// # Ok(())
+        /// # }
+        /// ```
         manage_volume(id: &str, existing_name: &str) -> Volume;
+
+        /// Releases volume `id`, keeping its data: [`crate::Driver::unmanage_volume`], run to
+        /// completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let released = driver.unmanage_volume("1234")?;
+        /// println!("now {}", released.name);
+        /// # Ok(())
+        /// # }
+        /// ```
         unmanage_volume(id: &str) -> Unmanaged;
+
+        /// The backend's capabilities and capacity: [`crate::Driver::stats`], run to completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// for pool in &driver.stats()?.pools {
+        ///     println!("{}: {} GiB free", pool.pool_name, pool.free_capacity_gb);
+        /// }
+        /// # Ok(())
+        /// # }
+        /// ```
         stats() -> Stats;
+
+        /// What host `host` needs to attach volume `id`: [`crate::Driver::connection_info`], run to
+        /// completion.
+        ///
+        /// ```no_run
+        /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
+        /// let info = driver.connection_info("1234", "compute-1")?;
+        /// println!("client {}", info.data.client_id);
+        /// # Ok(())
+        /// # }
+        /// ```
         connection_info(id: &str, host: &str) -> ConnectionInfo;
     }
 
+    /// Snapshots several volumes at one instant, each member with a snapshot id of its own:
     /// [`crate::Driver::create_group_snapshot_of`], run to completion.
     ///
     /// ```no_run
-    /// # fn run(driver: storpool_driver_core::blocking::Driver) -> Result<(), Box<dyn std::error::Error>> {
+    /// # fn run(driver: &storpool_driver_core::blocking::Driver) -> Result<(), storpool_driver_core::DriverError> {
     /// // Each member gets a snapshot id of its own, usable with the single-snapshot calls.
     /// let group = driver.create_group_snapshot_of("g1", &[("a", "g1-a"), ("b", "g1-b")])?;
     /// assert_eq!(group.snapshots[0].id, "g1-a");
