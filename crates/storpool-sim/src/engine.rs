@@ -126,7 +126,7 @@ impl Core {
         unix_now() + self.clock_offset
     }
 
-    fn ctx(&self) -> Ctx<'_> {
+    pub(crate) fn ctx(&self) -> Ctx<'_> {
         Ctx {
             settings: &self.settings,
             open: &self.open,

@@ -21,7 +21,7 @@ use crate::sim::{ClusterLayout, new_cluster};
 /// # Ok::<(), String>(())
 /// ```
 pub struct FuzzCluster {
-    core: Core,
+    pub(crate) core: Core,
 }
 
 impl Default for FuzzCluster {

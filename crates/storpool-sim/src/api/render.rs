@@ -142,21 +142,76 @@ pub(crate) fn summaries<'a>(
     cl: &'a Cluster,
     ctx: &Ctx<'_>,
     objs: impl Iterator<Item = &'a Obj>,
-    mut out: Vec<u8>,
+    out: Vec<u8>,
 ) -> Vec<u8> {
+    summaries_from(cl, ctx, objs, out, PARALLEL_FROM)
+}
+
+/// [`summaries`], on several threads from `parallel_from` objects on.
+fn summaries_from<'a>(
+    cl: &'a Cluster,
+    ctx: &Ctx<'_>,
+    objs: impl Iterator<Item = &'a Obj>,
+    mut out: Vec<u8>,
+    parallel_from: usize,
+) -> Vec<u8> {
+    let objs: Vec<&Obj> = objs.collect();
     // About 490 bytes per volume: one allocation for most listings.
-    out.reserve(512 * cl.objects.len() + 2);
+    out.reserve(512 * objs.len() + 2);
     out.push(b'[');
-    let mut first = true;
-    for o in objs {
-        if !first {
-            out.push(b',');
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(4);
+    if threads < 2 || objs.len() < parallel_from {
+        write_summaries(&mut out, cl, ctx, &objs);
+    } else {
+        // The second part onwards on threads of their own, each into its own buffer, then
+        // appended: a `VolumesList` of 100,000 right after a change was answered in 46-53 ms
+        // instead of 64-88 on two cores (`bench sim -- scale`).
+        let part = objs.len().div_ceil(threads);
+        let mut chunks = objs.chunks(part);
+        let head = chunks.next().unwrap_or_default();
+        let rest: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = chunks
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        let mut buffer = Vec::with_capacity(512 * chunk.len() + 1);
+                        buffer.push(b',');
+                        write_summaries(&mut buffer, cl, ctx, chunk);
+                        buffer
+                    })
+                })
+                .collect();
+            write_summaries(&mut out, cl, ctx, head);
+            workers
+                .into_iter()
+                .map(|worker| {
+                    worker
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
+        for buffer in rest {
+            out.extend_from_slice(&buffer);
         }
-        first = false;
-        write_summary(&mut out, &summary_ref(cl, ctx, o));
     }
     out.push(b']');
     out
+}
+
+/// Listings at least this long are rendered on several threads (a thread costs tens of
+/// microseconds; 20,000 summaries take about 8 ms).
+const PARALLEL_FROM: usize = 20_000;
+
+/// The summaries of `objs`, separated by commas.
+fn write_summaries(out: &mut Vec<u8>, cl: &Cluster, ctx: &Ctx<'_>, objs: &[&Obj]) {
+    for (i, o) in objs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_summary(out, &summary_ref(cl, ctx, o));
+    }
 }
 
 /// Writes `s` as `serde_json::to_writer` does (the same members in the same order, the same
@@ -438,6 +493,39 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    /// A listing rendered on several threads is the one rendered on one, byte for byte.
+    #[test]
+    fn listings_rendered_in_parts_are_the_same_bytes() {
+        let mut cluster = crate::fuzzing::FuzzCluster::new();
+        for i in 0..9 {
+            let body = format!(
+                r#"{{"name":"v{i}","size":1073741824,"replication":3,"tags":{{"n":"{i}"}}}}"#
+            );
+            let (status, _) = cluster.request("POST", "/ctrl/1.0/VolumeCreate", body.as_bytes());
+            assert_eq!(status, 200);
+        }
+        let core = &cluster.core;
+        let ctx = core.ctx();
+        let render = |parallel_from| {
+            summaries_from(
+                &core.cl,
+                &ctx,
+                core.cl.objects.values(),
+                Vec::new(),
+                parallel_from,
+            )
+        };
+        let one = render(usize::MAX);
+        assert_eq!(render(1), one);
+        assert_eq!(render(2), one);
+        let listed: Vec<Value> = serde_json::from_slice(&one).unwrap();
+        assert_eq!(listed.len(), 9);
+        assert_eq!(
+            summaries_from(&core.cl, &ctx, std::iter::empty(), Vec::new(), 1),
+            b"[]"
+        );
+    }
 
     /// The hand-written listing writes exactly what `serde_json` writes.
     #[test]
