@@ -64,21 +64,23 @@ pub fn json_document<T: Serialize + ?Sized>(value: &T, embedded: bool) -> io::Re
 /// Serializes `value` and a line break into `out` and flushes it, with the embedded member
 /// put in front of an object's first one on the way.
 fn write_document<W: Write, T: Serialize + ?Sized>(
-    out: W,
+    mut out: W,
     value: &T,
     embedded: bool,
 ) -> io::Result<()> {
-    let mut out = EmbeddedMember {
-        out,
-        state: if embedded {
-            Insert::AtOpeningBrace
-        } else {
-            Insert::Done
-        },
-    };
-    serde_json::to_writer(&mut out, value).map_err(io::Error::from)?;
-    out.out.write_all(b"\n")?;
-    out.out.flush()
+    if embedded {
+        let mut member = EmbeddedMember {
+            out: &mut out,
+            state: Insert::AtOpeningBrace,
+        };
+        serde_json::to_writer(&mut member, value).map_err(io::Error::from)?;
+    } else {
+        // Straight into the buffer: serde_json writes every token with `write_all`, and going
+        // through the adapter's `write` cost 13 % of `sp-volume --json list`'s time.
+        serde_json::to_writer(&mut out, value).map_err(io::Error::from)?;
+    }
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// Where [`EmbeddedMember`] is in putting `"cluster":"embedded"` into an object.
@@ -123,6 +125,20 @@ impl<W: Write> Write for EmbeddedMember<W> {
                 self.out.write(buf)
             }
         }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        if matches!(self.state, Insert::Done) {
+            return self.out.write_all(buf);
+        }
+        let mut rest = buf;
+        while !rest.is_empty() {
+            match self.write(rest)? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                written => rest = &rest[written..],
+            }
+        }
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
