@@ -600,7 +600,10 @@ class StorPoolScenarios(functional_helpers._FunctionalTestBase, ClusterChecks):
         self.assertNotEqual(before["globalId"], after["globalId"], "a copy, as asked")
         self.assertEqual("hdd", after["templateName"])
         self.assertEqual(b"migrated data", self.read_device(volume["id"], 13))
-        self.assertEqual([self.driver._native.volume_name(volume["id"])], SIM.volume_names(),
-                         "the source and the temporary volume are gone")
+        # Cinder marks the migration a success before it asks for the source's deletion, which
+        # it casts (asynchronously) to the volume service.
+        expected = [self.driver._native.volume_name(volume["id"])]
+        self.wait(SIM.volume_names, lambda names: names == expected,
+                  "the source and the temporary volume gone")
         self.assertEqual([], SIM.attachments())
         self.delete_volume(volume["id"])
