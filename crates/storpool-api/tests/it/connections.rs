@@ -30,17 +30,17 @@ enum Answer {
     UntilClose,
 }
 
-/// Reads one request head (the client's GETs have no body); `false` at the end of the stream.
-async fn read_head(stream: &mut TcpStream) -> bool {
+/// Reads one request head (the client's GETs have no body); `None` at the end of the stream.
+async fn read_head(stream: &mut TcpStream) -> Option<Vec<u8>> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
         match stream.read(&mut byte).await {
             Ok(1) => head.push(byte[0]),
-            _ => return false,
+            _ => return None,
         }
     }
-    true
+    Some(head)
 }
 
 /// A server answering every request with `answer`; returns its port and the number of
@@ -58,7 +58,7 @@ async fn server(answer: Answer) -> (u16, Arc<AtomicUsize>) {
             counter.fetch_add(1, Ordering::SeqCst);
             let parked = parked.clone();
             tokio::spawn(async move {
-                while read_head(&mut stream).await {
+                while read_head(&mut stream).await.is_some() {
                     let len = LIST.len();
                     let reply = match answer {
                         Answer::KeepAlive | Answer::ThenClose => {
@@ -143,15 +143,7 @@ async fn calls_follow_the_server_from_closing_connections_to_keeping_them() {
             counter.fetch_add(1, Ordering::SeqCst);
             let (served, seen) = (served.clone(), seen.clone());
             tokio::spawn(async move {
-                loop {
-                    let mut head = Vec::new();
-                    let mut byte = [0u8; 1];
-                    while !head.ends_with(b"\r\n\r\n") {
-                        if stream.read(&mut byte).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        head.push(byte[0]);
-                    }
+                while let Some(head) = read_head(&mut stream).await {
                     let line = String::from_utf8_lossy(&head)
                         .lines()
                         .next()
@@ -251,7 +243,7 @@ async fn an_answer_cut_short_is_an_incomplete_transport_error() {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         while let Ok((mut stream, _)) = listener.accept().await {
-            if read_head(&mut stream).await {
+            if read_head(&mut stream).await.is_some() {
                 let _ = stream
                     .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"data\"")
                     .await;

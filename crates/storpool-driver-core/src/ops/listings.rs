@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use storpool_api::{Limit, SnapshotRef, TemplateStatus};
+use storpool_api::{Limit, SnapshotRef};
 use tracing::Instrument;
 
 use crate::driver::{Driver, Op, volume_ref};
@@ -187,18 +187,13 @@ impl Driver {
         let result = async {
             let object = Object::new(IdKind::Cluster, self.client.base_url(), None);
             let templates = op
-                .run(&object, "VolumeTemplatesList", self.client.templates().list())
+                .run(
+                    &object,
+                    "VolumeTemplatesList",
+                    self.client.templates().list(),
+                )
                 .await?;
-            let status: BTreeMap<String, TemplateStatus> = match op
-                .call("VolumeTemplatesStatus", self.client.templates().status())
-                .await
-            {
-                Ok(status) => status.into_iter().map(|t| (t.name.clone(), t)).collect(),
-                Err(err) => {
-                    tracing::warn!(error = %err, "no per-template capacity: VolumeTemplatesStatus failed");
-                    BTreeMap::new()
-                }
-            };
+            let status = self.template_status(&mut op).await;
             let bytes = |n: i64| u64::try_from(n).unwrap_or(0);
             let mut list: Vec<Template> = templates
                 .iter()

@@ -46,18 +46,13 @@ impl Driver {
                 .run(&object, "DisksList", self.client.disks().list())
                 .await?;
             let templates = op
-                .run(&object, "VolumeTemplatesList", self.client.templates().list())
+                .run(
+                    &object,
+                    "VolumeTemplatesList",
+                    self.client.templates().list(),
+                )
                 .await?;
-            let status: BTreeMap<String, TemplateStatus> = match op
-                .call("VolumeTemplatesStatus", self.client.templates().status())
-                .await
-            {
-                Ok(status) => status.into_iter().map(|t| (t.name.clone(), t)).collect(),
-                Err(err) => {
-                    tracing::warn!(error = %err, "no per-template capacity: VolumeTemplatesStatus failed");
-                    BTreeMap::new()
-                }
-            };
+            let status = self.template_status(&mut op).await;
             let disks: Vec<DiskFigures> = disks
                 .values()
                 .map(|d| DiskFigures {
@@ -125,5 +120,20 @@ impl Driver {
         .instrument(span)
         .await;
         op.finish(result)
+    }
+
+    /// `VolumeTemplatesStatus` by template name; empty, with a warning, when the call fails
+    /// (the figures it adds to stats and listings are optional).
+    pub(crate) async fn template_status(&self, op: &mut Op) -> BTreeMap<String, TemplateStatus> {
+        match op
+            .call("VolumeTemplatesStatus", self.client.templates().status())
+            .await
+        {
+            Ok(status) => status.into_iter().map(|t| (t.name.clone(), t)).collect(),
+            Err(err) => {
+                tracing::warn!(error = %err, "no per-template capacity: VolumeTemplatesStatus failed");
+                BTreeMap::new()
+            }
+        }
     }
 }
