@@ -159,10 +159,12 @@ fn summaries_from<'a>(
     // About 490 bytes per volume: one allocation for most listings.
     out.reserve(512 * objs.len() + 2);
     out.push(b'[');
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(4);
-    if threads < 2 || objs.len() < parallel_from {
+    let threads = if objs.len() < parallel_from {
+        1
+    } else {
+        render_threads()
+    };
+    if threads < 2 {
         write_summaries(&mut out, cl, ctx, &objs);
     } else {
         // The second part onwards on threads of their own, each into its own buffer, then
@@ -198,6 +200,17 @@ fn summaries_from<'a>(
     }
     out.push(b']');
     out
+}
+
+/// How many threads a long listing is rendered on: the cores this process may use, at most
+/// four. Asked once: `available_parallelism` reads the cgroup's CPU quota from files.
+fn render_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(4)
+    })
 }
 
 /// Listings at least this long are rendered on several threads (a thread costs tens of
