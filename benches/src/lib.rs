@@ -53,6 +53,28 @@ impl Stats {
         Self::from_samples(name, samples)
     }
 
+    /// [`Stats::measure`] of a function whose result is dropped after the clock stops: the
+    /// time to make a value, not to free it as well.
+    pub fn measure_making<R>(
+        name: impl Into<String>,
+        runs: usize,
+        mut f: impl FnMut() -> R,
+    ) -> Self {
+        for _ in 0..=runs / 10 {
+            drop(f());
+        }
+        let samples: Vec<Duration> = (0..runs.max(1))
+            .map(|_| {
+                let start = Instant::now();
+                let made = std::hint::black_box(f());
+                let elapsed = start.elapsed();
+                drop(made);
+                elapsed
+            })
+            .collect();
+        Self::from_samples(name, samples)
+    }
+
     /// Stats of durations measured elsewhere.
     pub fn from_samples(name: impl Into<String>, mut samples: Vec<Duration>) -> Self {
         assert!(!samples.is_empty(), "no samples");

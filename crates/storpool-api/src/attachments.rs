@@ -36,7 +36,7 @@ impl Attachments<'_> {
     /// # }
     /// ```
     pub async fn list(&self) -> Result<Vec<Attachment>, ApiError> {
-        self.client.get("AttachmentsList", &[], true).await
+        self.client.get_listing("AttachmentsList", &[], true).await
     }
 
     /// `POST VolumesReassign` (MC): attach/detach without waiting for the clients.

@@ -13,6 +13,7 @@ use storpool_conf::{AuthToken, Config};
 use tracing::Instrument as _;
 
 use crate::error::{ApiError, ServerError, error_name};
+use crate::listing::decode_listing;
 use crate::names::ClusterName;
 use crate::retry::RetryPolicy;
 use crate::transport::{BaseUrl, Exchange, SetupError, Transport};
@@ -524,6 +525,19 @@ impl Client {
         self.send(Method::GET, &path, Payload::None).await
     }
 
+    /// GET a listing `call` (an array of independent elements) and decode its `data`, on
+    /// several threads when it is big (see [`crate::listing`]).
+    pub(crate) async fn get_listing<T: DeserializeOwned + Send>(
+        &self,
+        call: &str,
+        args: &[&str],
+        supports_multi_cluster: bool,
+    ) -> Result<Vec<T>, ApiError> {
+        let path = self.path(call, args, supports_multi_cluster)?;
+        self.send_with(Method::GET, &path, Payload::None, decode_listing::<T>)
+            .await
+    }
+
     /// POST `call` with an optional JSON body and decode its `data`.
     pub(crate) async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
@@ -643,6 +657,17 @@ impl Client {
         path: &str,
         payload: Payload,
     ) -> Result<T, ApiError> {
+        self.send_with(method, path, payload, decode::<T>).await
+    }
+
+    /// [`Client::send`], decoding answers with `decode`.
+    async fn send_with<T>(
+        &self,
+        method: Method,
+        path: &str,
+        payload: Payload,
+        decode: Decoder<T>,
+    ) -> Result<T, ApiError> {
         let prefix = &self.inner.prefix;
         let mut target = String::with_capacity(prefix.len() + API_PREFIX.len() + path.len() + 1);
         target.push_str(prefix);
@@ -666,14 +691,15 @@ impl Client {
             started: Instant::now(),
         };
         let span = tracing::debug_span!("call", method = %request.method, path);
-        self.send_request(&request).instrument(span).await
+        self.send_request(&request, decode).instrument(span).await
     }
 
     /// [`Client::send`]'s attempts, each in its `attempt` span (with the HTTP `status` once
     /// known), with the retry policy's delays between them.
-    async fn send_request<T: DeserializeOwned>(
+    async fn send_request<T>(
         &self,
         request: &Request<'_>,
+        decode: Decoder<T>,
     ) -> Result<T, ApiError> {
         let path = request.path;
         let policy = self.inner.retry;
@@ -681,7 +707,11 @@ impl Client {
         loop {
             attempt += 1;
             let span = tracing::debug_span!("attempt", n = attempt, status = tracing::field::Empty);
-            let (error, reason) = match self.attempt(request, attempt).instrument(span).await {
+            let (error, reason) = match self
+                .attempt(request, attempt, decode)
+                .instrument(span)
+                .await
+            {
                 Attempt::Done(result) => return result,
                 Attempt::Retryable(error, reason) => (error, reason),
             };
@@ -709,10 +739,11 @@ impl Client {
     }
 
     /// One attempt: send, read the whole answer, decode it.
-    async fn attempt<T: DeserializeOwned>(
+    async fn attempt<T>(
         &self,
         request: &Request<'_>,
         attempt: u32,
+        decode: Decoder<T>,
     ) -> Attempt<T> {
         let inner = &*self.inner;
         let timeout = match inner.retry.deadline {
@@ -746,7 +777,14 @@ impl Client {
                     %method, path, status, elapsed_ms, attempt,
                     "StorPool API response"
                 );
-                match answer::<T>(status, &bytes, || request.call(), attempt, request.started) {
+                match answer_with(
+                    decode,
+                    status,
+                    &bytes,
+                    || request.call(),
+                    attempt,
+                    request.started,
+                ) {
                     Err(ApiError::Server(err)) if err.transient => {
                         Attempt::Retryable(ApiError::Server(err), "transient API error")
                     }
@@ -862,6 +900,10 @@ pub(crate) enum Decoded<T> {
     Invalid(serde_json::Error),
 }
 
+/// How an answer's status and body become what a call returns: [`decode`], or
+/// [`decode_listing`] for listings.
+pub(crate) type Decoder<T> = fn(u16, &[u8]) -> Decoded<T>;
+
 /// Status not 200, or an `error` member: an API error. Otherwise the `data` member.
 pub(crate) fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Decoded<T> {
     let error_of = |body: &[u8]| match serde_json::from_slice::<ErrorEnvelope>(body) {
@@ -960,7 +1002,19 @@ pub(crate) fn answer<T: DeserializeOwned>(
     attempt: u32,
     started: Instant,
 ) -> Result<T, ApiError> {
-    match decode::<T>(status, body) {
+    answer_with(decode::<T>, status, body, call, attempt, started)
+}
+
+/// [`answer`], decoding with `decode`.
+pub(crate) fn answer_with<T>(
+    decode: Decoder<T>,
+    status: u16,
+    body: &[u8],
+    call: impl FnOnce() -> String,
+    attempt: u32,
+    started: Instant,
+) -> Result<T, ApiError> {
+    match decode(status, body) {
         Decoded::Data(data) => Ok(data),
         Decoded::Invalid(source) => Err(ApiError::Decode {
             call: call(),

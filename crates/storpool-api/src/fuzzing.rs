@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 
-use crate::client::answer;
+use crate::client::{answer, answer_with};
 use crate::error::ApiError;
+use crate::listing::{decode_in_parts, decode_listing};
 use crate::models::{
     ApiOk, Attachment, ClientConfigStatus, ClusterStatus, DiskDescription, DiskSummary,
     GroupSnapshotCreated, One, PlacementGroup, SnapshotCreated, SnapshotDescription, SnapshotInfo,
@@ -22,6 +23,23 @@ use crate::models::{
 /// A status outside `100..=999`, which no HTTP stack delivers, is clamped into that range.
 pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, ApiError> {
     answer(
+        status_code(status),
+        body,
+        || "GET /ctrl/1.0/Fuzz".to_owned(),
+        1,
+        Instant::now(),
+    )
+}
+
+/// What a listing call (`VolumesList`, `SnapshotsList`, their `Space` calls,
+/// `AttachmentsList`) returns for this answer (first attempt): on several threads when the
+/// answer is big.
+pub fn decode_listing_response<T: DeserializeOwned + Send>(
+    status: u16,
+    body: &[u8],
+) -> Result<Vec<T>, ApiError> {
+    answer_with(
+        decode_listing::<T>,
         status_code(status),
         body,
         || "GET /ctrl/1.0/Fuzz".to_owned(),
@@ -57,27 +75,28 @@ fn status_code(status: u16) -> u16 {
 /// - an API error keeps the status, has a non-empty name, and the server's name when the body
 ///   carried one;
 /// - a decode error's excerpt is short and on one line;
-/// - nothing else (transport, timeout, ...) can come out of decoding.
+/// - nothing else (transport, timeout, ...) can come out of decoding;
+/// - a listing decoded in parts (as big ones are) is exactly what it is on one thread.
 ///
 /// Panics (the other way to fail) are left to propagate.
 pub fn decode_all(status: u16, body: &[u8]) -> Result<(), String> {
     let shapes: &[(&str, Shape)] = &[
-        ("VolumesList", check::<Vec<VolumeSummary>>),
+        ("VolumesList", check_listing::<VolumeSummary>),
         ("Volume/NAME", check_single::<VolumeSummary>),
         ("VolumeDescribe", check::<VolumeDescription>),
         ("VolumeGetInfo", check::<VolumeInfo>),
         ("VolumesGetStatus", check::<BTreeMap<String, VolumeStatus>>),
-        ("VolumesSpace", check::<Vec<VolumeSpace>>),
+        ("VolumesSpace", check_listing::<VolumeSpace>),
         ("VolumeCreate", check::<VolumeCreated>),
         ("ApiOk", check::<ApiOk>),
-        ("SnapshotsList", check::<Vec<SnapshotSummary>>),
+        ("SnapshotsList", check_listing::<SnapshotSummary>),
         ("Snapshot/NAME", check_single::<SnapshotSummary>),
         ("SnapshotDescribe", check::<SnapshotDescription>),
         ("SnapshotGetInfo", check::<SnapshotInfo>),
-        ("SnapshotsSpace", check::<Vec<SnapshotSpace>>),
+        ("SnapshotsSpace", check_listing::<SnapshotSpace>),
         ("VolumeSnapshot", check::<SnapshotCreated>),
         ("VolumesGroupSnapshot", check::<GroupSnapshotCreated>),
-        ("AttachmentsList", check::<Vec<Attachment>>),
+        ("AttachmentsList", check_listing::<Attachment>),
         ("VolumeTemplatesList", check::<Vec<Template>>),
         ("VolumeTemplatesStatus", check::<Vec<TemplateStatus>>),
         ("VolumeTemplateDescribe", check::<Template>),
@@ -98,6 +117,25 @@ pub fn decode_all(status: u16, body: &[u8]) -> Result<(), String> {
     for (call, shape) in shapes {
         shape(status, body, parsed.as_ref()).map_err(|e| format!("{call}: {e}"))?;
     }
+    parts_agree(status, body)
+}
+
+/// Decoding a successful answer in 2 to 4 parts gives nothing or what the one-thread path
+/// gives.
+fn parts_agree(status: u16, body: &[u8]) -> Result<(), String> {
+    let (200, Ok(text)) = (status, std::str::from_utf8(body)) else {
+        return Ok(());
+    };
+    for parts in 2..=4 {
+        if let Some(items) = decode_in_parts::<serde_json::Value>(text, parts, 2) {
+            let one = decode_response::<Vec<serde_json::Value>>(status, body);
+            if one.as_ref().ok() != Some(&items) {
+                return Err(format!(
+                    "in {parts} parts: {items:?}, on one thread: {one:?}"
+                ));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -109,6 +147,14 @@ fn check<T: DeserializeOwned + Debug>(
     parsed: Option<&serde_json::Value>,
 ) -> Result<(), String> {
     verify(status, parsed, decode_response::<T>(status, body))
+}
+
+fn check_listing<T: DeserializeOwned + Debug + Send>(
+    status: u16,
+    body: &[u8],
+    parsed: Option<&serde_json::Value>,
+) -> Result<(), String> {
+    verify(status, parsed, decode_listing_response::<T>(status, body))
 }
 
 fn check_single<T: DeserializeOwned + Debug>(

@@ -8,6 +8,7 @@ mod disks;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod listing;
 pub mod models;
 mod names;
 pub mod naming;

@@ -41,7 +41,7 @@ impl Snapshots<'_> {
     /// # }
     /// ```
     pub async fn list(&self) -> Result<Vec<SnapshotSummary>, ApiError> {
-        self.client.get("SnapshotsList", &[], true).await
+        self.client.get_listing("SnapshotsList", &[], true).await
     }
 
     /// `GET Snapshot/NAME` (MC): one snapshot; `objectDoesNotExist` when there is none.
@@ -103,7 +103,7 @@ impl Snapshots<'_> {
     /// # }
     /// ```
     pub async fn space(&self) -> Result<Vec<SnapshotSpace>, ApiError> {
-        self.client.get("SnapshotsSpace", &[], true).await
+        self.client.get_listing("SnapshotsSpace", &[], true).await
     }
 
     /// `POST VolumeSnapshot/VOLUME` (MC): snapshot a volume; the snapshot becomes the volume's

@@ -43,7 +43,7 @@ impl Volumes<'_> {
     /// # }
     /// ```
     pub async fn list(&self) -> Result<Vec<VolumeSummary>, ApiError> {
-        self.client.get("VolumesList", &[], true).await
+        self.client.get_listing("VolumesList", &[], true).await
     }
 
     /// `GET Volume/NAME` (MC): one volume; `objectDoesNotExist` when there is none.
@@ -152,7 +152,7 @@ impl Volumes<'_> {
     /// # }
     /// ```
     pub async fn space(&self) -> Result<Vec<VolumeSpace>, ApiError> {
-        self.client.get("VolumesSpace", &[], true).await
+        self.client.get_listing("VolumesSpace", &[], true).await
     }
 
     /// `POST VolumeCreate` (MC). The request is validated first.
