@@ -75,7 +75,7 @@ fn scale(args: &BenchArgs, report: &mut Report) {
     // are read and dropped: the server's time, not what keeping 50 MB costs this client.
     let (mut changed, mut kept) = (Vec::new(), Vec::new());
     let mut size = 0;
-    for run in 0..args.pick(5, 1) {
+    for run in 0..args.pick(15, 1) {
         let b = body(&json!({"tags": {"bench-run": run.to_string()}}));
         conn.ok(
             "POST",

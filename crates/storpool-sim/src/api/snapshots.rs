@@ -25,12 +25,7 @@ pub(crate) fn list(
     _: Option<Value>,
     out: Vec<u8>,
 ) -> Result<Vec<u8>, ApiErr> {
-    Ok(render::summaries(
-        cl,
-        ctx,
-        cl.objects.values().filter(|o| o.snapshot),
-        out,
-    ))
+    Ok(render::summaries(cl, ctx, true, out))
 }
 
 pub(crate) fn one(
