@@ -16,6 +16,7 @@ mod placement_groups;
 mod retry;
 mod services;
 mod snapshots;
+mod tags;
 mod templates;
 mod transport;
 mod volumes;
@@ -28,8 +29,8 @@ pub use models::*;
 pub use names::{
     CLUSTER_NAME_SIZE, ClientId, ClusterName, DiskId, GlobalId, NAME_SIZE,
     PLACEMENT_GROUP_NAME_SIZE, PlacementGroupName, REPLICATION_RANGE, SECTOR_SIZE, ServerId,
-    SnapshotName, SnapshotRef, Tags, TemplateName, VolumeName, VolumeRef, check_replication,
-    check_size, check_tags,
+    SnapshotName, SnapshotRef, TemplateName, VolumeName, VolumeRef, check_replication, check_size,
+    check_tags,
 };
 pub use placement_groups::PlacementGroups;
 pub use retry::RetryPolicy;
@@ -40,6 +41,7 @@ pub use snapshots::Snapshots;
 #[cfg(feature = "sonic")]
 pub use sonic_rs;
 pub use storpool_conf::AuthToken;
+pub use tags::Tags;
 pub use templates::Templates;
 pub use transport::TransportError;
 pub use volumes::Volumes;

@@ -5,13 +5,13 @@
 //! a listing must never fail because of a name the server made (`#`-system volumes, `*`-names
 //! of snapshots being deleted, `~globalId` names of unnamed objects).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::ApiError;
+use crate::tags::Tags;
 
 /// Names (volumes, snapshots, templates, tags) must be shorter than this many characters.
 pub const NAME_SIZE: usize = 200;
@@ -23,9 +23,6 @@ pub const CLUSTER_NAME_SIZE: usize = 64;
 pub const SECTOR_SIZE: u64 = 512;
 /// The lowest and highest replication the bindings accept.
 pub const REPLICATION_RANGE: std::ops::RangeInclusive<u8> = 1..=3;
-
-/// Tags of a volume or snapshot: `{name: value}`; in updates an empty value removes the tag.
-pub type Tags = BTreeMap<String, String>;
 
 /// `[A-Za-z0-9_\-.:]`: the characters of volume, snapshot and tag names.
 pub(crate) fn is_base_char(c: char) -> bool {
@@ -532,12 +529,12 @@ pub fn check_tags(tags: &Tags) -> Result<(), ApiError> {
     for (name, value) in tags {
         check_length(name, NAME_SIZE)
             .and_then(|()| check_chars(name, is_base_char, RULE))
-            .map_err(|reason| ApiError::invalid("tag name", name.clone(), reason))?;
+            .map_err(|reason| ApiError::invalid("tag name", name, reason))?;
         // An empty value is allowed (it removes the tag in updates).
         if !value.is_empty() {
             check_length(value, NAME_SIZE)
                 .and_then(|()| check_chars(value, is_base_char, RULE))
-                .map_err(|reason| ApiError::invalid("tag value", value.clone(), reason))?;
+                .map_err(|reason| ApiError::invalid("tag value", value, reason))?;
         }
     }
     Ok(())
@@ -667,14 +664,14 @@ mod tests {
         assert!(check_replication(0).is_err());
         assert!(check_replication(4).is_err());
         let mut tags = Tags::new();
-        tags.insert("qc".into(), String::new());
-        tags.insert("a.b:c".into(), "1.0".into());
+        tags.insert("qc", "");
+        tags.insert("a.b:c", "1.0");
         assert!(check_tags(&tags).is_ok());
-        tags.insert("bad tag".into(), "x".into());
+        tags.insert("bad tag", "x");
         let err = check_tags(&tags).unwrap_err();
         assert!(err.to_string().starts_with("invalid tag name `bad tag`"));
         let mut tags = Tags::new();
-        tags.insert("k".into(), "v v".into());
+        tags.insert("k", "v v");
         assert!(check_tags(&tags).is_err());
     }
 }

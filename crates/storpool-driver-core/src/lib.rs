@@ -26,5 +26,5 @@ pub use types::{
 };
 
 // What the constructors take and the errors carry, so that one dependency is enough.
-pub use storpool_api::{ApiError, Client, ClientBuilder, Limit, RetryPolicy, TemplateName};
+pub use storpool_api::{ApiError, Client, ClientBuilder, Limit, RetryPolicy, Tags, TemplateName};
 pub use storpool_conf::{Config, Loader};

@@ -1,10 +1,8 @@
 //! What the operations return: plain serializable types with stable `snake_case` field names
 //! (they deserialize too, for programs that read the JSON a tool printed).
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
-use storpool_api::{Limit, SnapshotSummary, VolumeSummary};
+use storpool_api::{Limit, SnapshotSummary, Tags, VolumeSummary};
 
 /// Bytes in one GiB (`2^30`): Cinder sizes are whole GiB.
 pub const GIB: u64 = 1 << 30;
@@ -65,7 +63,7 @@ pub struct Volume {
     /// Bandwidth limit in MiB/s; `None` when unlimited.
     pub bw: Option<u64>,
     /// The volume's tags.
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
 }
 
 impl Volume {

@@ -58,8 +58,8 @@ macro_rules! volume_object {
             #[serde(default)]
             pub flags: u64,
             /// Tags (empty when the server leaves the member out).
-            #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-            pub tags: crate::names::Tags,
+            #[serde(default, skip_serializing_if = "crate::Tags::is_empty")]
+            pub tags: crate::Tags,
             /// The cluster the object lives in (multicluster calls only).
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub cluster_name: Option<String>,

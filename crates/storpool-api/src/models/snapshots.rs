@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::volumes::check_policy;
+use crate::Tags;
 use crate::error::ApiError;
 use crate::models::{ChainStat, Limit};
-use crate::names::{PlacementGroupName, SnapshotName, Tags, TemplateName, VolumeRef, check_tags};
+use crate::names::{PlacementGroupName, SnapshotName, TemplateName, VolumeRef, check_tags};
 
 snapshot_object! {
     /// One snapshot as listed by `SnapshotsList`, `Snapshot/NAME` and `VolumeListSnapshots`

@@ -3,9 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::volumes::check_policy;
+use crate::Tags;
 use crate::error::ApiError;
 use crate::models::{Limit, LimitType, TemplateValue};
-use crate::names::{PlacementGroupName, SnapshotName, Tags, TemplateName, check_size};
+use crate::names::{PlacementGroupName, SnapshotName, TemplateName, check_size};
 
 /// A volume template (`VolumeTemplateDesc`), from `VolumeTemplatesList` and
 /// `VolumeTemplateDescribe`.

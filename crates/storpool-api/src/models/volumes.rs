@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Tags;
 use crate::error::ApiError;
 use crate::models::{Limit, OnAttached};
 use crate::names::{
-    PlacementGroupName, SnapshotRef, Tags, TemplateName, VolumeName, VolumeRef, check_replication,
+    PlacementGroupName, SnapshotRef, TemplateName, VolumeName, VolumeRef, check_replication,
     check_size, check_tags,
 };
 

@@ -47,7 +47,7 @@ async fn list_decodes_named_system_and_unnamed_volumes() {
         (v.place_all.as_str(), v.place_tail.as_str()),
         ("hdd", "ssd")
     );
-    assert_eq!(v.tags.get("qc").map(String::as_str), Some("tier1"));
+    assert_eq!(v.tags.get("qc"), Some("tier1"));
     assert_eq!(v.bw, Limit::Unlimited);
     assert_eq!(v.limit_type, Some(LimitType::Total));
     assert_eq!(v.cluster_id.as_deref(), Some("d.n"));

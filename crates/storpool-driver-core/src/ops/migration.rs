@@ -8,9 +8,7 @@
 //! finish that finds the tag on the volume under the original name (and no intermediate name)
 //! knows the data is where it belongs and changes nothing.
 
-use std::collections::BTreeMap;
-
-use storpool_api::{ApiError, VolumeName, VolumeRef, VolumeSummary, VolumeUpdate};
+use storpool_api::{ApiError, Tags, VolumeName, VolumeRef, VolumeSummary, VolumeUpdate};
 use tracing::Instrument;
 
 use crate::driver::{Driver, Op, volume_name, volume_ref};
@@ -293,10 +291,7 @@ impl Driver {
             }
         };
         let request = VolumeUpdate {
-            tags: Some(BTreeMap::from([(
-                MIGRATION_TAG.to_owned(),
-                temp_volume_id.to_owned(),
-            )])),
+            tags: Some(Tags::from([(MIGRATION_TAG, temp_volume_id)])),
             ..VolumeUpdate::default()
         };
         match op
@@ -355,5 +350,5 @@ impl Driver {
 /// Whether `volume` holds the data of the migration whose temporary volume is
 /// `temp_volume_id`.
 fn is_marked(volume: &VolumeSummary, temp_volume_id: &str) -> bool {
-    volume.tags.get(MIGRATION_TAG).map(String::as_str) == Some(temp_volume_id)
+    volume.tags.get(MIGRATION_TAG) == Some(temp_volume_id)
 }
