@@ -361,7 +361,7 @@ impl DataPlane {
     fn links_of(o: &Obj) -> [(Folder, String); 2] {
         [
             (Folder::ByName, o.link_name()),
-            (Folder::ById, o.gid.clone()),
+            (Folder::ById, o.gid.to_string()),
         ]
     }
 

@@ -460,7 +460,7 @@ fn make_files(
     for (id, _) in before {
         let Some(o) = txn.cl.obj(*id) else { continue };
         match dp.prepare_device(o, &settings.served) {
-            Ok(true) => files.created.push(o.gid.clone()),
+            Ok(true) => files.created.push(o.gid.to_string()),
             Ok(false) => {}
             Err(e) => {
                 files.undo(dp);

@@ -147,7 +147,7 @@ pub(crate) fn capture(cl: &Cluster, data_path: impl Fn(&str) -> Option<PathBuf>)
         for (client, att) in &o.attachments {
             attachments.push(AttachmentState {
                 name: o.display_name(),
-                global_id: o.gid.clone(),
+                global_id: o.gid.to_string(),
                 snapshot: o.snapshot,
                 client: *client,
                 rw: att.rw,
@@ -157,7 +157,7 @@ pub(crate) fn capture(cl: &Cluster, data_path: impl Fn(&str) -> Option<PathBuf>)
         if o.snapshot {
             snapshots.push(SnapshotState {
                 name: o.display_name(),
-                global_id: o.gid.clone(),
+                global_id: o.gid.to_string(),
                 size: o.size,
                 parent: parent(cl, o),
                 template: template(cl, o),
@@ -173,15 +173,15 @@ pub(crate) fn capture(cl: &Cluster, data_path: impl Fn(&str) -> Option<PathBuf>)
         } else {
             volumes.push(VolumeState {
                 name: o.display_name(),
-                global_id: o.gid.clone(),
+                global_id: o.gid.to_string(),
                 size: o.size,
                 parent: parent(cl, o),
                 template: template(cl, o),
                 replication: o.replication,
                 placement: (
-                    o.place_all.clone(),
-                    o.place_tail.clone(),
-                    o.place_head.clone(),
+                    o.place_all.to_string(),
+                    o.place_tail.to_string(),
+                    o.place_head.to_string(),
                 ),
                 tags: o.tags.clone(),
                 data_path: data_path(&o.gid),

@@ -27,7 +27,7 @@ pub(crate) fn list(
 /// Refuse to detach a device that is open on the client (the os-brick retry matches
 /// `is open at`).
 pub(crate) fn check_not_open(ctx: &Ctx<'_>, o: &Obj, client: u16) -> Result<(), ApiErr> {
-    let names = [o.display_name(), format!("~{}", o.gid), o.gid.clone()];
+    let names = [o.display_name(), format!("~{}", o.gid), o.gid.to_string()];
     if names
         .iter()
         .any(|n| ctx.open.contains(&(n.clone(), client)))

@@ -95,7 +95,7 @@ pub(crate) fn take_snapshot(txn: &mut Txn<'_>, volume: u64, opts: SnapOpts) -> R
     let gid = txn.new_gid(id);
     let (name, auto_name) = match opts.name {
         None => {
-            let base = v.name.clone().unwrap_or_else(|| v.gid.clone());
+            let base = v.name.clone().unwrap_or_else(|| v.gid.to_string());
             let mut n = format!("{base}@{id}");
             let mut k = 1;
             while txn.cl.name_taken(&n) {
@@ -122,7 +122,7 @@ pub(crate) fn take_snapshot(txn: &mut Txn<'_>, volume: u64, opts: SnapOpts) -> R
     };
     let s = Obj {
         id,
-        gid: gid.clone(),
+        gid: gid.clone().into(),
         name,
         snapshot: true,
         parent: v.parent,
@@ -152,7 +152,7 @@ pub(crate) fn take_snapshot(txn: &mut Txn<'_>, volume: u64, opts: SnapOpts) -> R
         o.original_parent = Some(id);
     })?;
     txn.data_ops.push(DataOp::CopyNew {
-        from: v.gid,
+        from: v.gid.to_string(),
         to: gid,
         size: v.size,
     });
@@ -164,7 +164,7 @@ fn created_answer(s: &Obj) -> Map<String, Value> {
     if s.auto_name {
         m.insert("autoName".into(), s.display_name().into());
     }
-    m.insert("snapshotGlobalId".into(), s.gid.clone().into());
+    m.insert("snapshotGlobalId".into(), s.gid.as_str().into());
     m.insert("snapshotVisibleVolumeId".into(), s.id.into());
     m
 }
@@ -368,12 +368,16 @@ pub(crate) fn delete_snapshot(
     match children.len() {
         0 => {
             txn.remove(id);
-            txn.data_ops.push(DataOp::Remove { gid: s.gid });
+            txn.data_ops.push(DataOp::Remove {
+                gid: s.gid.to_string(),
+            });
         }
         1 => {
             txn.update(children[0], |c| c.parent = s.parent)?;
             txn.remove(id);
-            txn.data_ops.push(DataOp::Remove { gid: s.gid });
+            txn.data_ops.push(DataOp::Remove {
+                gid: s.gid.to_string(),
+            });
         }
         _ => {
             if !s.deleted {
@@ -383,7 +387,7 @@ pub(crate) fn delete_snapshot(
                 if txn.cl.name_taken(&d.display_name()) {
                     d.name = Some(format!(
                         "{}@{}",
-                        d.name.clone().unwrap_or_else(|| d.gid.clone()),
+                        d.name.clone().unwrap_or_else(|| d.gid.to_string()),
                         d.id
                     ));
                 }

@@ -17,9 +17,9 @@ use crate::names;
 #[derive(Clone, Debug)]
 pub(crate) struct Policy {
     pub(crate) replication: Option<u8>,
-    pub(crate) place_all: String,
-    pub(crate) place_tail: String,
-    pub(crate) place_head: String,
+    pub(crate) place_all: crate::model::Short,
+    pub(crate) place_tail: crate::model::Short,
+    pub(crate) place_head: crate::model::Short,
     pub(crate) bw: Option<u64>,
     pub(crate) iops: Option<u64>,
     pub(crate) reuse_server: bool,
@@ -31,9 +31,9 @@ impl Policy {
         let d = crate::DEFAULT_PLACEMENT_GROUP.to_owned();
         Self {
             replication: None,
-            place_all: d.clone(),
-            place_tail: d.clone(),
-            place_head: d,
+            place_all: d.clone().into(),
+            place_tail: d.clone().into(),
+            place_head: d.into(),
             bw: None,
             iops: None,
             reuse_server: false,
@@ -60,9 +60,9 @@ impl Policy {
         if let Some(r) = t.replication {
             self.replication = Some(r);
         }
-        self.place_all = t.all().to_owned();
-        self.place_tail = t.tail().to_owned();
-        self.place_head = t.head().to_owned();
+        self.place_all = t.all().into();
+        self.place_tail = t.tail().into();
+        self.place_head = t.head().into();
         if t.bw.is_some() {
             self.bw = t.bw;
         }
@@ -87,18 +87,18 @@ impl Policy {
         }
         if let Some(g) = a.str("placeAll")? {
             if self.place_tail == self.place_all && !a.has("placeTail") {
-                self.place_tail = g.to_owned();
+                self.place_tail = g.into();
             }
             if self.place_head == self.place_all && !a.has("placeHead") {
-                self.place_head = g.to_owned();
+                self.place_head = g.into();
             }
-            self.place_all = g.to_owned();
+            self.place_all = g.into();
         }
         if let Some(g) = a.str("placeTail")? {
-            self.place_tail = g.to_owned();
+            self.place_tail = g.into();
         }
         if let Some(g) = a.str("placeHead")? {
-            self.place_head = g.to_owned();
+            self.place_head = g.into();
         }
         if let Some(l) = a.limit("bw")? {
             self.bw = l;
@@ -422,16 +422,16 @@ pub(crate) fn create(
     let gid = txn.new_gid(id);
     let mut v = Obj {
         id,
-        gid: gid.clone(),
+        gid: gid.clone().into(),
         name,
         snapshot: false,
         parent,
         original_parent: parent,
         size,
         replication,
-        place_all: String::new(),
-        place_tail: String::new(),
-        place_head: String::new(),
+        place_all: crate::model::Short::default(),
+        place_tail: crate::model::Short::default(),
+        place_head: crate::model::Short::default(),
         template: None,
         bw: None,
         iops: None,
@@ -453,7 +453,7 @@ pub(crate) fn create(
     txn.put(v);
     if let Some(p) = parent_obj {
         txn.data_ops.push(DataOp::CopyNew {
-            from: p.gid,
+            from: p.gid.to_string(),
             to: gid.clone(),
             size,
         });
@@ -562,7 +562,7 @@ pub(crate) fn update(
     if size != v.size {
         v.size = size;
         txn.data_ops.push(DataOp::Resize {
-            gid: v.gid.clone(),
+            gid: v.gid.to_string(),
             size,
         });
     }
@@ -604,7 +604,9 @@ pub(crate) fn delete(
         }
     }
     txn.remove(v.id);
-    txn.data_ops.push(DataOp::Remove { gid: v.gid });
+    txn.data_ops.push(DataOp::Remove {
+        gid: v.gid.to_string(),
+    });
     Ok(Map::new())
 }
 
@@ -704,8 +706,8 @@ pub(crate) fn revert(
         o.size = size;
     })?;
     txn.data_ops.push(DataOp::Replace {
-        from: s.gid,
-        to: v.gid,
+        from: s.gid.to_string(),
+        to: v.gid.to_string(),
         size,
     });
     Ok(Map::new())
