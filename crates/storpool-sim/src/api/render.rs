@@ -58,7 +58,7 @@ struct SummaryRef<'a> {
     reuse_server: bool,
     first_not_parent_object_id: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
-    tags: Option<&'a BTreeMap<String, String>>,
+    tags: Option<&'a crate::model::TagList>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     snap: Option<SnapRef<'a>>,
 }
@@ -572,7 +572,8 @@ mod tests {
             ),
         ]
         .into();
-        let empty = BTreeMap::new();
+        let tags = crate::model::TagList::from(tags);
+        let empty = crate::model::TagList::default();
         let summary = |tags, snap| SummaryRef {
             name: Cow::Borrowed("os--volume-1"),
             id: 17,

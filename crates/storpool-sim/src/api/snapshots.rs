@@ -136,7 +136,7 @@ pub(crate) fn take_snapshot(txn: &mut Txn<'_>, volume: u64, opts: SnapOpts) -> R
         bw: v.bw,
         iops: v.iops,
         reuse_server: v.reuse_server,
-        tags: opts.tags,
+        tags: opts.tags.into(),
         created: txn.now,
         auto_name,
         bound: opts.bound,
@@ -324,7 +324,7 @@ pub(crate) fn update(
         s.target_delete_date = d;
     }
     if let Some(t) = a.tags("tags")? {
-        merge_tags(&mut s.tags, t);
+        merge_tags(&mut s.tags, &t);
     }
     policy.store_into(&mut s);
     txn.put(s);

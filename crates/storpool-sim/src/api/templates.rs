@@ -186,7 +186,7 @@ fn apply(cl: &Cluster, ctx: &Ctx<'_>, t: &mut Template, a: &Args) -> Result<(), 
         t.reuse_server = Some(r);
     }
     if let Some(tags) = a.tags("tags")? {
-        merge_tags(&mut t.tags, tags);
+        merge_tags(&mut t.tags, &tags);
     }
     if let Some(s) = a.u64("size")? {
         names::size("size", s)?;
@@ -229,7 +229,7 @@ pub(crate) fn create(
         bw: None,
         iops: None,
         reuse_server: None,
-        tags: BTreeMap::new(),
+        tags: crate::model::TagList::default(),
     };
     apply(txn.cl, ctx, &mut t, &a)?;
     if t.place_all.is_none() && txn.cl.pg_by_name(crate::DEFAULT_PLACEMENT_GROUP).is_none() {

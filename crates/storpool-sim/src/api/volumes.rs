@@ -142,13 +142,9 @@ impl Policy {
 }
 
 /// Merge tags: a given empty value removes the tag.
-pub(crate) fn merge_tags(into: &mut BTreeMap<String, String>, given: BTreeMap<String, String>) {
+pub(crate) fn merge_tags(into: &mut crate::model::TagList, given: &BTreeMap<String, String>) {
     for (k, v) in given {
-        if v.is_empty() {
-            into.remove(&k);
-        } else {
-            into.insert(k, v);
-        }
+        into.merge(k, v);
     }
 }
 
@@ -395,7 +391,7 @@ pub(crate) fn create(
         .map(|t| t.tags.clone())
         .unwrap_or_default();
     if let Some(given) = a.tags("tags")? {
-        merge_tags(&mut tags, given);
+        merge_tags(&mut tags, &given);
     }
 
     let mut extra = Map::new();
@@ -556,7 +552,7 @@ pub(crate) fn update(
         }
     }
     if let Some(t) = a.tags("tags")? {
-        merge_tags(&mut v.tags, t);
+        merge_tags(&mut v.tags, &t);
     }
     policy.store_into(&mut v);
     if size != v.size {
