@@ -15,6 +15,7 @@
 // Counts far below 2^52 convert to f64 exactly.
 #![allow(clippy::cast_precision_loss)]
 
+use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -131,7 +132,24 @@ fn scale(args: &BenchArgs, report: &mut Report) {
 
 /// `clients` threads, each doing `per_client` lookups; the wall-clock time.
 fn lookups(sim: &Sim, keep_alive: bool, clients: usize, per_client: usize) -> Duration {
-    let (url, token) = (sim.base_url(), sim.token().to_owned());
+    lookups_at(
+        &sim.base_url(),
+        sim.token(),
+        keep_alive,
+        clients,
+        per_client,
+    )
+}
+
+/// [`lookups`] against any server.
+fn lookups_at(
+    url: &str,
+    token: &str,
+    keep_alive: bool,
+    clients: usize,
+    per_client: usize,
+) -> Duration {
+    let (url, token) = (url.to_owned(), token.to_owned());
     let start = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..clients {
@@ -152,6 +170,51 @@ fn lookups(sim: &Sim, keep_alive: bool, clients: usize, per_client: usize) -> Du
         }
     });
     start.elapsed()
+}
+
+/// The machine's floor for one client's small `Connection: close` calls: the same client
+/// against a blocking server on one thread that answers every request with the simulator's
+/// answer to the lookup, read once beforehand, without parsing, routing or a runtime.
+fn fixed_answer_floor(args: &BenchArgs) -> Row {
+    let sim = Sim::builder().start().unwrap();
+    sim.seed_volume("bench", 1 << 30, None).unwrap();
+    let (status, body) = fetch(&sim.base_url(), sim.token(), "GET", "Volume/bench", None).unwrap();
+    assert_eq!(status, 200);
+    let mut answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-control: private\r\n\
+         Connection: close\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(&body);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    // Serves until the process exits.
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut head = Vec::new();
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let _ = stream.write_all(&answer);
+        }
+    });
+    let per_client = args.pick(5000, 10);
+    lookups_at(&url, sim.token(), false, 1, per_client / 5); // warm-up
+    let runs: Vec<Duration> = (0..args.pick(5, 1))
+        .map(|_| lookups_at(&url, sim.token(), false, 1, per_client))
+        .collect();
+    Row::rate(
+        "sim/small/close/1/floor",
+        "floor: a blocking one-thread server with a fixed answer, Connection: close, 1 client",
+        per_client as u64,
+        &runs,
+    )
 }
 
 fn throughput(args: &BenchArgs, report: &mut Report) {
@@ -178,6 +241,7 @@ fn throughput(args: &BenchArgs, report: &mut Report) {
             ));
         }
     }
+    rows.push(fixed_answer_floor(args));
     report.table(
         "storpool-sim: requests per second of small calls (in-process, bare HTTP client)",
         &rows,
@@ -188,6 +252,21 @@ fn throughput(args: &BenchArgs, report: &mut Report) {
         );
         for id in ["sim/small/close/1", "sim/small/close/16"] {
             Report::target(&rows, id, id, Check::AtLeast(15_000.0));
+        }
+        let median = |id: &str| {
+            rows.iter()
+                .find(|r| r.id == id)
+                .map(|r| r.values()[r.values().len() / 2])
+        };
+        if let (Some(sim), Some(floor)) = (
+            median("sim/small/close/1"),
+            median("sim/small/close/1/floor"),
+        ) {
+            println!(
+                "- [info] sim/small/close/1: {:.0} % of the machine's floor for one client \
+                 (sim/small/close/1/floor, {floor:.0}/s)",
+                100.0 * sim / floor
+            );
         }
     }
 }
