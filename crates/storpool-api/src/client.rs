@@ -777,7 +777,7 @@ impl Client {
                     %method, path, status, elapsed_ms, attempt,
                     "StorPool API response"
                 );
-                match answer_with(
+                match answer(
                     decode,
                     status,
                     &bytes,
@@ -992,21 +992,11 @@ fn from_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
     }
 }
 
-/// What a call returns for an answer: the `data` member as `T`, an [`ApiError::Server`] for an
-/// API error (with `attempt` and the time since `started`), or an [`ApiError::Decode`].
-/// `call` names the call (`METHOD /ctrl/1.0/PATH`) and is only evaluated for an error.
-pub(crate) fn answer<T: DeserializeOwned>(
-    status: u16,
-    body: &[u8],
-    call: impl FnOnce() -> String,
-    attempt: u32,
-    started: Instant,
-) -> Result<T, ApiError> {
-    answer_with(decode::<T>, status, body, call, attempt, started)
-}
-
-/// [`answer`], decoding with `decode`.
-pub(crate) fn answer_with<T>(
+/// What a call returns for an answer: the `data` member as `decode` makes it, an
+/// [`ApiError::Server`] for an API error (with `attempt` and the time since `started`), or an
+/// [`ApiError::Decode`]. `call` names the call (`METHOD /ctrl/1.0/PATH`) and is only evaluated
+/// for an error.
+pub(crate) fn answer<T>(
     decode: Decoder<T>,
     status: u16,
     body: &[u8],

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use serde::de::DeserializeOwned;
 
-use crate::client::{answer, answer_with};
+use crate::client::{Decoder, answer, decode};
 use crate::error::ApiError;
 use crate::listing::{decode_in_parts, decode_listing};
 use crate::models::{
@@ -22,13 +22,7 @@ use crate::models::{
 /// What a call whose answer's `data` is a `T` returns for this answer (first attempt).
 /// A status outside `100..=999`, which no HTTP stack delivers, is clamped into that range.
 pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T, ApiError> {
-    answer(
-        status_code(status),
-        body,
-        || "GET /ctrl/1.0/Fuzz".to_owned(),
-        1,
-        Instant::now(),
-    )
+    first_attempt(decode::<T>, status, body)
 }
 
 /// What a listing call (`VolumesList`, `SnapshotsList`, their `Space` calls,
@@ -38,8 +32,13 @@ pub fn decode_listing_response<T: DeserializeOwned + Send>(
     status: u16,
     body: &[u8],
 ) -> Result<Vec<T>, ApiError> {
-    answer_with(
-        decode_listing::<T>,
+    first_attempt(decode_listing::<T>, status, body)
+}
+
+/// [`answer`] of the first attempt of a call, with the status clamped.
+fn first_attempt<T>(decoder: Decoder<T>, status: u16, body: &[u8]) -> Result<T, ApiError> {
+    answer(
+        decoder,
         status_code(status),
         body,
         || "GET /ctrl/1.0/Fuzz".to_owned(),
@@ -126,9 +125,11 @@ fn parts_agree(status: u16, body: &[u8]) -> Result<(), String> {
     let (200, Ok(text)) = (status, std::str::from_utf8(body)) else {
         return Ok(());
     };
+    let mut one = None;
     for parts in 2..=4 {
         if let Some(items) = decode_in_parts::<serde_json::Value>(text, parts, 2) {
-            let one = decode_response::<Vec<serde_json::Value>>(status, body);
+            let one =
+                one.get_or_insert_with(|| decode_response::<Vec<serde_json::Value>>(status, body));
             if one.as_ref().ok() != Some(&items) {
                 return Err(format!(
                     "in {parts} parts: {items:?}, on one thread: {one:?}"
