@@ -5,8 +5,8 @@
 //! alone, so a build without TLS features has no TLS crate at all. `https://` base URLs (a TLS
 //! proxy in front of the API) wrap the same connector in rustls (feature `rustls`, the default)
 //! or the system's TLS library (feature `native-tls`, which wins when both are on). Either way
-//! the request, its one time limit, the keep-alive pool (idle connections kept 90 s, at most 64)
-//! and the classification of failures are the same code.
+//! the request, its one time limit, the keep-alive pool (idle connections kept 90 s, at most 64,
+//! one pool per runtime) and the classification of failures are the same code.
 //!
 //! This is the only module that names the HTTP stack: what it hands out is our own
 //! [`TransportError`], so no public signature of this crate mentions hyper or a TLS crate.
@@ -15,6 +15,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,8 +25,12 @@ use hyper::header::{
 };
 use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 use hyper::{Request, Uri};
-use hyper_util::client::legacy::{self, connect::HttpConnector};
+use hyper_util::client::legacy::{
+    self,
+    connect::{Connect, HttpConnector},
+};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use tokio::runtime;
 
 use crate::client::Method;
 
@@ -142,15 +147,57 @@ pub(crate) struct Exchange<'a> {
     pub(crate) timeout: Duration,
 }
 
-/// hyper-util's pooled client, with the connector the base URL's scheme needs (also kept
-/// on its own for connections that serve one call: see [`Transport::exchange`]).
+/// The connector the base URL's scheme needs, and its keep-alive pool.
 enum Pool {
-    Plain(legacy::Client<HttpConnector, Full<Bytes>>, HttpConnector),
+    Plain(Pooled<HttpConnector>),
     #[cfg(any(feature = "rustls", feature = "native-tls"))]
-    Tls(legacy::Client<TlsConnector, Full<Bytes>>, TlsConnector),
+    Tls(Pooled<TlsConnector>),
 }
 
-/// The HTTP client of a [`crate::Client`]: one keep-alive pool for its base URL.
+/// A connector (also used on its own for connections that serve one call: see
+/// [`Transport::exchange`]) and hyper-util's pooled client over it, for one runtime at a time.
+///
+/// A pooled connection is a task of the runtime that opened it, and only that runtime drives
+/// it. A client shared by two runtimes (a `blocking::Client` made from an async one, a test
+/// per runtime) would otherwise hand a call on one runtime an idle connection of the other,
+/// stalled until that runtime runs again: the call waited for its time limit. So the pool
+/// belongs to the runtime of the latest pooled call, and a call on another runtime starts a
+/// pool of its own (the old pool's connections close when their runtime next runs).
+struct Pooled<C> {
+    connector: C,
+    builder: legacy::Builder,
+    /// The runtime of the latest pooled call (none outside a runtime) and its pool.
+    current: Mutex<Option<(Option<runtime::Id>, HyperClient<C>)>>,
+}
+
+/// hyper-util's pooled client over connector `C`.
+type HyperClient<C> = legacy::Client<C, Full<Bytes>>;
+
+impl<C: Connect + Clone + Send + Sync + 'static> Pooled<C> {
+    fn new(builder: &legacy::Builder, connector: C) -> Self {
+        Self {
+            connector,
+            builder: builder.clone(),
+            current: Mutex::new(None),
+        }
+    }
+
+    /// The pool of the runtime this runs on.
+    fn client(&self) -> HyperClient<C> {
+        let here = runtime::Handle::try_current().ok().map(|rt| rt.id());
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*current {
+            Some((owner, client)) if *owner == here => client.clone(),
+            _ => {
+                let client = self.builder.build(self.connector.clone());
+                *current = Some((here, client.clone()));
+                client
+            }
+        }
+    }
+}
+
+/// The HTTP client of a [`crate::Client`]: a keep-alive pool for its base URL (per runtime).
 pub(crate) struct Transport {
     pool: Pool,
     scheme: Scheme,
@@ -188,7 +235,7 @@ impl Transport {
         let pool = if base.is_tls() {
             Self::tls_pool(&builder, http)?
         } else {
-            Pool::Plain(builder.build(http.clone()), http)
+            Pool::Plain(Pooled::new(&builder, http))
         };
         Ok(Self {
             pool,
@@ -207,7 +254,7 @@ impl Transport {
     fn tls_pool(builder: &legacy::Builder, mut http: HttpConnector) -> Result<Pool, SetupError> {
         http.enforce_http(false);
         let connector = tls_connector(http)?;
-        Ok(Pool::Tls(builder.build(connector.clone()), connector))
+        Ok(Pool::Tls(Pooled::new(builder, connector)))
     }
 
     #[cfg(not(any(feature = "rustls", feature = "native-tls")))]
@@ -237,12 +284,12 @@ impl Transport {
         // the future of every call (and of every command awaiting one) several KB larger.
         let exchange = async move {
             let response = match (&self.pool, closes) {
-                (Pool::Plain(client, _), false) => client.request(request).await?,
-                (Pool::Plain(_, connector), true) => Box::pin(one_shot(connector, request)).await?,
+                (Pool::Plain(pool), false) => pool.client().request(request).await?,
+                (Pool::Plain(pool), true) => Box::pin(one_shot(&pool.connector, request)).await?,
                 #[cfg(any(feature = "rustls", feature = "native-tls"))]
-                (Pool::Tls(client, _), false) => client.request(request).await?,
+                (Pool::Tls(pool), false) => pool.client().request(request).await?,
                 #[cfg(any(feature = "rustls", feature = "native-tls"))]
-                (Pool::Tls(_, connector), true) => Box::pin(one_shot(connector, request)).await?,
+                (Pool::Tls(pool), true) => Box::pin(one_shot(&pool.connector, request)).await?,
             };
             let status = response.status().as_u16();
             self.closes

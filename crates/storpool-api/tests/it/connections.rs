@@ -296,3 +296,97 @@ fn without_tls_features_https_is_refused_when_the_client_is_built() {
         .unwrap_err();
     assert!(err.is_invalid_argument(), "{err}");
 }
+
+/// Pooled connections are driven by the runtime that opened them. A client shared by two
+/// runtimes (a `blocking::Client` made from an async one, tests with a runtime each) must not
+/// hand a call on one runtime a connection of the other, which nothing drives while that
+/// runtime is idle: the call would wait for its time limit.
+#[test]
+fn a_client_shared_by_two_runtimes_does_not_wait_on_the_idle_one() {
+    let sim = storpool_sim::Sim::builder()
+        .keep_alive(true)
+        .start()
+        .unwrap();
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .token(sim.token())
+        .timeout(std::time::Duration::from_secs(5))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let (first, second) = (runtime(), runtime());
+    for round in 0..3 {
+        for (which, rt) in [("first", &first), ("second", &second)] {
+            let listed = rt.block_on(client.volumes().list());
+            assert!(
+                listed.is_ok(),
+                "round {round}, {which} runtime: {:?}",
+                listed.unwrap_err()
+            );
+        }
+    }
+    // Still pooled within one runtime: a second runtime's calls do not close the first's.
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    multi.block_on(async {
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move { client.volumes().list().await.map(|v| v.len()) })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), 0);
+        }
+    });
+    assert_eq!(first.block_on(client.volumes().list()).unwrap().len(), 0);
+}
+
+/// Against a server that closes every connection (StorPool's), a call that runs out of time
+/// closes its connection at once: nothing is left open, waiting for an answer no one will read.
+#[tokio::test]
+async fn a_call_out_of_time_closes_its_connection_at_once() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (closed_tx, mut closed_rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        // The first call is answered, saying the server closes its connections.
+        let (mut stream, _) = listener.accept().await.unwrap();
+        read_head(&mut stream).await.unwrap();
+        let len = LIST.len();
+        let reply =
+            format!("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {len}\r\n\r\n{LIST}");
+        stream.write_all(reply.as_bytes()).await.unwrap();
+        drop(stream);
+        // The second is never answered; the server only watches for the client's close.
+        let (mut stream, _) = listener.accept().await.unwrap();
+        read_head(&mut stream).await.unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest).await;
+        closed_tx.send(()).unwrap();
+    });
+    let client = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .token(TOKEN)
+        .timeout(std::time::Duration::from_millis(300))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    assert!(client.volumes().list().await.unwrap().is_empty());
+    let err = client.volumes().list().await.unwrap_err();
+    assert!(matches!(err, ApiError::Timeout { .. }), "{err:?}");
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), closed_rx.recv()).await;
+    assert!(
+        closed.is_ok(),
+        "the connection of the call that timed out was still open 5 s later"
+    );
+}
