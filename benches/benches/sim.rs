@@ -253,11 +253,7 @@ fn throughput(args: &BenchArgs, report: &mut Report) {
         for id in ["sim/small/close/1", "sim/small/close/16"] {
             Report::target(&rows, id, id, Check::AtLeast(15_000.0));
         }
-        let median = |id: &str| {
-            rows.iter()
-                .find(|r| r.id == id)
-                .map(|r| r.values()[r.values().len() / 2])
-        };
+        let median = |id: &str| rows.iter().find(|r| r.id == id).map(Row::median);
         if let (Some(sim), Some(floor)) = (
             median("sim/small/close/1"),
             median("sim/small/close/1/floor"),

@@ -115,6 +115,13 @@ impl Row {
         }
     }
 
+    /// The median sample in the row's unit (the upper one of an even count), or 0 when
+    /// skipped.
+    pub fn median(&self) -> f64 {
+        let values = self.values();
+        values.get(values.len() / 2).copied().unwrap_or(0.0)
+    }
+
     fn format(&self, value: f64) -> String {
         match self.measure {
             Measure::Time(_) => human(Duration::from_secs_f64(value)),
@@ -273,12 +280,11 @@ impl Report {
             println!("- [skipped] {what}: no row {id}");
             return;
         };
-        let values = row.values();
-        if values.is_empty() {
+        if row.values().is_empty() {
             println!("- [skipped] {what}: {id} was not measured");
             return;
         }
-        let median = values[values.len() / 2];
+        let median = row.median();
         let (met, limit) = match check {
             Check::AtMost(limit) => (median <= limit, format!("at most {}", row.format(limit))),
             Check::AtLeast(limit) => (median >= limit, format!("at least {}", row.format(limit))),
