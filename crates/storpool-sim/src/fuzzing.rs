@@ -67,6 +67,7 @@ impl FuzzCluster {
                 open: HashSet::new(),
                 clock_offset: 0,
                 watch: crate::copies::Watch::default(),
+                next_expiry: std::sync::Mutex::default(),
             },
         }
     }

@@ -460,6 +460,7 @@ impl SimBuilder {
             open: HashSet::new(),
             clock_offset: 0,
             watch: crate::copies::Watch::default(),
+            next_expiry: std::sync::Mutex::default(),
         };
         let identity = (
             core.cl.meta.cluster_name.clone(),
