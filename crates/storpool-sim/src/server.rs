@@ -340,6 +340,10 @@ impl Shared {
                 }
                 _ => Err(body),
             },
+            Handler::Raw(f) if def.nargs > 0 => match self.core.try_read() {
+                Ok(core) => Ok(core.read_raw(f, args, body, Vec::new())),
+                Err(_) => Err(body),
+            },
             Handler::Raw(f) if args.is_empty() && body.is_none() => match self.core.try_read() {
                 Ok(core) if self.listing_is_kept(def) => {
                     Ok(self.read_listing(&core, def, f, args, body))

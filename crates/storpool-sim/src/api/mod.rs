@@ -27,12 +27,12 @@ const fn get(name: &'static str, mc: bool, nargs: usize, f: crate::engine::ReadF
     }
 }
 
-const fn get_raw(name: &'static str, mc: bool, f: crate::engine::RawFn) -> CallDef {
+const fn get_raw(name: &'static str, mc: bool, nargs: usize, f: crate::engine::RawFn) -> CallDef {
     CallDef {
         name,
         method: Method::Get,
         multi_cluster: mc,
-        nargs: 0,
+        nargs,
         handler: Handler::Raw(f),
     }
 }
@@ -50,8 +50,8 @@ const fn post(name: &'static str, mc: bool, nargs: usize, f: crate::engine::Writ
 /// Every call the simulator answers.
 pub(crate) const CALLS: &[CallDef] = &[
     // Volumes.
-    get_raw("VolumesList", true, volumes::list),
-    get("Volume", true, 1, volumes::one),
+    get_raw("VolumesList", true, 0, volumes::list),
+    get_raw("Volume", true, 1, volumes::one),
     get("VolumeDescribe", true, 1, volumes::describe),
     get("VolumeGetInfo", true, 1, volumes::info),
     get("VolumeListSnapshots", false, 1, volumes::list_snapshots),
@@ -72,9 +72,9 @@ pub(crate) const CALLS: &[CallDef] = &[
     post("VolumeRevert", true, 1, volumes::revert),
     post("VolumeRebase", false, 1, volumes::rebase),
     // Snapshots.
-    get_raw("SnapshotsList", true, snapshots::list),
+    get_raw("SnapshotsList", true, 0, snapshots::list),
     get("SnapshotsSpace", true, 0, snapshots::space),
-    get("Snapshot", true, 1, snapshots::one),
+    get_raw("Snapshot", true, 1, snapshots::one),
     get("SnapshotDescribe", true, 1, snapshots::describe),
     get("SnapshotGetInfo", true, 1, snapshots::info),
     post("VolumeSnapshot", true, 1, snapshots::create),

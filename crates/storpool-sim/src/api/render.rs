@@ -136,6 +136,18 @@ pub(crate) fn summary(cl: &Cluster, ctx: &Ctx<'_>, o: &Obj) -> Map<String, Value
     }
 }
 
+/// A JSON array of the summary of `o` alone (`Volume/NAME`, `Snapshot/NAME`), written into
+/// `out` as the listings are, so the member order is the listing's too. Building it as a JSON
+/// value first (a map with a key and often a string allocated per member, serialized in
+/// alphabetical order) took the simulator to 68,000 lookups/s from 16 keep-alive clients,
+/// against 84,000-92,000/s this way (`bench sim -- throughput`).
+pub(crate) fn one_summary(cl: &Cluster, ctx: &Ctx<'_>, o: &Obj, mut out: Vec<u8>) -> Vec<u8> {
+    out.push(b'[');
+    write_summary(&mut out, &summary_ref(cl, ctx, o));
+    out.push(b']');
+    out
+}
+
 /// A JSON array of the summaries of every volume (or, with `snapshots`, every snapshot),
 /// written without building JSON values (large listings), into `out` (empty; any room it has
 /// is used first).

@@ -33,9 +33,14 @@ pub(crate) fn one(
     ctx: &Ctx<'_>,
     args: &[String],
     _: Option<Value>,
-) -> Result<Value, ApiErr> {
-    let s = find_snapshot(cl, arg(args))?;
-    Ok(json!([render::summary(cl, ctx, s)]))
+    out: Vec<u8>,
+) -> Result<Vec<u8>, ApiErr> {
+    Ok(render::one_summary(
+        cl,
+        ctx,
+        find_snapshot(cl, arg(args))?,
+        out,
+    ))
 }
 
 pub(crate) fn describe(

@@ -169,9 +169,14 @@ pub(crate) fn one(
     ctx: &Ctx<'_>,
     args: &[String],
     _: Option<Value>,
-) -> Result<Value, ApiErr> {
-    let v = find_volume(cl, arg(args))?;
-    Ok(json!([render::summary(cl, ctx, v)]))
+    out: Vec<u8>,
+) -> Result<Vec<u8>, ApiErr> {
+    Ok(render::one_summary(
+        cl,
+        ctx,
+        find_volume(cl, arg(args))?,
+        out,
+    ))
 }
 
 pub(crate) fn describe(

@@ -22,6 +22,8 @@ use storpool_sim::Sim;
 pub(crate) struct Resp {
     pub(crate) status: u16,
     pub(crate) head: String,
+    /// The body as sent.
+    pub(crate) body: String,
     pub(crate) json: Value,
 }
 
@@ -133,6 +135,7 @@ pub(crate) fn parse_response(out: &[u8]) -> Resp {
     Resp {
         status,
         head: head.to_owned(),
+        body: body.to_owned(),
         json: serde_json::from_str(body).unwrap_or(Value::Null),
     }
 }

@@ -806,3 +806,48 @@ fn thin_provisioning_lets_volumes_outgrow_the_free_space_and_keeps_them_usable()
     assert_eq!(r.err(), "insufficientResources", "{r:?}");
     assert_eq!(sim.state().volumes.len(), 10);
 }
+
+/// `Volume/NAME` and `Snapshot/NAME` answer with the very text of the object's entry in
+/// `VolumesList` / `SnapshotsList`: the same members, values and member order.
+#[test]
+fn one_object_reads_as_its_entry_in_the_listing() {
+    let (_sim, api) = sim();
+    api.ok(
+        "VolumeTemplateCreate",
+        json!({"name": "hybrid", "replication": 2}),
+    );
+    create(&api, "plain", GIB);
+    api.ok(
+        "VolumeCreate",
+        json!({"name": "tagged", "size": 2 * GIB, "template": "hybrid",
+               "tags": {"cinder": "yes", "os.az": "nova-1:b"}, "iops": 100}),
+    );
+    api.ok(
+        "VolumeSnapshot/tagged",
+        json!({"name": "snap", "deleteAfter": 3600}),
+    );
+    api.ok("VolumeCreate", json!({"name": "clone", "parent": "snap"}));
+    for (list, one, names) in [
+        ("VolumesList", "Volume", &["plain", "tagged", "clone"][..]),
+        ("SnapshotsList", "Snapshot", &["snap"][..]),
+    ] {
+        let listing = api.get(list);
+        let entries = listing.data().as_array().unwrap();
+        for name in names {
+            let answer = api.get(&format!("{one}/{name}"));
+            let data = answer.data().as_array().unwrap();
+            assert_eq!(data.len(), 1, "{one}/{name}");
+            let entry = entries.iter().find(|e| e["name"] == *name).unwrap();
+            assert_eq!(&data[0], entry, "{one}/{name}");
+            let text = answer
+                .body
+                .split_once(r#""data":["#)
+                .and_then(|(_, rest)| rest.strip_suffix("]}"))
+                .unwrap_or_else(|| panic!("{one}/{name}: {}", answer.body));
+            assert!(
+                listing.body.contains(text),
+                "{one}/{name} differs from its {list} entry: {text}"
+            );
+        }
+    }
+}
