@@ -3,10 +3,10 @@
 //! 1. control-plane calls per second, sequential (through `storpool_api::blocking::Client`, on
 //!    the calling thread, as our tools make their calls) and from 16 concurrent tasks sharing
 //!    one async client on two workers: `VolumeCreate`+`VolumeDelete` pairs and `Volume/NAME`
-//!    lookups, against the
-//!    simulator in its default mode (`Connection: close`, so the client reconnects for every
-//!    call, as the reference clients always do) and in keep-alive mode (the client reuses its
-//!    connections), each next to the same calls from a bare HTTP client (the server's limit);
+//!    lookups, against the simulator in its default mode (`Connection: close`, so the client
+//!    reconnects for every call, as the reference clients always do) and in keep-alive mode
+//!    (the client reuses its connections), each run followed by the same calls from a bare
+//!    HTTP client (the server's limit);
 //! 2. fetching and decoding `VolumesList` of 1,000 and 100,000 volumes into
 //!    `Vec<VolumeSummary>`, next to `serde_json::Value` parsing of the same bytes (the floor),
 //!    end to end and decode-only, with the server's share (a bare fetch of the bytes) and the
