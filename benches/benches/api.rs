@@ -31,7 +31,8 @@ use serde_json::Value;
 use storpool_api::fuzzing::{decode_listing_response, decode_sonic_response};
 use storpool_api::sonic_rs::{self, JsonContainerTrait as _};
 use storpool_api::{
-    Client, Method, RetryPolicy, VolumeCreate, VolumeName, VolumeRef, VolumeSummary, blocking,
+    ApiError, Client, Method, RetryPolicy, VolumeCreate, VolumeName, VolumeRef, VolumeSummary,
+    blocking,
 };
 use storpool_benches::{
     BenchArgs, Check, Conn, Report, Row, SimTarget, Stats, child_peak, fetch, run_measuring_peak,
@@ -126,32 +127,41 @@ enum Op {
     CreateDelete,
 }
 
-/// Runs `ops` steps one after the other through the blocking client on this thread (what
-/// `sp-volume`, `sp-attach` and other synchronous users do: a current-thread runtime driven
-/// by the caller); returns the wall-clock time.
-fn run_sequential(client: &blocking::Client, ops: usize, op: Op) -> Duration {
-    let lookup = VolumeRef::new(LOOKUP).unwrap();
-    let api = client.as_async();
-    let start = Instant::now();
-    for i in 0..ops {
-        match op {
+impl Op {
+    /// One step through `client`; `name` is the fresh volume name of a create+delete step.
+    async fn run(self, client: &Client, name: impl FnOnce() -> String) -> Result<(), ApiError> {
+        match self {
             Op::Lookup => {
-                let v = client.call(api.volumes().get(&lookup)).unwrap();
+                let v = client.volumes().get(&VolumeRef::new(LOOKUP)?).await?;
                 assert_eq!(v.name, LOOKUP);
             }
             Op::CreateDelete => {
-                let name = VolumeName::new(format!("rs-bench-seq-{i}")).unwrap();
+                let name = VolumeName::new(name())?;
                 client
-                    .call(api.volumes().create(&VolumeCreate {
+                    .volumes()
+                    .create(&VolumeCreate {
                         name: Some(name.clone()),
                         size: Some(1 << 30),
                         replication: Some(3),
                         ..VolumeCreate::default()
-                    }))
-                    .unwrap();
-                client.call(api.volumes().delete(&name.into())).unwrap();
+                    })
+                    .await?;
+                client.volumes().delete(&name.into()).await?;
             }
         }
+        Ok(())
+    }
+}
+
+/// Runs `ops` steps one after the other through the blocking client on this thread (what
+/// `sp-volume`, `sp-attach` and other synchronous users do: a current-thread runtime driven
+/// by the caller); returns the wall-clock time.
+fn run_sequential(client: &blocking::Client, ops: usize, op: Op) -> Duration {
+    let start = Instant::now();
+    for i in 0..ops {
+        client
+            .call(op.run(client.as_async(), || format!("rs-bench-seq-{i}")))
+            .unwrap();
     }
     start.elapsed()
 }
@@ -163,28 +173,10 @@ async fn run_tasks(client: &Client, tasks: usize, ops: usize, op: Op) -> Duratio
         .map(|task| {
             let client = client.clone();
             tokio::spawn(async move {
-                let lookup = VolumeRef::new(LOOKUP).unwrap();
                 for i in 0..ops / tasks {
-                    match op {
-                        Op::Lookup => {
-                            let v = client.volumes().get(&lookup).await.unwrap();
-                            assert_eq!(v.name, LOOKUP);
-                        }
-                        Op::CreateDelete => {
-                            let name = VolumeName::new(format!("rs-bench-{task}-{i}")).unwrap();
-                            client
-                                .volumes()
-                                .create(&VolumeCreate {
-                                    name: Some(name.clone()),
-                                    size: Some(1 << 30),
-                                    replication: Some(3),
-                                    ..VolumeCreate::default()
-                                })
-                                .await
-                                .unwrap();
-                            client.volumes().delete(&name.into()).await.unwrap();
-                        }
-                    }
+                    op.run(&client, || format!("rs-bench-{task}-{i}"))
+                        .await
+                        .unwrap();
                 }
             })
         })

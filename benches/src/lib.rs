@@ -39,18 +39,8 @@ pub struct Stats {
 
 impl Stats {
     /// Times `runs` calls of `f` (after `runs / 10 + 1` warm-up calls).
-    pub fn measure(name: impl Into<String>, runs: usize, mut f: impl FnMut()) -> Self {
-        for _ in 0..=runs / 10 {
-            f();
-        }
-        let samples: Vec<Duration> = (0..runs.max(1))
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                start.elapsed()
-            })
-            .collect();
-        Self::from_samples(name, samples)
+    pub fn measure(name: impl Into<String>, runs: usize, f: impl FnMut()) -> Self {
+        Self::measure_making(name, runs, f)
     }
 
     /// [`Stats::measure`] of a function whose result is dropped after the clock stops: the

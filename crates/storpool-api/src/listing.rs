@@ -145,6 +145,7 @@ fn decode_elements<T: DeserializeOwned + Send>(
     let starts = cuts(text.as_bytes(), from, parts);
     let board = Board {
         next: AtomicUsize::new(0),
+        parts: starts.len(),
         done: Mutex::new((0..starts.len()).map(|_| None).collect()),
         changed: Condvar::new(),
         spare: Mutex::new(Vec::new()),
@@ -226,6 +227,8 @@ type Part<T> = Option<(Vec<T>, Stop)>;
 /// The parts of one answer: which is handed out next, and the decoded ones not yet appended.
 struct Board<T> {
     next: AtomicUsize,
+    /// How many parts there are.
+    parts: usize,
     /// Per part: `None` until decoded.
     done: Mutex<Vec<Option<Part<T>>>>,
     changed: Condvar,
@@ -262,12 +265,7 @@ impl<T> Board<T> {
     /// The next part nobody has taken, if any.
     fn claim(&self) -> Option<usize> {
         let part = self.next.fetch_add(1, Ordering::Relaxed);
-        let len = self
-            .done
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len();
-        (part < len).then_some(part)
+        (part < self.parts).then_some(part)
     }
 
     fn finish(&self, part: usize, decoded: Part<T>) {
@@ -314,7 +312,7 @@ fn cuts(bytes: &[u8], from: usize, parts: usize) -> Vec<usize> {
                 continue;
             }
             next += 1;
-            while matches!(bytes.get(next), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            while is_space(bytes.get(next)) {
                 next += 1;
             }
             if bytes.get(next) == Some(&b'{') {
@@ -362,6 +360,11 @@ fn decode_part<T: DeserializeOwned>(
     }
 }
 
+/// Whether `byte` is JSON whitespace.
+fn is_space(byte: Option<&u8>) -> bool {
+    matches!(byte, Some(b' ' | b'\n' | b'\r' | b'\t'))
+}
+
 /// A position in the answer, moved by decoding values with `serde_json`.
 struct Cursor<'a> {
     text: &'a str,
@@ -370,10 +373,7 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn skip_whitespace(&mut self) {
-        while matches!(
-            self.text.as_bytes().get(self.pos),
-            Some(b' ' | b'\n' | b'\r' | b'\t')
-        ) {
+        while is_space(self.text.as_bytes().get(self.pos)) {
             self.pos += 1;
         }
     }

@@ -28,12 +28,12 @@ pub(crate) struct Policy {
 
 impl Policy {
     pub(crate) fn default_policy() -> Self {
-        let d = crate::DEFAULT_PLACEMENT_GROUP.to_owned();
+        let d = crate::model::Short::from(crate::DEFAULT_PLACEMENT_GROUP);
         Self {
             replication: None,
-            place_all: d.clone().into(),
-            place_tail: d.clone().into(),
-            place_head: d.into(),
+            place_all: d.clone(),
+            place_tail: d.clone(),
+            place_head: d,
             bw: None,
             iops: None,
             reuse_server: false,
