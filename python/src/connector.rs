@@ -124,8 +124,6 @@ struct Recipe {
 impl Recipe {
     fn build(&self) -> PyResult<Connector> {
         let (config, _) = self.source.load()?;
-        let runtime = runtime::runtime()?;
-        let _entered = runtime.enter();
         let client = Client::from_conf(&config).map_err(|err| config_error(&err))?;
         let mut connector =
             Connector::from_conf(&config, &client).map_err(|err| attach_error(&err))?;

@@ -36,9 +36,6 @@ impl Recipe {
                 ..RetryPolicy::default()
             });
         }
-        // Building the client's connection pool needs the runtime's context.
-        let runtime = runtime::runtime()?;
-        let _entered = runtime.enter();
         let client = client.build().map_err(|err| config_error(&err))?;
         let prefix = self
             .prefix

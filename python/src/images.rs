@@ -68,36 +68,32 @@ fn image_error(err: &ImageError) -> PyErr {
     })
 }
 
-/// Runs a copy on the module's runtime with the GIL released, cancelling it when a Python
+/// Runs a copy on this thread's runtime with the GIL released, cancelling it when a Python
 /// signal handler raises (the exception is raised once the copy has cleaned up).
 fn run_copy<T: Send>(
     py: Python<'_>,
     cancel: &CancellationToken,
     copy: impl Future<Output = Result<T, ImageError>> + Send,
 ) -> PyResult<T> {
-    let runtime = runtime::runtime()?;
-    let (result, signal) = py.detach(|| {
-        runtime.block_on(async {
-            tokio::pin!(copy);
-            let mut tick = tokio::time::interval(SIGNAL_CHECK);
-            let mut signal: Option<PyErr> = None;
-            loop {
-                tokio::select! {
-                    result = &mut copy => return (result, signal),
-                    _ = tick.tick(), if signal.is_none() => {
-                        // A closure, not the method: `attach` needs a callback for any lifetime.
-                        #[allow(clippy::redundant_closure_for_method_calls)]
-                        let checked = Python::attach(|py| py.check_signals());
-                        if let Err(err) = checked {
-                            signal = Some(err);
-                            cancel.cancel();
-                        }
+    let (result, signal) = runtime::block_on(py, async {
+        tokio::pin!(copy);
+        let mut tick = tokio::time::interval(SIGNAL_CHECK);
+        let mut signal: Option<PyErr> = None;
+        loop {
+            tokio::select! {
+                result = &mut copy => return (result, signal),
+                _ = tick.tick(), if signal.is_none() => {
+                    // A closure, not the method: `attach` needs a callback for any lifetime.
+                    #[allow(clippy::redundant_closure_for_method_calls)]
+                    let checked = Python::attach(|py| py.check_signals());
+                    if let Err(err) = checked {
+                        signal = Some(err);
+                        cancel.cancel();
                     }
                 }
             }
-        })
-    });
-    crate::logging::flush(py);
+        }
+    })?;
     match (result, signal) {
         (_, Some(signal)) => Err(signal),
         (Ok(value), None) => Ok(value),

@@ -111,3 +111,49 @@ def test_ctrl_c_during_an_import_cleans_up_then_raises_keyboard_interrupt(
         "zombie" in pathlib.Path(f"/proc/{child}/status").read_text(), "qemu-img is stopped"
     assert sim.volume_names() == [], "the volume made for the image is deleted"
     assert sim.attachments() == []
+
+
+def test_a_call_from_a_signal_handler_during_a_copy_is_a_runtime_error(
+        driver, connector, sim, tmp_path, monkeypatch):
+    # Python runs signal handlers while a copy waits; a handler calling the driver again on
+    # the same thread gets an exception it can handle (it was a Rust panic).
+    image = make_qcow2(tmp_path, b"data")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "qemu-img.pid"
+    fake = bin_dir / "qemu-img"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *storpool-byid*) echo $$ > "%s.tmp"; mv "%s.tmp" "%s"; exec sleep 60;; esac\n'
+        'exec "%s" "$@"\n' % (pid_file, pid_file, pid_file, shutil.which("qemu-img")))
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    seen: list[BaseException] = []
+
+    def handler(signum, frame):
+        try:
+            driver.find_volume("from-the-handler")
+        except BaseException as err:  # a PanicException is a BaseException
+            seen.append(err)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+
+    def signal_when_copying():
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    threading.Thread(target=signal_when_copying, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            storpool_rs.import_image(driver, connector, "slow", image, image_format="qcow2")
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert len(seen) == 1
+    assert type(seen[0]) is RuntimeError, repr(seen[0])
+    assert "another one runs on the same thread" in str(seen[0])
+    assert sim.volume_names() == [], "the volume made for the image is deleted"
+    # The thread's runtime serves calls again once the copy is over.
+    assert driver.find_volume("from-the-handler") is None

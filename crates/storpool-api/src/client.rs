@@ -331,9 +331,9 @@ struct Inner {
 
 /// A StorPool API client: cheap to clone (the clones share one keep-alive connection pool),
 /// `Send + Sync`, safe for many concurrent calls. It may be used from several Tokio runtimes
-/// (e.g. wrapped in a `blocking::Client`, feature `blocking`, and used from async code too):
-/// the pool belongs to the runtime of the latest call, since only that runtime drives its
-/// connections.
+/// (e.g. wrapped in a `blocking::Client`, feature `blocking`, and used from async code too, or
+/// from threads with a current-thread runtime each): each runtime has a pool of its own, since
+/// only the runtime that opened a connection drives it.
 ///
 /// Calls are grouped by resource: [`Client::volumes`], [`Client::snapshots`],
 /// [`Client::attachments`], [`Client::templates`], [`Client::disks`],

@@ -352,6 +352,40 @@ fn a_client_shared_by_two_runtimes_does_not_wait_on_the_idle_one() {
     assert_eq!(first.block_on(client.volumes().list()).unwrap().len(), 0);
 }
 
+/// Each Python thread calling the Python module drives a runtime of its own: calls that
+/// alternate between runtimes keep one connection per runtime open, where starting a new pool
+/// at every switch made nearly every call from eight threads open a new connection (half the
+/// calls per second).
+#[test]
+fn calls_alternating_between_runtimes_reuse_each_runtimes_connection() {
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (port, accepted) = server_runtime.block_on(server(Answer::KeepAlive));
+    let client = client(port);
+    let runtimes: Vec<_> = (0..3)
+        .map(|_| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+        })
+        .collect();
+    for _ in 0..10 {
+        for runtime in &runtimes {
+            assert!(
+                runtime
+                    .block_on(client.volumes().list())
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), runtimes.len());
+}
+
 /// Against a server that closes every connection (StorPool's), a call that runs out of time
 /// closes its connection at once: nothing is left open, waiting for an answer no one will read.
 #[tokio::test]
@@ -390,4 +424,61 @@ async fn a_call_out_of_time_closes_its_connection_at_once() {
         closed.is_ok(),
         "the connection of the call that timed out was still open 5 s later"
     );
+}
+
+/// On a current-thread runtime (what `blocking::Client` and the Python module run calls on)
+/// nothing runs between calls. A call against a server that closes every connection
+/// (StorPool's) must therefore have closed its connection when it returns: left to a task
+/// of its own, the socket stayed open (the server's end in `FIN_WAIT2`) until the next call.
+#[test]
+fn a_call_on_a_current_thread_runtime_has_closed_its_connection_when_it_returns() {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (closed_tx, closed_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            let len = LIST.len();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: {len}\r\n\r\n{LIST}"
+            );
+            stream.write_all(reply.as_bytes()).unwrap();
+            // The server leaves its end open and watches for the client's close.
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let closed = matches!(stream.read(&mut byte), Ok(0));
+            closed_tx.send(closed).unwrap();
+        }
+    });
+    let client = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .token(TOKEN)
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for call in ["first", "second"] {
+        assert!(
+            runtime
+                .block_on(client.volumes().list())
+                .unwrap()
+                .is_empty()
+        );
+        // The runtime does not run again until the server has seen the close or given up.
+        assert_eq!(
+            closed_rx.recv(),
+            Ok(true),
+            "the {call} call's connection was still open 5 s after the call returned"
+        );
+    }
 }
