@@ -3,7 +3,8 @@
 # same simulators, in one run, and prints one table with the ratio per row (see
 # docs/benchmarks.md).
 #
-# 1. Installs storpool==7.3.0 and os-brick==7.1.1 into a throwaway virtualenv (needs PyPI).
+# 1. Installs storpool==7.3.0 and os-brick==7.1.1 into a throwaway virtualenv (needs PyPI),
+#    and this workspace's Python package (./python), whose Driver does the lookup rows too.
 # 2. Builds the release binaries and the bench targets; writes two state directories holding
 #    1,000 and 100,000 volumes.
 # 3. Starts four storpool-sim processes (release build, --no-sync): `close` (the default
@@ -41,6 +42,9 @@ if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q storpool==7.3.0 os-brick==7.1.1
 fi
+
+echo "== pip install ./python (our module, for the rows of storpool_rs.Driver)" >&2
+"$VENV/bin/pip" install -q --force-reinstall --no-deps ./python
 
 echo "== building (release)" >&2
 cargo build -q --release --locked --bins
@@ -84,7 +88,7 @@ echo "== Rust: api" >&2
 bench api -- "${QUICK[@]}" "${SIMS[@]}" --json "$ROWS"
 echo "== Rust: startup" >&2
 bench startup -- "${QUICK[@]}" "${SIMS[@]}" --json "$ROWS"
-echo "== Python: storpool 7.3.0 and os-brick 7.1.1" >&2
+echo "== Python: storpool 7.3.0, os-brick 7.1.1 and storpool_rs" >&2
 "$VENV/bin/python" benches/reference/bench.py "${QUICK[@]}" "${SIMS[@]}" \
     --conf "$WORK/close.conf" --json "$ROWS"
 

@@ -8,9 +8,12 @@ Usage (run by scripts/bench-reference.sh inside its virtualenv):
              --sim list-100000=URL --conf STORPOOL_CONF [--json FILE] [--quick]
 
 Every row has the id of the matching Rust row and is printed, and appended to FILE as a JSON
-line (`client` is `storpool` or `os-brick`). Peak memory is measured in a child process
-(`bench.py --child peak KIND URL TOKEN`) the way the Rust side does it: VmHWM after resetting
-it through /proc/self/clear_refs, minus the resident size before decoding.
+line (`client` is `storpool` or `os-brick`). When this workspace's Python package is installed
+too, its `storpool_rs.Driver` (what the Cinder driver class calls) does the lookup rows as
+`client` `storpool_rs`: the same calls from Python through our module. Peak memory is
+measured in a child process (`bench.py --child peak KIND URL TOKEN`) the way the Rust side
+does it: VmHWM after resetting it through /proc/self/clear_refs, minus the resident size
+before decoding.
 """
 
 import argparse
@@ -19,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -49,6 +53,20 @@ def bindings(url, token):
 def os_brick(url, token):
     host, port = host_port(url)
     return storpool_utils.StorPoolAPI(host, port, token, transient_retries=0)
+
+
+def our_driver(url, token, folder):
+    """A `storpool_rs.Driver` on the simulator at `url`, or None without the package."""
+    try:
+        import storpool_rs
+    except ImportError:
+        return None
+    host, port = host_port(url)
+    conf = os.path.join(folder, f"storpool-{port}.conf")
+    with open(conf, "w") as f:
+        f.write(f"SP_API_HTTP_HOST={host}\nSP_API_HTTP_PORT={port}\nSP_AUTH_TOKEN={token}\nSP_OURID=1\n")
+    # Plain `Volume/NAME`, as the other clients' lookups (not `MultiCluster/Volume/NAME`).
+    return storpool_rs.Driver(conf, multi_cluster=False)
 
 
 def fetch(url, token, call):
@@ -125,6 +143,12 @@ def run_threads(tasks, ops, step):
 
 
 def calls(args, sims, token):
+    with tempfile.TemporaryDirectory() as work:
+        calls_in(args, sims, token, work)
+
+
+def calls_in(args, sims, token, work):
+    """The call rows; `work` is a folder for storpool_rs's configuration files."""
     reps = 1 if args.quick else 5
     lookups, pairs = (32, 16) if args.quick else (1000, 300)
     gib = 1 << 30
@@ -151,9 +175,18 @@ def calls(args, sims, token):
                 ),
             },
         }
+        ours = our_driver(url, token, work)
+        if ours is not None:
+            # `os--volume-bench-lookup`: the driver names volumes after the orchestrator's ids.
+            if ours.find_volume(LOOKUP) is None:
+                ours.create_volume(LOOKUP, 10)
+            # Only lookups: the driver's create and delete are several calls each.
+            clients["storpool_rs"] = {"lookup": lambda t, i: ours.get_volume(LOOKUP)}
         for client, steps in clients.items():
             table = Table(args, client, f"Calls per second, {client} ({about})")
             for what, count in (("lookup", lookups), ("create-delete", pairs)):
+                if what not in steps:
+                    continue
                 for tasks in (1, TASKS):
                     run_threads(tasks, max(count // 10, tasks), steps[what])  # warm-up
                     runs = [count / run_threads(tasks, count, steps[what]) for _ in range(reps)]

@@ -1,6 +1,8 @@
 """Joins the JSON lines of the Rust bench targets and of bench.py into one table: per row the
 Rust figure, each reference client's figure and the ratio (how many times better Rust is:
-higher calls/s, or less time or memory), then the issue's targets.
+higher calls/s, or less time or memory); then, when bench.py measured our Python module
+(`storpool_rs`), its rows next to the reference clients and the Rust client; then the issue's
+targets.
 
 Usage: compare.py ROWS.jsonl        (stdlib only)
 
@@ -77,6 +79,24 @@ def main():
             ref = rows.get((c, ref_id))
             cells += [fmt(ref), fmt_ratio(ratio(rust, ref))]
         print("| " + " | ".join(cells) + " |")
+
+    ours = [i for i in order if ("storpool_rs", i) in rows]
+    if ours:
+        print("\nFrom Python: our module (`storpool_rs.Driver`, what the Cinder driver class calls) "
+              "next to the reference clients; ratio: how many times the calls/s of the reference client")
+        print("| row | storpool_rs | " + " | ".join(f"{NAMES[c]} | ratio" for c in CLIENTS)
+              + " | Rust client | storpool_rs / Rust |")
+        print("|" + "---|" * (4 + 2 * len(CLIENTS)))
+        for i in ours:
+            mine = rows[("storpool_rs", i)]
+            cells = [f"{mine['name']} `{i}`", fmt(mine)]
+            for c in CLIENTS:
+                ref = rows.get((c, i))
+                cells += [fmt(ref), fmt_ratio(ratio(mine, ref))]
+            rust = rows.get(("rust", i))
+            share = ratio(mine, rust)
+            cells += [fmt(rust), "—" if share is None else f"{share:.0%}"]
+            print("| " + " | ".join(cells) + " |")
 
     print("\nTargets (medians):")
 
