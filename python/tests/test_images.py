@@ -76,10 +76,9 @@ def test_a_missing_qemu_img_is_a_configuration_error(driver, connector, tmp_path
     assert err.value.kind == "missing_tool"
 
 
-def test_ctrl_c_during_an_import_cleans_up_then_raises_keyboard_interrupt(
-        driver, connector, sim, tmp_path, monkeypatch):
-    image = make_qcow2(tmp_path, b"data")
-    # A qemu-img that takes long for the copy onto the device.
+def slow_copy_onto_devices(tmp_path, monkeypatch) -> pathlib.Path:
+    """Puts a qemu-img on PATH that sleeps a minute when it copies onto a StorPool device;
+    returns the file that holds its pid once it sleeps."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     pid_file = tmp_path / "qemu-img.pid"
@@ -90,17 +89,28 @@ def test_ctrl_c_during_an_import_cleans_up_then_raises_keyboard_interrupt(
         'exec "%s" "$@"\n' % (pid_file, pid_file, pid_file, shutil.which("qemu-img")))
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    # Python leaves SIGINT ignored when it starts ignored (a background job of a script):
-    # make Ctrl-C raise KeyboardInterrupt here whatever started the tests.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    return pid_file
 
-    def interrupt_when_copying():
+
+def signal_once_copying(pid_file: pathlib.Path, signum: int) -> None:
+    """Sends `signum` to this process from another thread once `pid_file` exists."""
+    def send():
         deadline = time.monotonic() + 30
         while not pid_file.exists() and time.monotonic() < deadline:
             time.sleep(0.01)
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signum)
 
-    threading.Thread(target=interrupt_when_copying, daemon=True).start()
+    threading.Thread(target=send, daemon=True).start()
+
+
+def test_ctrl_c_during_an_import_cleans_up_then_raises_keyboard_interrupt(
+        driver, connector, sim, tmp_path, monkeypatch):
+    image = make_qcow2(tmp_path, b"data")
+    pid_file = slow_copy_onto_devices(tmp_path, monkeypatch)
+    # Python leaves SIGINT ignored when it starts ignored (a background job of a script):
+    # make Ctrl-C raise KeyboardInterrupt here whatever started the tests.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal_once_copying(pid_file, signal.SIGINT)
     try:
         with pytest.raises(KeyboardInterrupt):
             storpool_rs.import_image(driver, connector, "slow", image, image_format="qcow2")
@@ -118,16 +128,7 @@ def test_a_call_from_a_signal_handler_during_a_copy_is_a_runtime_error(
     # Python runs signal handlers while a copy waits; a handler calling the driver again on
     # the same thread gets an exception it can handle (it was a Rust panic).
     image = make_qcow2(tmp_path, b"data")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    pid_file = tmp_path / "qemu-img.pid"
-    fake = bin_dir / "qemu-img"
-    fake.write_text(
-        "#!/bin/sh\n"
-        'case "$*" in *storpool-byid*) echo $$ > "%s.tmp"; mv "%s.tmp" "%s"; exec sleep 60;; esac\n'
-        'exec "%s" "$@"\n' % (pid_file, pid_file, pid_file, shutil.which("qemu-img")))
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    pid_file = slow_copy_onto_devices(tmp_path, monkeypatch)
     seen: list[BaseException] = []
 
     def handler(signum, frame):
@@ -138,14 +139,7 @@ def test_a_call_from_a_signal_handler_during_a_copy_is_a_runtime_error(
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGUSR1, handler)
-
-    def signal_when_copying():
-        deadline = time.monotonic() + 30
-        while not pid_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        os.kill(os.getpid(), signal.SIGUSR1)
-
-    threading.Thread(target=signal_when_copying, daemon=True).start()
+    signal_once_copying(pid_file, signal.SIGUSR1)
     try:
         with pytest.raises(KeyboardInterrupt):
             storpool_rs.import_image(driver, connector, "slow", image, image_format="qcow2")

@@ -457,12 +457,7 @@ fn a_call_on_a_current_thread_runtime_has_closed_its_connection_when_it_returns(
             closed_tx.send(closed).unwrap();
         }
     });
-    let client = Client::builder()
-        .base_url(format!("http://127.0.0.1:{port}"))
-        .token(TOKEN)
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = client(port);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
