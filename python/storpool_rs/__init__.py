@@ -16,6 +16,11 @@ Both classes read storpool.conf as the StorPool tools do (``$STORPOOL_CONF`` or
 a :class:`StorPoolError` subclass with ``kind``, ``name`` and ``descr``. Log records go to
 the ``storpool_rs`` logger.
 
+Each call runs to its end on the calling thread, which drives its sockets itself; calls from
+several threads run in parallel. One thread makes one call at a time: a call from a signal
+handler that runs while the same thread waits in another call (an image copy) raises
+``RuntimeError``.
+
 Example::
 
     import storpool_rs
