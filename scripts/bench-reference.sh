@@ -90,7 +90,8 @@ echo "== Rust: startup" >&2
 bench startup -- "${QUICK[@]}" "${SIMS[@]}" --json "$ROWS"
 echo "== Python: storpool 7.3.0, os-brick 7.1.1 and storpool_rs" >&2
 "$VENV/bin/python" benches/reference/bench.py "${QUICK[@]}" "${SIMS[@]}" \
-    --conf "$WORK/close.conf" --json "$ROWS"
+    --conf "$WORK/close.conf" --driver-conf "close=$WORK/close.conf" \
+    --driver-conf "keep-alive=$WORK/keep-alive.conf" --json "$ROWS"
 
 echo
 echo "== Rust vs the reference clients (same machine, same storpool-sim processes)"

@@ -5,15 +5,17 @@ doing the rows of `benches/benches/api.rs` and `startup.rs` against the same sim
 Usage (run by scripts/bench-reference.sh inside its virtualenv):
 
     bench.py --token T --sim close=URL --sim keep-alive=URL --sim list-1000=URL
-             --sim list-100000=URL --conf STORPOOL_CONF [--json FILE] [--quick]
+             --sim list-100000=URL --conf STORPOOL_CONF [--driver-conf NAME=CONF ...]
+             [--json FILE] [--quick]
 
 Every row has the id of the matching Rust row and is printed, and appended to FILE as a JSON
 line (`client` is `storpool` or `os-brick`). When this workspace's Python package is installed
-too, its `storpool_rs.Driver` (what the Cinder driver class calls) does the lookup rows as
-`client` `storpool_rs`: the same calls from Python through our module. Peak memory is
-measured in a child process (`bench.py --child peak KIND URL TOKEN`) the way the Rust side
-does it: VmHWM after resetting it through /proc/self/clear_refs, minus the resident size
-before decoding.
+too and `--driver-conf close=CONF --driver-conf keep-alive=CONF` name those simulators'
+storpool.conf files, its `storpool_rs.Driver` (what the Cinder driver class calls) does the
+lookup rows as `client` `storpool_rs`: the same calls from Python through our module. Peak
+memory is measured in a child process (`bench.py --child peak KIND URL TOKEN`) the way the
+Rust side does it: VmHWM after resetting it through /proc/self/clear_refs, minus the
+resident size before decoding.
 """
 
 import argparse
@@ -22,7 +24,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -55,16 +56,14 @@ def os_brick(url, token):
     return storpool_utils.StorPoolAPI(host, port, token, transient_retries=0)
 
 
-def our_driver(url, token, folder):
-    """A `storpool_rs.Driver` on the simulator at `url`, or None without the package."""
+def our_driver(conf):
+    """A `storpool_rs.Driver` reading `conf`, or None without a conf or the package."""
+    if conf is None:
+        return None
     try:
         import storpool_rs
     except ImportError:
         return None
-    host, port = host_port(url)
-    conf = os.path.join(folder, f"storpool-{port}.conf")
-    with open(conf, "w") as f:
-        f.write(f"SP_API_HTTP_HOST={host}\nSP_API_HTTP_PORT={port}\nSP_AUTH_TOKEN={token}\nSP_OURID=1\n")
     # Plain `Volume/NAME`, as the other clients' lookups (not `MultiCluster/Volume/NAME`).
     return storpool_rs.Driver(conf, multi_cluster=False)
 
@@ -143,12 +142,6 @@ def run_threads(tasks, ops, step):
 
 
 def calls(args, sims, token):
-    with tempfile.TemporaryDirectory() as work:
-        calls_in(args, sims, token, work)
-
-
-def calls_in(args, sims, token, work):
-    """The call rows; `work` is a folder for storpool_rs's configuration files."""
     reps = 1 if args.quick else 5
     lookups, pairs = (32, 16) if args.quick else (1000, 300)
     gib = 1 << 30
@@ -175,7 +168,7 @@ def calls_in(args, sims, token, work):
                 ),
             },
         }
-        ours = our_driver(url, token, work)
+        ours = our_driver(args.driver_confs.get(mode))
         if ours is not None:
             # `os--volume-bench-lookup`: the driver names volumes after the orchestrator's ids.
             if ours.find_volume(LOOKUP) is None:
@@ -333,11 +326,14 @@ def main():
     p.add_argument("--token", required=True)
     p.add_argument("--sim", action="append", default=[], metavar="NAME=URL")
     p.add_argument("--conf", required=True, help="a storpool.conf pointing at the close-mode sim")
+    p.add_argument("--driver-conf", action="append", default=[], metavar="NAME=CONF",
+                   help="the storpool.conf of simulator NAME, for storpool_rs's rows")
     p.add_argument("--json")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--only", choices=["calls", "lists", "startup"], action="append")
     args = p.parse_args()
     sims = dict(s.split("=", 1) for s in args.sim)
+    args.driver_confs = dict(s.split("=", 1) for s in args.driver_conf)
     lazy_imports()
     for name, part in (("calls", calls), ("lists", lists), ("startup", startup)):
         if not args.only or name in args.only:
